@@ -1,0 +1,153 @@
+/**
+ * TypeScript shape of the ElastiService custom resource (`elasti.truefoundry.com/v1alpha1`).
+ * Field names and JSON spellings follow the upstream KubeElasti operator; `status.conditions`
+ * is an addition of ours (standard `metav1.Condition` entries).
+ *
+ * These types describe what a *valid* object looks like. Objects read from the API are `unknown`
+ * until {@link validateElastiService} (see `validate.ts`) has checked them.
+ *
+ * @module
+ */
+import type { KubeObject, ObjectMeta } from '../../kube/types.ts';
+
+/** `apiVersion` values a scale target may have. */
+export const SCALE_TARGET_API_VERSIONS = ['apps/v1', 'argoproj.io/v1alpha1'] as const;
+export type ScaleTargetApiVersion = (typeof SCALE_TARGET_API_VERSIONS)[number];
+
+/** Canonical kinds of a scale target. */
+export const SCALE_TARGET_KINDS = ['Deployment', 'StatefulSet', 'Rollout'] as const;
+export type ScaleTargetKind = (typeof SCALE_TARGET_KINDS)[number];
+
+/**
+ * Older manifests spelled the kind as the plural resource name. The API still accepts these
+ * spellings (as upstream does); {@link normalizeScaleTargetRef} maps them to the canonical kind.
+ * Upstream never accepted `statefulsets`, so neither do we.
+ */
+export const LEGACY_SCALE_TARGET_KINDS = ['deployments', 'rollouts'] as const;
+export type LegacyScaleTargetKind = (typeof LEGACY_SCALE_TARGET_KINDS)[number];
+
+/** The workload whose replicas ElastiService scales. */
+export interface ScaleTargetRef {
+  apiVersion: ScaleTargetApiVersion;
+  kind: ScaleTargetKind | LegacyScaleTargetKind;
+  name: string;
+}
+
+/** A {@link ScaleTargetRef} whose kind has been normalized to its canonical spelling. */
+export interface NormalizedScaleTargetRef extends ScaleTargetRef {
+  kind: ScaleTargetKind;
+}
+
+/** Supported trigger types. */
+export const TRIGGER_TYPES = ['prometheus'] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+/**
+ * Metadata of a `prometheus` trigger. The API stores metadata schemaless; this is what the
+ * scaler reads from it.
+ */
+export interface PrometheusTriggerMetadata {
+  /** Base URL of the Prometheus HTTP API, e.g. `http://prometheus.monitoring:9090`. */
+  serverAddress: string;
+  /** PromQL query yielding one scalar-like sample. */
+  query: string;
+  /** Scale to zero when the query result is below this. Upstream stores it as a string, e.g. `"0.5"`. */
+  threshold: string | number;
+  /** Label filter of the uptime check, e.g. `container="prometheus"`. */
+  uptimeFilter?: string;
+  [field: string]: unknown;
+}
+
+/** One scaling trigger. */
+export interface ScaleTrigger {
+  type: TriggerType;
+  /** Free-form, preserved as-is by the apiserver (`x-kubernetes-preserve-unknown-fields`). */
+  metadata?: Record<string, unknown>;
+}
+
+/** Supported autoscaler types. */
+export const AUTOSCALER_TYPES = ['hpa', 'keda'] as const;
+export type AutoscalerType = (typeof AUTOSCALER_TYPES)[number];
+
+/** The autoscaler (HPA or KEDA ScaledObject) that owns the target's replicas while serving. */
+export interface AutoscalerSpec {
+  type: AutoscalerType;
+  /** Name of the HorizontalPodAutoscaler or ScaledObject in the same namespace. */
+  name: string;
+}
+
+/**
+ * When scale-to-zero is allowed. Outside the window the target stays at `minTargetReplicas`.
+ * Absent: always allowed.
+ */
+export interface EnabledPeriod {
+  /** Five-field cron expression (minute hour day-of-month month day-of-week), UTC. Default `0 0 * * *`. */
+  schedule?: string;
+  /** How long each window lasts from its scheduled start, Go duration syntax (`8h`, `1h30m`). Default `24h`. */
+  duration?: string;
+}
+
+/** Desired state of an ElastiService. */
+export interface ElastiServiceSpec {
+  scaleTargetRef: ScaleTargetRef;
+  /** Name of the Service (same namespace) whose traffic is watched and proxied. */
+  service: string;
+  /** Replicas to scale up to from zero; ≥ 1, default 1. */
+  minTargetReplicas?: number;
+  /** Seconds the target must be idle before scaling to zero; 0..604800, default 900. */
+  cooldownPeriod?: number;
+  /** At least one when present. */
+  triggers?: ScaleTrigger[];
+  autoscaler?: AutoscalerSpec;
+  enabledPeriod?: EnabledPeriod;
+}
+
+/** The two operating modes. */
+export const ELASTI_MODES = ['proxy', 'serve'] as const;
+/** `proxy`: target at 0 replicas, traffic goes to the resolver. `serve`: target up, traffic goes straight to it. */
+export type ElastiMode = (typeof ELASTI_MODES)[number];
+
+/** Values of `Condition.status`. */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** A standard `metav1.Condition`. */
+export interface Condition {
+  /** CamelCase, e.g. `SpecValid`. */
+  type: string;
+  status: ConditionStatus;
+  /** `metadata.generation` the condition was computed from. */
+  observedGeneration?: number;
+  /** RFC 3339; when `status` last changed. */
+  lastTransitionTime: string;
+  /** CamelCase machine-readable cause, e.g. `InvalidSpec`. */
+  reason: string;
+  /** Human-readable detail; may be empty. */
+  message: string;
+}
+
+/** Observed state of an ElastiService. */
+export interface ElastiServiceStatus {
+  /** RFC 3339. */
+  lastReconciledTime?: string;
+  /** RFC 3339. */
+  lastScaledUpTime?: string;
+  mode?: ElastiMode;
+  conditions?: Condition[];
+}
+
+/** An ElastiService object. */
+export interface ElastiService extends KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: ElastiServiceSpec;
+  status?: ElastiServiceStatus;
+}
+
+/** A list response. */
+export interface ElastiServiceList {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string; [field: string]: unknown };
+  items: ElastiService[];
+}
