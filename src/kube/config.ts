@@ -1,0 +1,240 @@
+/**
+ * From a kubeconfig to a live connection: the server URL, ONE undici dispatcher per cluster
+ * (keep-alive, TLS material from the kubeconfig) and an auth-header provider that can re-read
+ * credentials when the server answers 401.
+ *
+ * `@kubernetes/client-node`'s `KubeConfig` is used only to load and interpret the kubeconfig
+ * (file, `KUBECONFIG`, `~/.kube/config`, in-cluster service account, exec / OIDC / token-file
+ * auth providers); every byte on the wire goes through our own dispatcher.
+ *
+ * ## HTTP/1.1 or HTTP/2
+ *
+ * Measured with `bench/transport-h1-vs-h2.ts` against the test control plane (kube-apiserver
+ * v1.37.2 on loopback, 2 shared cores); see that file for the method. Decision: **HTTP/1.1 by
+ * default** (`http2: true` opts in). RESULTS_PLACEHOLDER
+ *
+ * @module
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import { KubeConfigError } from './errors.ts';
+
+/** A connection to one cluster. Shared by every client/reflector talking to that cluster. */
+export interface ClusterConnection {
+  /** The API server base URL from the kubeconfig, e.g. `https://10.0.0.1:6443` (may carry a path prefix). */
+  readonly server: string;
+  /** The one dispatcher for this cluster; pass it as `dispatcher` to undici calls. */
+  readonly dispatcher: Dispatcher;
+  /** Headers every request must carry (authorization, impersonation, user agent). */
+  headers(): Promise<Record<string, string>>;
+  /** Forgets cached credentials and reloads them (kubeconfig file, exec plugin, token file). */
+  refreshCredentials(): Promise<void>;
+  /** Closes the dispatcher and its sockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Negotiate HTTP/2 via ALPN when the server offers it. Default false (see the module doc). */
+  http2?: boolean;
+  /** How long resolved auth headers are reused before asking the kubeconfig again (ms). Default 10 000. */
+  headerTtlMs?: number;
+  /** `User-Agent` header. Default `elasti-informer`. */
+  userAgent?: string;
+  /** TCP connect timeout (ms). Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Idle keep-alive time of a pooled socket (ms). Default 30 000. */
+  keepAliveTimeoutMs?: number;
+  /** Clock, for tests of the header cache. */
+  now?: () => number;
+}
+
+/** What {@link connect} accepts: a kubeconfig path, a loaded `KubeConfig`, or nothing (default rules). */
+export type KubeConfigSource = string | KubeConfig | undefined;
+
+/** TLS material resolved from a kubeconfig. Exported for tests. */
+export interface TlsMaterial {
+  ca?: Buffer | string | undefined;
+  cert?: Buffer | string | undefined;
+  key?: Buffer | string | undefined;
+  rejectUnauthorized?: boolean | undefined;
+  servername?: string | undefined;
+}
+
+/**
+ * Loads a kubeconfig: a path (`loadFromFile`), an existing `KubeConfig`, or the default rules
+ * (`KUBECONFIG`, `~/.kube/config`, in-cluster service account).
+ */
+export function loadKubeConfig(source?: KubeConfigSource): KubeConfig {
+  if (source instanceof KubeConfig) return source;
+  const kc = new KubeConfig();
+  try {
+    if (typeof source === 'string') kc.loadFromFile(source);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new KubeConfigError(
+      `cannot load kubeconfig${typeof source === 'string' ? ` ${source}` : ''}: ${String(error)}`,
+      error,
+    );
+  }
+  return kc;
+}
+
+/**
+ * Opens (lazily: no socket until the first request) a connection to the current context's
+ * cluster of the kubeconfig.
+ */
+export async function connect(
+  source?: KubeConfigSource,
+  options: ConnectOptions = {},
+): Promise<ClusterConnection> {
+  let kc = loadKubeConfig(source);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster (check current-context)');
+  let serverUrl: URL;
+  try {
+    serverUrl = new URL(cluster.server);
+  } catch (error) {
+    throw new KubeConfigError(`cluster ${cluster.name} has an invalid server URL: ${cluster.server}`, error);
+  }
+  if (serverUrl.protocol !== 'https:' && serverUrl.protocol !== 'http:') {
+    throw new KubeConfigError(`cluster ${cluster.name}: unsupported server scheme ${serverUrl.protocol}`);
+  }
+
+  const resolved = await resolveAuth(kc);
+  const dispatcher = buildDispatcher(resolved.tls, cluster.proxyUrl, options);
+  const now = options.now ?? Date.now;
+  const ttl = options.headerTtlMs ?? 10_000;
+  const userAgent = options.userAgent ?? 'elasti-informer';
+
+  let cached: { headers: Record<string, string>; at: number } | undefined = {
+    headers: resolved.headers,
+    at: now(),
+  };
+  let inflight: Promise<Record<string, string>> | undefined;
+  let closed: Promise<void> | undefined;
+
+  const fetchHeaders = async (): Promise<Record<string, string>> => {
+    const { headers } = await resolveAuth(kc);
+    cached = { headers, at: now() };
+    return headers;
+  };
+
+  return {
+    server: cluster.server.replace(/\/+$/, ''),
+    dispatcher,
+    async headers() {
+      if (!cached || now() - cached.at >= ttl) {
+        // Single flight: concurrent requests after expiry share one credential refresh (one exec run).
+        inflight ??= fetchHeaders().finally(() => {
+          inflight = undefined;
+        });
+        await inflight;
+      }
+      return { 'user-agent': userAgent, ...(cached?.headers ?? {}) };
+    },
+    async refreshCredentials() {
+      // A fresh KubeConfig has fresh authenticators (exec/OIDC token caches), and re-reading the
+      // file picks up rotated tokens. TLS material is not re-read: it is baked into the dispatcher.
+      kc = reloadKubeConfig(source, kc);
+      cached = undefined;
+      inflight = undefined;
+      await fetchHeaders();
+    },
+    close() {
+      closed ??= dispatcher.close();
+      return closed;
+    },
+  };
+}
+
+function reloadKubeConfig(source: KubeConfigSource, current: KubeConfig): KubeConfig {
+  try {
+    if (source instanceof KubeConfig) {
+      const copy = new KubeConfig();
+      copy.loadFromString(source.exportConfig());
+      return copy;
+    }
+    return loadKubeConfig(source);
+  } catch {
+    // The file may be mid-rewrite; keep the old config and let the next 401 try again.
+    return current;
+  }
+}
+
+interface ResolvedAuth {
+  headers: Record<string, string>;
+  tls: TlsMaterial;
+}
+
+/** Asks client-node's KubeConfig for TLS options and auth headers of the current user. */
+async function resolveAuth(kc: KubeConfig): Promise<ResolvedAuth> {
+  const opts: {
+    headers?: Record<string, string | number | string[] | undefined>;
+    ca?: Buffer | string;
+    cert?: Buffer | string;
+    key?: Buffer | string;
+    rejectUnauthorized?: boolean;
+    servername?: string;
+    auth?: string;
+  } = { headers: {} };
+  try {
+    await kc.applyToHTTPSOptions(opts);
+  } catch (error) {
+    throw new KubeConfigError(`cannot resolve credentials from kubeconfig: ${String(error)}`, error);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.headers ?? {})) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  if (opts.auth && headers.authorization === undefined) {
+    headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  }
+  if (headers.authorization) headers.authorization = headers.authorization.trim();
+  return {
+    headers,
+    tls: {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      servername: opts.servername,
+    },
+  };
+}
+
+/** Builds the single per-cluster dispatcher. Exported for the transport benchmark. */
+export function buildDispatcher(
+  tls: TlsMaterial,
+  proxyUrl: string | undefined,
+  options: Pick<ConnectOptions, 'http2' | 'connectTimeoutMs' | 'keepAliveTimeoutMs'> = {},
+): Dispatcher {
+  const connectOpts = {
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+    ...(tls.key !== undefined ? { key: tls.key } : {}),
+    ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+    timeout: options.connectTimeoutMs ?? 10_000,
+    // TCP keep-alive probes find half-open sockets that carry only a silent watch.
+    keepAlive: true,
+    keepAliveInitialDelay: 30_000,
+  };
+  const common = {
+    allowH2: options.http2 ?? false,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    // Watches stay open for many minutes with long silences: the reflector enforces its own
+    // idle timeout, so undici's body timeout is off here and set per request where it fits.
+    bodyTimeout: 0,
+    headersTimeout: 60_000,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+  };
+  if (proxyUrl) {
+    if (!/^https?:/.test(proxyUrl)) {
+      throw new KubeConfigError(`proxy-url ${proxyUrl}: only http(s) proxies are supported`);
+    }
+    return new ProxyAgent({ uri: proxyUrl, requestTls: connectOpts, ...common });
+  }
+  return new Agent({ connect: connectOpts, ...common });
+}

@@ -1,0 +1,1001 @@
+/**
+ * The reflector: keeps a {@link ReflectorSink} in step with one resource collection by
+ * listing and then watching it, for as long as it runs, through every failure.
+ *
+ * It is built in two layers:
+ *
+ * 1. {@link transition} — a pure function `(state, input) -> { state, effects, next }`. The state
+ *    is a plain value; the input is what just happened on the wire (a page arrived, an event, a
+ *    close, an error, a timer); `effects` are the synchronous things to do about it (buffer
+ *    items, hand the sink a full state or one event, report an error) and `next` is the one
+ *    asynchronous operation to perform now (list a page, open a watch, keep reading, back off,
+ *    exit). Every rule of the protocol lives here and is unit-tested without I/O or time.
+ * 2. {@link Reflector} — a small driver that performs `next`, turns what happened into the next
+ *    input, and carries out effects (sink calls, observer hooks, logging, backoff timing).
+ *
+ * Protocol choices (facts checked against the API docs, decisions ours):
+ * - Lists are quorum reads (`resourceVersion` unset) paged with `limit`/`continue`. A list at
+ *   `resourceVersion="0"` is served from the watch cache, which ignores `limit` and returns the
+ *   whole collection in one response (KEP-4988, "Serve pagination from cache", describes that
+ *   behaviour), so it would never page; a consistent read pages and, on current servers, is itself
+ *   served from the cache when it can be.
+ * - A 410 (or "too large resource version") means the RV is unusable: relist with a quorum read.
+ *   A 410 on a `continue` token restarts that list from its first page.
+ * - Watches resume from the last RV seen (events and bookmarks) with bookmarks on and a random
+ *   server timeout; a normal close resumes immediately; the RV is opaque and never compared.
+ * - Streaming lists (`sendInitialEvents`) are optional: the initial state is complete at the
+ *   bookmark annotated `k8s.io/initial-events-end`; a server that does not get there in time, or
+ *   rejects the parameters, makes this reflector fall back to paged lists for good.
+ *
+ * @module
+ */
+import { Backoff, type BackoffOptions } from './backoff.ts';
+import type {
+  ListerWatcher,
+  ListOptions,
+  ReflectorObserver,
+  ReflectorSink,
+  WatchOptions,
+} from './contracts.ts';
+import { asStatus, isGone, KubeApiError, retryAfterMs, statusOf, WatchIdleTimeoutError } from './errors.ts';
+import type {
+  KubeObject,
+  ListWatchTarget,
+  Logger,
+  ReflectorPhase,
+  ReflectorStatus,
+  WatchEvent,
+} from './types.ts';
+import { formatGvr, objectKey, silentLogger } from './types.ts';
+
+/** The annotation on the bookmark that ends a streaming list's initial events. */
+export const initialEventsEndAnnotation = 'k8s.io/initial-events-end';
+
+// ---------------------------------------------------------------------------------------------
+// The state machine (pure)
+// ---------------------------------------------------------------------------------------------
+
+/** Fixed parameters of the machine. */
+export interface MachineConfig {
+  /** `limit` of list pages. */
+  readonly pageSize: number;
+  /** Whether streaming lists are requested. */
+  readonly streamingList: boolean;
+  /**
+   * A watch the server closes normally within this time, having delivered nothing, counts as a
+   * failure (backoff) instead of a routine close, so a misbehaving server cannot make us spin.
+   */
+  readonly shortWatchMs: number;
+  /** Consecutive 410s on lists that are retried immediately before backing off. */
+  readonly immediateExpiredRetries: number;
+}
+
+/** A list in progress. */
+export interface ListProgress {
+  /** True when an earlier complete state existed (a relist). */
+  readonly relist: boolean;
+  /** `streaming`: a `sendInitialEvents` watch; `paged`: LIST pages. */
+  readonly mode: 'paged' | 'streaming';
+  /** Continue token for the next page (paged only). */
+  readonly continueToken: string | undefined;
+  readonly pages: number;
+}
+
+/** The machine's state. Plain data; every field is replaced, never mutated. */
+export interface MachineState {
+  readonly phase: ReflectorPhase;
+  /** Last resourceVersion synced (list RV, event RV, bookmark RV). Opaque. */
+  readonly resourceVersion: string | undefined;
+  /** False once the server said the RV is too old (or too new): the next list must be a quorum read. */
+  readonly resourceVersionUsable: boolean;
+  readonly synced: boolean;
+  /** The next connection must (re)list rather than resume watching. */
+  readonly needsList: boolean;
+  /** The list in progress (phase `Listing`, or `Backoff` in the middle of a list). */
+  readonly listing: ListProgress | undefined;
+  /** `on`: streaming lists; `off`: never asked; `fallenBack`: tried, did not work, paged from now on. */
+  readonly streaming: 'on' | 'off' | 'fallenBack';
+  readonly lastError: Error | undefined;
+  /** Consecutive list attempts that ended in 410. */
+  readonly expiredInARow: number;
+  readonly lists: number;
+  readonly relists: number;
+  readonly watchRestarts: number;
+}
+
+/** What happened, fed to {@link transition}. */
+export type MachineInput =
+  | { readonly type: 'start' }
+  | {
+      readonly type: 'listPage';
+      readonly resourceVersion: string;
+      readonly continueToken: string | undefined;
+      readonly items: number;
+    }
+  | {
+      readonly type: 'watchEvent';
+      readonly eventType: 'ADDED' | 'MODIFIED' | 'DELETED';
+      readonly resourceVersion: string | undefined;
+    }
+  | {
+      readonly type: 'bookmark';
+      readonly resourceVersion: string | undefined;
+      readonly initialEventsEnd: boolean;
+    }
+  /** The server ended the stream normally. */
+  | { readonly type: 'watchClosed'; readonly events: number; readonly elapsedMs: number }
+  /** The current operation (list or watch) failed. */
+  | { readonly type: 'failed'; readonly error: Error }
+  /** The sink threw: its contents can no longer be trusted. */
+  | { readonly type: 'sinkFailed'; readonly error: Error }
+  /** A streaming list did not reach the end of its initial events in time. */
+  | { readonly type: 'streamDeadline' }
+  | { readonly type: 'backoffElapsed' }
+  | { readonly type: 'restart'; readonly reason: string }
+  | { readonly type: 'stop' };
+
+/** A synchronous consequence of a transition, performed by the driver in order. */
+export type Effect =
+  /** Start collecting a fresh initial state. */
+  | { readonly kind: 'resetBuffer' }
+  /** Add the page's items (or fold the streamed event) into the collected state. */
+  | { readonly kind: 'buffer' }
+  /** Hand the collected state to `sink.replace` at this RV. */
+  | { readonly kind: 'replace'; readonly resourceVersion: string; readonly streaming: boolean }
+  /** Hand the current event to `sink.apply`. */
+  | { readonly kind: 'apply'; readonly eventType: 'ADDED' | 'MODIFIED' | 'DELETED' }
+  | { readonly kind: 'bookmark'; readonly resourceVersion: string }
+  | { readonly kind: 'watchEnded'; readonly reason: 'closed' | 'error' | 'idle' | 'stopped' }
+  /** Report an error (observer, log). `expected`: routine protocol events such as a 410. */
+  | { readonly kind: 'error'; readonly error: Error; readonly expected: boolean }
+  /** The streaming list is abandoned for this reflector. */
+  | { readonly kind: 'streamingFallback'; readonly why: string };
+
+/** The one asynchronous operation to perform next. */
+export type NextOp =
+  | { readonly op: 'list'; readonly options: Omit<ListOptions, 'signal'> }
+  | {
+      readonly op: 'watch';
+      readonly options: Omit<WatchOptions, 'signal' | 'timeoutSeconds' | 'idleTimeoutMs'>;
+      readonly streaming: boolean;
+    }
+  /** Keep reading the current watch stream. */
+  | { readonly op: 'consume' }
+  /** Wait (backoff with jitter, at least `minDelayMs`), then feed `backoffElapsed`. */
+  | { readonly op: 'backoff'; readonly minDelayMs: number }
+  | { readonly op: 'exit' };
+
+/** Result of {@link transition}. */
+export interface Transition {
+  readonly state: MachineState;
+  readonly effects: readonly Effect[];
+  readonly next: NextOp;
+}
+
+/** The state before `start`. */
+export function initialState(config: Pick<MachineConfig, 'streamingList'>): MachineState {
+  return {
+    phase: 'Idle',
+    resourceVersion: undefined,
+    resourceVersionUsable: true,
+    synced: false,
+    needsList: true,
+    listing: undefined,
+    streaming: config.streamingList ? 'on' : 'off',
+    lastError: undefined,
+    expiredInARow: 0,
+    lists: 0,
+    relists: 0,
+    watchRestarts: 0,
+  };
+}
+
+/** True while a streaming list's initial events are being collected. */
+export function awaitingInitialEvents(state: MachineState): boolean {
+  return state.phase === 'Listing' && state.listing?.mode === 'streaming';
+}
+
+/** HTTP statuses with which a server refuses streaming-list parameters it does not support. */
+const rejectedParamStatuses: ReadonlySet<number> = new Set([400, 422]);
+
+/**
+ * The reflector's rules: given the state and what just happened, the new state, the effects to
+ * perform and the next operation. Pure: no I/O, no clock, no randomness.
+ */
+export function transition(config: MachineConfig, state: MachineState, input: MachineInput): Transition {
+  if (state.phase === 'Stopped') return { state, effects: [], next: { op: 'exit' } };
+
+  switch (input.type) {
+    case 'start':
+      if (state.phase !== 'Idle') return { state, effects: [], next: { op: 'consume' } };
+      return beginList(config, state, []);
+
+    case 'stop': {
+      const effects: Effect[] =
+        state.phase === 'Watching' || awaitingInitialEvents(state)
+          ? [{ kind: 'watchEnded', reason: 'stopped' }]
+          : [];
+      return { state: { ...state, phase: 'Stopped' }, effects, next: { op: 'exit' } };
+    }
+
+    case 'listPage': {
+      const listing = state.listing;
+      if (state.phase !== 'Listing' || listing?.mode !== 'paged') return unexpected(state, input);
+      const effects: Effect[] = [{ kind: 'buffer' }];
+      if (input.continueToken) {
+        const next: ListProgress = {
+          ...listing,
+          continueToken: input.continueToken,
+          pages: listing.pages + 1,
+        };
+        return {
+          state: { ...state, listing: next },
+          effects,
+          next: { op: 'list', options: pageOptions(config, input.continueToken) },
+        };
+      }
+      effects.push({ kind: 'replace', resourceVersion: input.resourceVersion, streaming: false });
+      return startWatch(synced(state, input.resourceVersion), effects);
+    }
+
+    case 'watchEvent': {
+      if (awaitingInitialEvents(state))
+        return { state, effects: [{ kind: 'buffer' }], next: { op: 'consume' } };
+      if (state.phase !== 'Watching') return unexpected(state, input);
+      return {
+        state: {
+          ...state,
+          resourceVersion: input.resourceVersion || state.resourceVersion,
+          resourceVersionUsable: true,
+          lastError: undefined,
+        },
+        effects: [{ kind: 'apply', eventType: input.eventType }],
+        next: { op: 'consume' },
+      };
+    }
+
+    case 'bookmark': {
+      if (awaitingInitialEvents(state)) {
+        if (!input.initialEventsEnd || !input.resourceVersion) {
+          // Progress inside the initial events; the state is not complete yet, so the RV is not ours to keep.
+          return { state, effects: [], next: { op: 'consume' } };
+        }
+        const done = synced(state, input.resourceVersion);
+        return {
+          state: { ...done, phase: 'Watching' },
+          effects: [
+            { kind: 'replace', resourceVersion: input.resourceVersion, streaming: true },
+            { kind: 'bookmark', resourceVersion: input.resourceVersion },
+          ],
+          next: { op: 'consume' },
+        };
+      }
+      if (state.phase !== 'Watching') return unexpected(state, input);
+      if (!input.resourceVersion) return { state, effects: [], next: { op: 'consume' } };
+      return {
+        state: {
+          ...state,
+          resourceVersion: input.resourceVersion,
+          resourceVersionUsable: true,
+          lastError: undefined,
+        },
+        effects: [{ kind: 'bookmark', resourceVersion: input.resourceVersion }],
+        next: { op: 'consume' },
+      };
+    }
+
+    case 'watchClosed': {
+      if (awaitingInitialEvents(state)) {
+        return fallBackToPaged(config, state, 'server closed the stream before the initial events ended', [
+          { kind: 'watchEnded', reason: 'closed' },
+        ]);
+      }
+      if (state.phase !== 'Watching') return unexpected(state, input);
+      const effects: Effect[] = [{ kind: 'watchEnded', reason: 'closed' }];
+      if (input.events === 0 && input.elapsedMs < config.shortWatchMs) {
+        const error = new Error(`watch closed by the server after ${input.elapsedMs} ms without any event`);
+        effects.push({ kind: 'error', error, expected: false });
+        return {
+          state: { ...state, phase: 'Backoff', lastError: error },
+          effects,
+          next: { op: 'backoff', minDelayMs: 0 },
+        };
+      }
+      return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, effects);
+    }
+
+    case 'failed':
+      return failed(config, state, input.error);
+
+    case 'sinkFailed': {
+      const effects: Effect[] = [];
+      if (state.phase === 'Watching' || awaitingInitialEvents(state)) {
+        effects.push({ kind: 'watchEnded', reason: 'error' });
+      }
+      effects.push({ kind: 'error', error: input.error, expected: false });
+      return {
+        state: { ...state, phase: 'Backoff', needsList: true, listing: undefined, lastError: input.error },
+        effects,
+        next: { op: 'backoff', minDelayMs: 0 },
+      };
+    }
+
+    case 'streamDeadline':
+      if (!awaitingInitialEvents(state)) return unexpected(state, input);
+      return fallBackToPaged(config, state, 'the initial events did not end before the deadline', [
+        { kind: 'watchEnded', reason: 'stopped' },
+      ]);
+
+    case 'backoffElapsed':
+      if (state.phase !== 'Backoff') return unexpected(state, input);
+      return resume(config, state, []);
+
+    case 'restart': {
+      if (state.phase === 'Idle') return { state, effects: [], next: { op: 'exit' } };
+      if (state.phase === 'Backoff') return resume(config, state, []);
+      if (state.phase === 'Listing') {
+        const listing = state.listing;
+        if (listing?.mode === 'paged') {
+          // Same page again: the continue token still pins the list's snapshot.
+          return {
+            state,
+            effects: [],
+            next: { op: 'list', options: pageOptions(config, listing.continueToken) },
+          };
+        }
+        return beginList(config, state, [{ kind: 'watchEnded', reason: 'stopped' }], true);
+      }
+      return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, [
+        { kind: 'watchEnded', reason: 'stopped' },
+      ]);
+    }
+  }
+}
+
+/** Inputs that make no sense in the current phase are reported and answered by reconnecting. */
+function unexpected(state: MachineState, input: MachineInput): Transition {
+  const error = new Error(`reflector: unexpected ${input.type} in phase ${state.phase}`);
+  return {
+    state: { ...state, phase: 'Backoff', lastError: error },
+    effects: [{ kind: 'error', error, expected: false }],
+    next: { op: 'backoff', minDelayMs: 0 },
+  };
+}
+
+function pageOptions(config: MachineConfig, continueToken: string | undefined): Omit<ListOptions, 'signal'> {
+  // A continue token carries the snapshot's RV itself; the first page is a quorum read.
+  return continueToken
+    ? { limit: config.pageSize, continue: continueToken }
+    : { limit: config.pageSize, resourceVersion: '' };
+}
+
+/**
+ * Starts a list (or restarts it from the first page). `sameAttempt`: a restart of a list that
+ * was already counted.
+ */
+function beginList(
+  config: MachineConfig,
+  state: MachineState,
+  effects: Effect[],
+  sameAttempt = false,
+): Transition {
+  const relist = state.listing?.relist ?? state.synced;
+  const mode = state.streaming === 'on' ? 'streaming' : 'paged';
+  const counted = sameAttempt || state.listing !== undefined;
+  const next: MachineState = {
+    ...state,
+    phase: 'Listing',
+    listing: { relist, mode, continueToken: undefined, pages: 0 },
+    lists: counted ? state.lists : state.lists + 1,
+    relists: counted || !relist ? state.relists : state.relists + 1,
+  };
+  const all: Effect[] = [...effects, { kind: 'resetBuffer' }];
+  if (mode === 'paged')
+    return { state: next, effects: all, next: { op: 'list', options: pageOptions(config, undefined) } };
+  const resourceVersion = state.resourceVersionUsable ? (state.resourceVersion ?? '') : '';
+  return {
+    state: next,
+    effects: all,
+    next: {
+      op: 'watch',
+      streaming: true,
+      options: {
+        sendInitialEvents: true,
+        resourceVersionMatch: 'NotOlderThan',
+        allowWatchBookmarks: true,
+        resourceVersion,
+      },
+    },
+  };
+}
+
+/** The state after a complete initial state was handed to the sink. */
+function synced(state: MachineState, resourceVersion: string): MachineState {
+  return {
+    ...state,
+    resourceVersion,
+    resourceVersionUsable: true,
+    synced: true,
+    needsList: false,
+    listing: undefined,
+    lastError: undefined,
+    expiredInARow: 0,
+  };
+}
+
+function startWatch(state: MachineState, effects: Effect[]): Transition {
+  return {
+    state: { ...state, phase: 'Watching', listing: undefined },
+    effects,
+    next: {
+      op: 'watch',
+      streaming: false,
+      options: { resourceVersion: state.resourceVersion ?? '', allowWatchBookmarks: true },
+    },
+  };
+}
+
+/** After a backoff (or a restart during one): continue the list, or resume the watch. */
+function resume(config: MachineConfig, state: MachineState, effects: Effect[]): Transition {
+  if (state.needsList) {
+    const listing = state.listing;
+    if (listing?.mode === 'paged' && listing.continueToken) {
+      return {
+        state: { ...state, phase: 'Listing' },
+        effects,
+        next: { op: 'list', options: pageOptions(config, listing.continueToken) },
+      };
+    }
+    return beginList(config, state, effects, listing !== undefined);
+  }
+  return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, effects);
+}
+
+function fallBackToPaged(
+  config: MachineConfig,
+  state: MachineState,
+  why: string,
+  effects: Effect[],
+): Transition {
+  const relist = state.listing?.relist ?? state.synced;
+  return beginList(
+    config,
+    {
+      ...state,
+      streaming: 'fallenBack',
+      listing: { relist, mode: 'paged', continueToken: undefined, pages: 0 },
+    },
+    [...effects, { kind: 'streamingFallback', why }],
+    true,
+  );
+}
+
+function failed(config: MachineConfig, state: MachineState, error: Error): Transition {
+  const gone = isGone(error);
+  const status = statusOf(error);
+  const idle = error instanceof WatchIdleTimeoutError;
+  const minDelayMs = retryAfterMs(error) ?? 0;
+
+  if (state.phase === 'Listing') {
+    const listing = state.listing;
+    const streamingList = listing?.mode === 'streaming';
+    const effects: Effect[] = streamingList ? [{ kind: 'watchEnded', reason: idle ? 'idle' : 'error' }] : [];
+    if (streamingList && status !== undefined && rejectedParamStatuses.has(status)) {
+      effects.push({ kind: 'error', error, expected: true });
+      return fallBackToPaged(
+        config,
+        { ...state, lastError: error },
+        `server rejected the parameters (${status})`,
+        effects,
+      );
+    }
+    effects.push({ kind: 'error', error, expected: gone });
+    if (gone) {
+      // The snapshot is gone (expired continue token, or RV out of the server's window): start over, quorum.
+      const expiredInARow = state.expiredInARow + 1;
+      const fresh: MachineState = {
+        ...state,
+        lastError: error,
+        resourceVersionUsable: false,
+        expiredInARow,
+        listing: listing ? { ...listing, continueToken: undefined, pages: 0 } : undefined,
+      };
+      if (expiredInARow <= config.immediateExpiredRetries) return beginList(config, fresh, effects, true);
+      return { state: { ...fresh, phase: 'Backoff' }, effects, next: { op: 'backoff', minDelayMs } };
+    }
+    // Keep the continue token: after the backoff the list continues where it stopped, and if the
+    // token expired meanwhile the 410 path above restarts it.
+    const keep: ListProgress | undefined = streamingList && listing ? { ...listing, pages: 0 } : listing;
+    return {
+      state: {
+        ...state,
+        phase: 'Backoff',
+        lastError: error,
+        listing: keep,
+        needsList: true,
+      },
+      effects,
+      next: { op: 'backoff', minDelayMs },
+    };
+  }
+
+  if (state.phase === 'Watching') {
+    const effects: Effect[] = [
+      { kind: 'watchEnded', reason: idle ? 'idle' : 'error' },
+      { kind: 'error', error, expected: gone || idle },
+    ];
+    if (gone) {
+      return beginList(
+        config,
+        { ...state, needsList: true, resourceVersionUsable: false, lastError: error, listing: undefined },
+        effects,
+      );
+    }
+    if (idle) {
+      // A silent connection is replaced at once; if the server is really gone, that attempt fails and backs off.
+      return startWatch({ ...state, lastError: error, watchRestarts: state.watchRestarts + 1 }, effects);
+    }
+    return {
+      state: { ...state, phase: 'Backoff', lastError: error },
+      effects,
+      next: { op: 'backoff', minDelayMs },
+    };
+  }
+
+  return unexpected(state, { type: 'failed', error });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+// ---------------------------------------------------------------------------------------------
+
+/** Options of {@link Reflector}. */
+export interface ReflectorOptions<T extends KubeObject> {
+  lw: ListerWatcher;
+  target: ListWatchTarget;
+  sink: ReflectorSink<T>;
+  /** For logs; default: the formatted GVR (and namespace). */
+  name?: string;
+  logger?: Logger;
+  observer?: ReflectorObserver;
+  /** `limit` of list pages. Default 500. */
+  pageSize?: number;
+  /** Streaming lists (`sendInitialEvents`). Default off. */
+  streamingList?: { enabled: boolean; deadlineMs?: number /* default 30000 */ };
+  /** Server-side watch timeout, drawn uniformly per watch. Default 300..600 s. */
+  watchTimeoutSeconds?: { min: number; max: number };
+  /** Client-side idle timeout of a watch (ms). Default: that watch's server timeout + 30 s. */
+  idleTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  now?: () => number;
+  /** Uniform random in [0, 1) for the watch timeout and backoff jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+type Interrupt =
+  | { readonly type: 'stop' }
+  | { readonly type: 'restart'; readonly reason: string }
+  | { readonly type: 'deadline' };
+
+/**
+ * Lists and watches one collection into a sink, forever, until stopped. See the module doc.
+ */
+export class Reflector<T extends KubeObject> {
+  readonly name: string;
+  readonly #lw: ListerWatcher;
+  readonly #target: ListWatchTarget;
+  readonly #sink: ReflectorSink<T>;
+  readonly #logger: Logger;
+  readonly #observer: ReflectorObserver;
+  readonly #config: MachineConfig;
+  readonly #backoff: Backoff;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #watchTimeout: { min: number; max: number };
+  readonly #idleTimeoutMs: number | undefined;
+  readonly #streamDeadlineMs: number;
+
+  #state: MachineState;
+  #phaseSince: number;
+  #lastEventAt: number | undefined;
+  #loop: Promise<void> | undefined;
+  /** Aborts the operation in flight (request, stream or backoff timer). */
+  #op: AbortController | undefined;
+  #interrupt: Interrupt | undefined;
+  #stopRequested = false;
+  /** The initial state being collected, keyed by object key. */
+  #buffer = new Map<string, T>();
+
+  constructor(opts: ReflectorOptions<T>) {
+    if (!opts?.lw || !opts.target?.gvr || !opts.sink) {
+      throw new TypeError('Reflector needs lw, target (with gvr) and sink');
+    }
+    const pageSize = opts.pageSize ?? 500;
+    if (!Number.isInteger(pageSize) || pageSize <= 0)
+      throw new RangeError('pageSize must be a positive integer');
+    const wt = opts.watchTimeoutSeconds ?? { min: 300, max: 600 };
+    if (!(wt.min > 0 && wt.max >= wt.min)) throw new RangeError('watchTimeoutSeconds needs 0 < min <= max');
+    if (opts.idleTimeoutMs !== undefined && !(opts.idleTimeoutMs > 0)) {
+      throw new RangeError('idleTimeoutMs must be positive');
+    }
+    this.#lw = opts.lw;
+    this.#target = opts.target;
+    this.#sink = opts.sink;
+    this.name =
+      opts.name ?? `${formatGvr(opts.target.gvr)}${opts.target.namespace ? `@${opts.target.namespace}` : ''}`;
+    this.#logger = (opts.logger ?? silentLogger).child({ reflector: this.name });
+    this.#observer = opts.observer ?? {};
+    this.#now = opts.now ?? Date.now;
+    this.#random = opts.random ?? Math.random;
+    this.#config = {
+      pageSize,
+      streamingList: opts.streamingList?.enabled ?? false,
+      shortWatchMs: 1000,
+      immediateExpiredRetries: 1,
+    };
+    this.#backoff = new Backoff({ random: this.#random, now: this.#now, ...opts.backoff });
+    this.#watchTimeout = { min: Math.floor(wt.min), max: Math.floor(wt.max) };
+    this.#idleTimeoutMs = opts.idleTimeoutMs;
+    this.#streamDeadlineMs = opts.streamingList?.deadlineMs ?? 30_000;
+    this.#state = initialState(this.#config);
+    this.#phaseSince = this.#now();
+  }
+
+  /** Starts listing and watching. Idempotent; a stopped reflector stays stopped. */
+  start(): void {
+    if (this.#loop || this.#state.phase === 'Stopped') return;
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops: aborts the request in flight, clears every timer, and resolves once the loop has
+   * exited. Idempotent.
+   */
+  async stop(): Promise<void> {
+    this.#stopRequested = true;
+    if (!this.#loop) {
+      if (this.#state.phase !== 'Stopped') this.#apply({ type: 'stop' }, undefined);
+      return;
+    }
+    this.#interruptOp({ type: 'stop' });
+    await this.#loop;
+  }
+
+  /**
+   * Drops the current connection and resumes from the last resourceVersion (continuing a list in
+   * progress, or cutting a backoff short). No relist unless the server then requires one.
+   */
+  restart(reason: string): void {
+    if (!this.#loop || this.#stopRequested || this.#state.phase === 'Stopped') return;
+    this.#logger.info({ reason, phase: this.#state.phase }, 'reflector restart requested');
+    this.#interruptOp({ type: 'restart', reason });
+  }
+
+  /** A snapshot of the reflector's state. */
+  status(): ReflectorStatus {
+    const s = this.#state;
+    return {
+      phase: s.phase,
+      phaseSince: this.#phaseSince,
+      synced: s.synced,
+      lastSyncResourceVersion: s.resourceVersion,
+      lastEventAt: this.#lastEventAt,
+      lastError: s.lastError,
+      consecutiveFailures: this.#backoff.failures,
+      lists: s.lists,
+      relists: s.relists,
+      watchRestarts: s.watchRestarts,
+    };
+  }
+
+  /** The machine's full state, for tests and debugging. */
+  machineState(): MachineState {
+    return this.#state;
+  }
+
+  #interruptOp(interrupt: Interrupt): void {
+    // A stop is never downgraded by a later restart.
+    if (this.#interrupt?.type !== 'stop') this.#interrupt = interrupt;
+    this.#op?.abort();
+  }
+
+  async #run(): Promise<void> {
+    let step = this.#apply({ type: 'start' }, undefined);
+    while (step.next.op !== 'exit') {
+      if (this.#stopRequested) {
+        step = this.#apply({ type: 'stop' }, undefined);
+        break;
+      }
+      try {
+        step = await this.#perform(step.next);
+      } catch (error) {
+        // A bug in an effect or hook must not end the loop: report and reconnect after a backoff.
+        this.#logger.error({ err: error }, 'reflector driver error');
+        step = this.#apply({ type: 'sinkFailed', error: toError(error) }, undefined);
+      }
+    }
+    this.#op = undefined;
+    this.#interrupt = undefined;
+    this.#buffer.clear();
+  }
+
+  async #perform(next: NextOp): Promise<Transition> {
+    switch (next.op) {
+      case 'list':
+        return this.#list(next.options);
+      case 'watch':
+        return this.#watch(next.options, next.streaming);
+      case 'backoff':
+        return this.#sleep(next.minDelayMs);
+      case 'consume':
+        // Only reachable from a restart/start in an unexpected phase: resume cleanly.
+        return this.#apply({ type: 'restart', reason: 'driver resync' }, undefined);
+      case 'exit':
+        return { state: this.#state, effects: [], next };
+    }
+  }
+
+  #beginOp(): AbortController {
+    this.#interrupt = undefined;
+    this.#op = new AbortController();
+    return this.#op;
+  }
+
+  /** The input for an operation that ended because we aborted it, if we did. */
+  #takeInterrupt(): MachineInput | undefined {
+    const interrupt = this.#stopRequested ? ({ type: 'stop' } as const) : this.#interrupt;
+    this.#interrupt = undefined;
+    if (!interrupt) return undefined;
+    if (interrupt.type === 'deadline') return { type: 'streamDeadline' };
+    return interrupt;
+  }
+
+  async #list(options: Omit<ListOptions, 'signal'>): Promise<Transition> {
+    const op = this.#beginOp();
+    if (!options.continue)
+      this.#hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
+    try {
+      const page = await this.#lw.list<T>(this.#target, { ...options, signal: op.signal });
+      if (this.#stopRequested) return this.#apply({ type: 'stop' }, undefined);
+      this.#interrupt = undefined;
+      this.#lastEventAt = this.#now();
+      this.#hook('onListPage', (o) => o.onListPage?.(page.items.length));
+      return this.#apply(
+        {
+          type: 'listPage',
+          resourceVersion: page.resourceVersion,
+          continueToken: page.continue,
+          items: page.items.length,
+        },
+        page.items,
+      );
+    } catch (error) {
+      return this.#apply(this.#takeInterrupt() ?? { type: 'failed', error: toError(error) }, undefined);
+    } finally {
+      if (this.#op === op) this.#op = undefined;
+    }
+  }
+
+  async #watch(
+    options: Omit<WatchOptions, 'signal' | 'timeoutSeconds' | 'idleTimeoutMs'>,
+    streaming: boolean,
+  ): Promise<Transition> {
+    const op = this.#beginOp();
+    const { min, max } = this.#watchTimeout;
+    const timeoutSeconds = min + Math.floor(this.#random() * (max - min + 1));
+    const idleTimeoutMs = this.#idleTimeoutMs ?? timeoutSeconds * 1000 + 30_000;
+    const startedAt = this.#now();
+    let events = 0;
+    let deadline: NodeJS.Timeout | undefined;
+    if (streaming) {
+      this.#hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
+      deadline = setTimeout(() => {
+        if (awaitingInitialEvents(this.#state)) this.#interruptOp({ type: 'deadline' });
+      }, this.#streamDeadlineMs);
+    } else {
+      // An opened watch starts a healthy period; if it keeps failing within seconds, backoff still grows.
+      this.#backoff.succeeded(startedAt);
+    }
+    const rv = options.resourceVersion ?? '';
+    this.#hook('onWatchStart', (o) => o.onWatchStart?.(rv));
+    this.#logger.debug({ resourceVersion: rv, timeoutSeconds, streaming }, 'watch starting');
+    try {
+      const stream = this.#lw.watch<T>(this.#target, {
+        ...options,
+        timeoutSeconds,
+        idleTimeoutMs,
+        signal: op.signal,
+      });
+      for await (const event of stream) {
+        if (this.#stopRequested) break;
+        this.#lastEventAt = this.#now();
+        events += 1;
+        const step = this.#apply(eventInput(event), event.object);
+        if (deadline && !awaitingInitialEvents(this.#state)) {
+          clearTimeout(deadline);
+          deadline = undefined;
+        }
+        if (step.next.op !== 'consume') return step;
+      }
+      return this.#apply(
+        this.#takeInterrupt() ?? { type: 'watchClosed', events, elapsedMs: this.#now() - startedAt },
+        undefined,
+      );
+    } catch (error) {
+      return this.#apply(this.#takeInterrupt() ?? { type: 'failed', error: toError(error) }, undefined);
+    } finally {
+      if (deadline) clearTimeout(deadline);
+      if (this.#op === op) this.#op = undefined;
+      // Leaving the for-await early already closed the stream; aborting covers the rest.
+      if (!op.signal.aborted) op.abort();
+    }
+  }
+
+  async #sleep(minDelayMs: number): Promise<Transition> {
+    const op = this.#beginOp();
+    const now = this.#now();
+    const delay = Math.max(minDelayMs, this.#backoff.next(now));
+    this.#logger.info(
+      { delayMs: delay, failures: this.#backoff.failures, err: this.#state.lastError?.message },
+      'backing off',
+    );
+    const interrupted = await new Promise<boolean>((resolve) => {
+      if (op.signal.aborted) {
+        resolve(true);
+        return;
+      }
+      const timer = setTimeout(() => {
+        op.signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      }, delay);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      op.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (this.#op === op) this.#op = undefined;
+    const input = interrupted ? this.#takeInterrupt() : undefined;
+    return this.#apply(input ?? { type: 'backoffElapsed' }, undefined);
+  }
+
+  /** Runs the machine on one input and performs its effects. */
+  #apply(input: MachineInput, payload: T[] | T | undefined): Transition {
+    const before = this.#state;
+    const step = transition(this.#config, before, input);
+    this.#state = step.state;
+    if (step.state.phase !== before.phase) {
+      this.#phaseSince = this.#now();
+      this.#logger.debug({ from: before.phase, to: step.state.phase, input: input.type }, 'phase');
+    }
+    let sinkError: SinkError | undefined;
+    try {
+      for (const effect of step.effects) this.#effect(effect, input, payload);
+    } catch (error) {
+      if (!(error instanceof SinkError)) throw error;
+      sinkError = error;
+    }
+    if (step.state.phase !== before.phase) {
+      const status = this.status();
+      this.#hook('onPhase', (o) => o.onPhase?.(status));
+    }
+    if (sinkError) {
+      this.#logger.error({ err: sinkError.cause }, 'sink failed; relisting after backoff');
+      return this.#apply({ type: 'sinkFailed', error: toError(sinkError.cause) }, undefined);
+    }
+    return step;
+  }
+
+  #effect(effect: Effect, input: MachineInput, payload: T[] | T | undefined): void {
+    switch (effect.kind) {
+      case 'resetBuffer':
+        this.#buffer = new Map();
+        return;
+      case 'buffer': {
+        const items = Array.isArray(payload) ? payload : payload ? [payload] : [];
+        const deleting = input.type === 'watchEvent' && input.eventType === 'DELETED';
+        for (const item of items) {
+          if (deleting) this.#buffer.delete(objectKey(item));
+          else this.#buffer.set(objectKey(item), item);
+        }
+        return;
+      }
+      case 'replace': {
+        const items = [...this.#buffer.values()];
+        this.#buffer = new Map();
+        try {
+          this.#sink.replace(items, effect.resourceVersion);
+        } catch (error) {
+          throw new SinkError(error);
+        }
+        this.#backoff.succeeded(this.#now());
+        this.#logger.info(
+          { items: items.length, resourceVersion: effect.resourceVersion, streaming: effect.streaming },
+          this.#state.relists > 0 && this.#state.lists > 1 ? 'relisted' : 'listed',
+        );
+        this.#hook('onListDone', (o) =>
+          o.onListDone?.(items.length, effect.resourceVersion, effect.streaming),
+        );
+        return;
+      }
+      case 'apply': {
+        if (!payload || Array.isArray(payload)) return;
+        try {
+          this.#sink.apply(effect.eventType, payload);
+        } catch (error) {
+          throw new SinkError(error);
+        }
+        this.#hook('onEvent', (o) => o.onEvent?.(effect.eventType));
+        return;
+      }
+      case 'bookmark':
+        this.#hook('onBookmark', (o) => o.onBookmark?.(effect.resourceVersion));
+        return;
+      case 'watchEnded':
+        this.#hook('onWatchEnd', (o) => o.onWatchEnd?.(effect.reason));
+        return;
+      case 'error': {
+        const status = statusOf(effect.error);
+        const fields = {
+          err: effect.error.message,
+          status,
+          reason: reasonOf(effect.error),
+          phase: this.#state.phase,
+        };
+        if (effect.expected) this.#logger.info(fields, 'list/watch interrupted');
+        else this.#logger.warn(fields, 'list/watch failed');
+        this.#hook('onError', (o) => o.onError?.(effect.error, status));
+        return;
+      }
+      case 'streamingFallback':
+        this.#logger.warn({ why: effect.why }, 'streaming list unavailable; using paged lists from now on');
+        return;
+    }
+  }
+
+  /** Observer hooks are someone else's code: their failures are logged, never propagated. */
+  #hook(name: string, call: (observer: ReflectorObserver) => void): void {
+    try {
+      call(this.#observer);
+    } catch (error) {
+      this.#logger.warn({ hook: name, err: error }, 'reflector observer hook threw');
+    }
+  }
+}
+
+/** Marks an exception thrown by the sink, to tell it apart from our own bugs. */
+class SinkError extends Error {
+  constructor(cause: unknown) {
+    super('sink threw', { cause });
+  }
+}
+
+function eventInput<T extends KubeObject>(event: WatchEvent<T>): MachineInput {
+  const rv = event.object?.metadata?.resourceVersion;
+  switch (event.type) {
+    case 'BOOKMARK':
+      return {
+        type: 'bookmark',
+        resourceVersion: rv,
+        initialEventsEnd: event.object?.metadata?.annotations?.[initialEventsEndAnnotation] === 'true',
+      };
+    case 'ERROR': {
+      // Our client throws these; another ListerWatcher might yield them.
+      const status = asStatus(event.object);
+      return {
+        type: 'failed',
+        error: new KubeApiError({ status: status?.code ?? 500, verb: 'watch', url: '', body: status }),
+      };
+    }
+    default:
+      return { type: 'watchEvent', eventType: event.type, resourceVersion: rv };
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function reasonOf(error: Error): string | undefined {
+  return error instanceof KubeApiError ? error.reason : error.name;
+}
