@@ -369,9 +369,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.#resyncTimer && this.#resyncTimerAt === earliest) return;
     this.#clearResyncTimer();
     this.#resyncTimerAt = earliest;
+    // Deliberately not unref'd: a running informer keeps its process alive anyway, and a ref'd
+    // timer shows in process.getActiveResourcesInfo(), so leak checks can see one left behind.
     this.#resyncTimer = setTimeout(() => this.#onResyncTimer(), Math.max(0, earliest - this.#now()));
-    // The reflector's connection keeps a process alive; a resync timer alone should not.
-    this.#resyncTimer.unref();
   }
 
   #clearResyncTimer(): void {

@@ -193,7 +193,8 @@ export class EngineMetrics {
         released = true;
         record.observers.delete(state);
         if (source) record.sources.delete(source);
-        if (--record.refs <= 0) this.removeInformer(name);
+        // Only if this record is still the live one: removeInformer may have replaced it.
+        if (--record.refs <= 0 && this.#records.get(name) === record) this.removeInformer(name);
       },
     };
   }
