@@ -12,6 +12,7 @@
 import type { ListerWatcher, ReflectorObserver, ReflectorSink } from './contracts.ts';
 import type { EngineMetrics, InformerMetricsHandle } from './metrics.ts';
 import { type HandlerListener, Processor } from './processor.ts';
+import { Reflector, type ReflectorOptions } from './reflector.ts';
 import { type Delta, type IndexFunc, type ReadonlyStore, Store } from './store.ts';
 import type {
   HandlerOptions,
@@ -24,24 +25,8 @@ import type {
 } from './types.ts';
 import { formatGvr, silentLogger } from './types.ts';
 
-/**
- * Options of the reflector the informer builds (the public shape of `reflector.ts`'s
- * `ReflectorOptions`, restated here so the informer can be used with any implementation).
- */
-export interface InformerReflectorOptions {
-  lw: ListerWatcher;
-  target: ListWatchTarget;
-  sink: ReflectorSink<KubeObject>;
-  name?: string;
-  logger?: Logger;
-  observer?: ReflectorObserver;
-  pageSize?: number;
-  streamingList?: { enabled: boolean; deadlineMs?: number };
-  watchTimeoutSeconds?: { min: number; max: number };
-  idleTimeoutMs?: number;
-  backoff?: { initialMs?: number; factor?: number; capMs?: number; resetAfterMs?: number };
-  now?: () => number;
-}
+/** Options of the reflector the informer builds: `reflector.ts`'s, over raw objects (the transform runs in the cache). */
+export type InformerReflectorOptions = ReflectorOptions<KubeObject>;
 
 /** What the informer needs of a reflector. `reflector.ts`'s `Reflector` satisfies it. */
 export interface ReflectorLike {
@@ -58,7 +43,7 @@ export type ReflectorFactory = (options: InformerReflectorOptions) => ReflectorL
 export interface SharedInformerOptions<T extends KubeObject> {
   lw: ListerWatcher;
   target: ListWatchTarget;
-  /** For logs and metrics. Default: the GVR, plus `/namespace` when namespaced. */
+  /** For logs and metrics. Default: the GVR, plus `@namespace` when namespaced. */
   name?: string;
   logger?: Logger;
   metrics?: EngineMetrics;
@@ -101,15 +86,7 @@ interface SyncWaiter {
   reject(error: unknown): void;
 }
 
-let defaultReflectorFactory: ReflectorFactory | undefined;
-
-/**
- * Sets the factory used when an informer gets no `reflectorFactory`. `index.ts` wires in
- * `reflector.ts`'s `Reflector`; this indirection keeps `informer.ts` free of the wire layer.
- */
-export function setDefaultReflectorFactory(factory: ReflectorFactory): void {
-  defaultReflectorFactory = factory;
-}
+const defaultReflectorFactory: ReflectorFactory = (options) => new Reflector<KubeObject>(options);
 
 /**
  * A list/watch cache of one resource shared by many handlers.
@@ -146,7 +123,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     const { target } = options;
     this.name =
       options.name ??
-      (target.namespace ? `${formatGvr(target.gvr)}/${target.namespace}` : formatGvr(target.gvr));
+      (target.namespace ? `${formatGvr(target.gvr)}@${target.namespace}` : formatGvr(target.gvr));
     this.#logger = (options.logger ?? silentLogger).child({ informer: this.name });
     this.#now = options.now ?? Date.now;
     this.#createdAt = this.#now();

@@ -160,7 +160,7 @@ describe('SharedInformer lifecycle', () => {
       lw: new CountingListerWatcher(),
       target: { ...target, namespace: 'team' },
     });
-    assert.equal(i.name, 'configmaps.v1/team');
+    assert.equal(i.name, 'configmaps.v1@team');
   });
 
   test('stop stops the reflector, is idempotent, and forbids restart and new handlers', async () => {
@@ -455,5 +455,107 @@ describe('SharedInformer resync', () => {
     reg.remove();
     assert.equal(timers(), before);
     await informer.stop();
+  });
+});
+
+/**
+ * An in-memory collection with an event log, served through the ListerWatcher contract:
+ * list returns the current state and its RV; watch replays the log after the given RV, then
+ * follows live writes until aborted.
+ */
+class MemoryCollection implements ListerWatcher {
+  lists = 0;
+  watches = 0;
+  #rv = 1;
+  readonly #objects = new Map<string, KubeObject>();
+  readonly #log: WatchEvent<KubeObject>[] = [];
+  readonly #wakers = new Set<() => void>();
+
+  write(type: 'ADDED' | 'MODIFIED' | 'DELETED', name: string, data: Record<string, string> = {}): void {
+    const obj = cm(name, String(++this.#rv), data);
+    if (type === 'DELETED') this.#objects.delete(name);
+    else this.#objects.set(name, obj);
+    this.#log.push({ type, object: obj });
+    for (const wake of [...this.#wakers]) wake();
+  }
+
+  list<T extends KubeObject>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
+    this.lists++;
+    return Promise.resolve({ items: [...this.#objects.values()] as T[], resourceVersion: String(this.#rv) });
+  }
+
+  watch<T extends KubeObject>(_t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
+    this.watches++;
+    const log = this.#log;
+    const wakers = this.#wakers;
+    const from = Number(options.resourceVersion ?? '0');
+    const signal = options.signal;
+    return (async function* () {
+      let next = log.findIndex((e) => Number(e.object.metadata.resourceVersion) > from);
+      if (next < 0) next = log.length;
+      while (!signal?.aborted) {
+        while (next < log.length) yield log[next++] as WatchEvent<T>;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            wakers.delete(wake);
+            signal?.removeEventListener('abort', wake);
+            resolve();
+          };
+          wakers.add(wake);
+          signal?.addEventListener('abort', wake, { once: true });
+        });
+      }
+    })();
+  }
+}
+
+describe('SharedInformer with the real Reflector over an in-memory ListerWatcher', () => {
+  test('list and watch events flow to handlers in order and the cache follows', async () => {
+    const lw = new MemoryCollection();
+    lw.write('ADDED', 'a');
+    lw.write('ADDED', 'b');
+    const informer = new SharedInformer({ lw, target });
+    const r = recorder();
+    informer.addEventHandler(r.handler);
+    informer.start();
+    await informer.waitForSync(AbortSignal.timeout(5000));
+    lw.write('MODIFIED', 'a', { v: '2' });
+    lw.write('DELETED', 'b');
+    lw.write('ADDED', 'c');
+    await waitFor(() => r.seen.length === 5, { timeoutMs: 5000 });
+    assert.deepEqual(r.seen, ['add a@2 initial', 'add b@3 initial', 'update a@2->4', 'delete b', 'add c@6']);
+    assert.deepEqual(informer.store.keys().sort(), ['ns/a', 'ns/c']);
+    await waitFor(() => informer.status().phase === 'Watching', { timeoutMs: 5000 });
+    await informer.stop();
+    assert.equal(informer.status().phase, 'Stopped');
+  });
+
+  test('resync makes no ListerWatcher call: one list, one watch, however many rounds', async () => {
+    const lw = new MemoryCollection();
+    lw.write('ADDED', 'a');
+    const informer = new SharedInformer({ lw, target });
+    const due = recorder();
+    informer.addEventHandler(due.handler, { resyncPeriodMs: 20 });
+    informer.start();
+    await informer.waitForSync(AbortSignal.timeout(5000));
+    await waitFor(() => due.seen.filter((s) => s === 'resync a@2').length >= 5, { timeoutMs: 5000 });
+    assert.equal(lw.lists, 1);
+    assert.equal(lw.watches, 1);
+    await informer.stop();
+  });
+
+  test('stop leaves no active handles or timers', async () => {
+    const before = process.getActiveResourcesInfo().sort();
+    const lw = new MemoryCollection();
+    lw.write('ADDED', 'a');
+    const informer = new SharedInformer({ lw, target });
+    informer.addEventHandler({}, { resyncPeriodMs: 50 });
+    informer.start();
+    await informer.waitForSync(AbortSignal.timeout(5000));
+    await waitFor(() => informer.status().phase === 'Watching', { timeoutMs: 5000 });
+    await informer.stop();
+    // A queued setImmediate from a delivery loop may still be pending for one turn.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(process.getActiveResourcesInfo().sort(), before);
   });
 });

@@ -1,0 +1,25 @@
+/**
+ * The list/watch informer engine, as one import.
+ *
+ * - Vocabulary and contracts: `types.ts`, `contracts.ts`.
+ * - Wire: `config.ts` (kubeconfig → connection), `client.ts` (`KubeClient`, a `ListerWatcher`
+ *   plus CRUD), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine).
+ * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
+ *   `informer.ts` (`SharedInformer`), `metrics.ts` (`EngineMetrics`).
+ *
+ * The reflector's pure state machine (`transition` and its types) stays internal: import it
+ * from `reflector.ts` directly when testing it.
+ *
+ * @module
+ */
+export * from './backoff.ts';
+export * from './client.ts';
+export * from './config.ts';
+export type * from './contracts.ts';
+export * from './errors.ts';
+export * from './informer.ts';
+export * from './metrics.ts';
+export { Fifo, HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
+export { initialEventsEndAnnotation, Reflector, type ReflectorOptions } from './reflector.ts';
+export * from './store.ts';
+export * from './types.ts';
