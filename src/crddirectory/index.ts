@@ -1,0 +1,6 @@
+/**
+ * The CRD directory: Service key → ElastiService details.
+ *
+ * @module
+ */
+export * from './directory.ts';
