@@ -1,0 +1,181 @@
+/**
+ * Public vocabulary of the informer Manager: what a requester asks for ({@link RequestWatch}),
+ * how a registration is named ({@link KeyParams}), how watches are shared ({@link SharingPolicy})
+ * and what the Manager reports about itself ({@link RegistrationInfo}, {@link UpstreamInfo}).
+ *
+ * @module
+ */
+import type {
+  GroupVersionResource,
+  HandlerOptions,
+  HandlerRegistration,
+  KubeObject,
+  ListWatchTarget,
+  ReflectorStatus,
+  ResourceEventHandler,
+} from '../kube/types.ts';
+
+/** The object that asks for a watch: an ElastiService, by namespace and name. */
+export interface Requester {
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/**
+ * A request to watch one object on behalf of one requester.
+ *
+ * Handlers receive the informer's objects (shared, read-only: never mutate them), not a copy
+ * captured at registration. They should not capture the requester's spec either: an
+ * ElastiService can change after the watch was added, so read its latest state from the CRD
+ * directory or the controller's cache inside the handler.
+ */
+export interface RequestWatch<T extends KubeObject = KubeObject> {
+  /** The ElastiService that asks (upstream: the reconcile `ctrl.Request`). */
+  readonly req: Requester;
+  readonly resourceName: string;
+  /** `''` for a cluster-scoped resource. */
+  readonly resourceNamespace: string;
+  readonly groupVersionResource: GroupVersionResource;
+  readonly handlers: ResourceEventHandler<T>;
+}
+
+/**
+ * The four parts of a registration key (upstream `KeyParams`).
+ *
+ * `resourceType` is the resource as {@link resourceTypeOf} spells it: the plural alone for the
+ * core group (`services`), `plural.group` otherwise (`deployments.apps`). The upstream spelling
+ * without the group (`deployments`) is accepted by `stopInformer` when it names exactly one
+ * registration; see `key.ts`.
+ */
+export interface KeyParams {
+  readonly namespace: string;
+  readonly crdName: string;
+  readonly resourceType: string;
+  readonly resourceName: string;
+}
+
+/**
+ * How RequestWatches on one GVR x namespace share upstream informers.
+ *
+ * - `per-name`: one informer per watched object name, list/watch filtered by
+ *   `fieldSelector=metadata.name=<name>` (the upstream design, but still shared by every
+ *   requester watching that same object).
+ * - `namespace`: one informer per GVR x namespace, unfiltered; events are routed by name.
+ * - `auto`: `per-name` while fewer than `autoThreshold` distinct names are watched in that
+ *   GVR x namespace, `namespace` from `autoThreshold` on; back to `per-name` only when the count
+ *   falls below `autoDowngradeBelow` (hysteresis, so a count oscillating around the threshold
+ *   does not migrate back and forth).
+ */
+export interface SharingPolicy {
+  readonly mode: 'per-name' | 'namespace' | 'auto';
+  /** Names per GVR x namespace at which `auto` switches to one namespace-wide watch. Default 25. */
+  readonly autoThreshold?: number;
+  /** Names below which `auto` goes back to per-name watches. Default `floor(autoThreshold / 2)`, at least 1. */
+  readonly autoDowngradeBelow?: number;
+}
+
+/** Options of one `add`. */
+export interface AddOptions {
+  /** Bound on target check + initial sync (ms). Default: the Manager's `syncTimeoutMs` (30 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The subset of the engine's `SharedInformer` the Manager uses; the real class satisfies it. */
+export interface SharedInformerLike<T extends KubeObject = KubeObject> {
+  start(): void;
+  stop(): Promise<void>;
+  addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
+  hasSynced(): boolean;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  status(): ReflectorStatus;
+  restart(reason: string): void;
+}
+
+/** Builds the upstream informer for one target; `name` is for logs and engine metrics. */
+export type InformerFactory = (target: ListWatchTarget, name: string) => SharedInformerLike;
+
+/** Reads single objects; `KubeClient` satisfies it. Errors carry the HTTP status as `KubeApiError`. */
+export interface ObjectReader {
+  get<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<T>;
+}
+
+/** Where the resolver Deployment lives (upstream: the resolver config). */
+export interface ResolverConfig {
+  readonly namespace: string;
+  /** Default `elasti-resolver`. */
+  readonly deploymentName?: string;
+}
+
+/** Thresholds of the health monitor. All in ms. */
+export interface HealthBounds {
+  /** A watch that has seen no protocol progress for this long is stalled. Default 150 000 (bookmarks come about once a minute). */
+  readonly idleBoundMs: number;
+  /** A list that has made no progress for this long is stuck. Default 60 000. */
+  readonly listDeadlineMs: number;
+  /** Staying in Backoff longer than this is stuck. Default 120 000. */
+  readonly backoffBoundMs: number;
+  /** Consecutive 403/404 failures after which the target is checked. Default 3. */
+  readonly goneAfterFailures: number;
+  /** Minimum time between two target checks of the same upstream (or name). Default 30 000. */
+  readonly targetCheckIntervalMs: number;
+}
+
+/** The monitor's own restart backoff (per upstream informer). */
+export interface RestartBackoff {
+  readonly initialMs: number;
+  readonly factor: number;
+  readonly capMs: number;
+  /** A healthy period this long forgets earlier restarts. */
+  readonly resetAfterMs: number;
+}
+
+/**
+ * State of a registration.
+ * - `Syncing`: `add` is in progress (target checked, waiting for the informer's initial state).
+ * - `Active`: delivering events.
+ * - `TargetGone`: the object (or its namespace) was confirmed gone; a delete was delivered. If
+ *   only the object is gone the watch stays and the state returns to `Active` when it is
+ *   recreated; if the namespace is gone the watch is stopped (stop and re-add to watch again).
+ */
+export type RegistrationState = 'Syncing' | 'Active' | 'TargetGone';
+
+/** One registration as `Manager.list()` reports it. */
+export interface RegistrationInfo {
+  readonly key: string;
+  readonly requester: Requester;
+  readonly gvr: GroupVersionResource;
+  readonly namespace: string;
+  readonly name: string;
+  readonly state: RegistrationState;
+  /** The upstream informer currently delivering this registration's events, if any. */
+  readonly upstreamId: string | undefined;
+  /** True while the name is being handed over between two upstream informers. */
+  readonly migrating: boolean;
+  readonly since: number;
+}
+
+/** The scope of an upstream informer. */
+export type UpstreamScope = 'name' | 'namespace' | 'resolver';
+
+/** Health as last judged by the monitor. */
+export type UpstreamHealth = 'Starting' | 'Healthy' | 'Recovering' | 'Failing' | 'TargetGone' | 'Stopped';
+
+/** One upstream informer (one list/watch) as `Manager.upstreams()` reports it. */
+export interface UpstreamInfo {
+  readonly id: string;
+  readonly scope: UpstreamScope;
+  readonly target: ListWatchTarget;
+  /** Names this informer serves (delivering, or about to take over in a migration). */
+  readonly names: number;
+  readonly synced: boolean;
+  readonly status: ReflectorStatus;
+  readonly health: UpstreamHealth;
+  /** Restarts ordered by the health monitor. */
+  readonly monitorRestarts: number;
+}
