@@ -1,0 +1,446 @@
+/**
+ * In-memory fakes of the Manager's own interfaces (`SharedInformerLike`, `InformerFactory`,
+ * `ObjectReader`) over a tiny fake cluster, for unit tests. No HTTP, no Kubernetes API mock:
+ * a {@link FakeCluster} holds objects; {@link FakeInformer}s list and receive its changes the way
+ * the engine's informer would (replace on list, then one event per change), with knobs for
+ * asynchronous delivery, lag (hold/release), list failures and arbitrary reflector status.
+ */
+
+import type { InformerFactory, ObjectReader, SharedInformerLike } from '../../../src/informer/types.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
+import type {
+  GroupVersionResource,
+  HandlerOptions,
+  HandlerRegistration,
+  KubeObject,
+  ListWatchTarget,
+  ReflectorStatus,
+  ResourceEventHandler,
+} from '../../../src/kube/types.ts';
+
+export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
+export const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
+const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+function gvrId(gvr: GroupVersionResource): string {
+  return `${gvr.group}/${gvr.version}/${gvr.resource}`;
+}
+
+function notFound(gvr: GroupVersionResource, namespace: string | undefined, name: string): KubeApiError {
+  return new KubeApiError({
+    status: 404,
+    verb: 'get',
+    url: `/fake/${gvr.resource}/${namespace ?? ''}/${name}`,
+    reason: 'NotFound',
+    gvr,
+    namespace,
+    name,
+  });
+}
+
+/** Options of a {@link FakeCluster}. */
+export interface FakeClusterOptions {
+  /** Handlers get events on a later macrotask, like the engine's processor. Default false (synchronous). */
+  asyncDelivery?: boolean;
+  /** Informers list by themselves on start (next macrotask). Default true. */
+  autoList?: boolean;
+}
+
+/** A few objects and namespaces, with monotonically increasing resourceVersions. */
+export class FakeCluster implements ObjectReader {
+  readonly objects = new Map<string, KubeObject>();
+  readonly namespaces = new Map<string, { terminating: boolean }>();
+  readonly informers: FakeInformer[] = [];
+  readonly options: Required<FakeClusterOptions>;
+  /** GET calls made, for assertions (`gvrId ns/name`). */
+  readonly gets: string[] = [];
+  /** When set, GETs of objects wait for this promise. */
+  getGate: Promise<void> | undefined;
+  /** When set, GETs of objects throw this. */
+  getError: Error | undefined;
+  #rv = 100;
+
+  constructor(options: FakeClusterOptions = {}) {
+    this.options = { asyncDelivery: options.asyncDelivery ?? false, autoList: options.autoList ?? true };
+  }
+
+  /** The informer factory to inject into the Manager. */
+  readonly factory: InformerFactory = (target, name) => {
+    const informer = new FakeInformer(this, target, name);
+    this.informers.push(informer);
+    return informer;
+  };
+
+  /** Informers started and not stopped. */
+  live(): FakeInformer[] {
+    return this.informers.filter((i) => i.started && !i.stopped);
+  }
+
+  key(gvr: GroupVersionResource, namespace: string, name: string): string {
+    return `${gvrId(gvr)}|${namespace}|${name}`;
+  }
+
+  ensureNamespace(namespace: string): void {
+    if (namespace && !this.namespaces.has(namespace)) this.namespaces.set(namespace, { terminating: false });
+  }
+
+  /** Creates or updates an object (new resourceVersion) and tells the informers. */
+  put(
+    gvr: GroupVersionResource,
+    namespace: string,
+    name: string,
+    data: Record<string, unknown> = {},
+  ): KubeObject {
+    this.ensureNamespace(namespace);
+    const key = this.key(gvr, namespace, name);
+    const existed = this.objects.has(key);
+    const obj: KubeObject = {
+      apiVersion: gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version,
+      kind: 'Thing',
+      metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: String(++this.#rv) },
+      ...data,
+    };
+    this.objects.set(key, obj);
+    this.#broadcast(gvr, namespace, existed ? 'MODIFIED' : 'ADDED', obj);
+    return obj;
+  }
+
+  remove(gvr: GroupVersionResource, namespace: string, name: string): void {
+    const key = this.key(gvr, namespace, name);
+    const obj = this.objects.get(key);
+    if (!obj) return;
+    this.objects.delete(key);
+    const gone: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.#rv) } };
+    this.#broadcast(gvr, namespace, 'DELETED', gone);
+  }
+
+  /** Deletes every object of a namespace (with events), then the namespace. */
+  deleteNamespace(namespace: string): void {
+    for (const [key, obj] of [...this.objects]) {
+      const [gvr, ns] = key.split('|');
+      if (ns !== namespace || !gvr) continue;
+      const [group, version, resource] = gvr.split('/') as [string, string, string];
+      this.remove({ group, version, resource }, namespace, obj.metadata.name ?? '');
+    }
+    this.namespaces.delete(namespace);
+  }
+
+  async get<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (gvrId(gvr) === gvrId(NAMESPACES)) {
+      const ns = this.namespaces.get(name);
+      if (!ns) throw notFound(gvr, undefined, name);
+      return {
+        metadata: { name, ...(ns.terminating ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+      } as unknown as T;
+    }
+    this.gets.push(`${gvrId(gvr)} ${namespace ?? ''}/${name}`);
+    if (this.getGate) {
+      const gate = this.getGate;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        void gate.then(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    signal?.throwIfAborted();
+    if (this.getError) throw this.getError;
+    const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
+    if (!obj) throw notFound(gvr, namespace, name);
+    return obj as T;
+  }
+
+  /** Objects a target selects. */
+  select(target: ListWatchTarget): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const [key, obj] of this.objects) {
+      if (matches(target, key, obj)) out.push(obj);
+    }
+    return out;
+  }
+
+  #broadcast(gvr: GroupVersionResource, namespace: string, type: EventType, obj: KubeObject): void {
+    const key = this.key(gvr, namespace, obj.metadata.name ?? '');
+    for (const informer of this.informers) {
+      if (informer.started && !informer.stopped && matches(informer.target, key, obj))
+        informer.receive(type, obj);
+    }
+  }
+}
+
+function matches(target: ListWatchTarget, key: string, obj: KubeObject): boolean {
+  const [gvr, ns] = key.split('|');
+  if (gvr !== gvrId(target.gvr)) return false;
+  if (target.namespace !== undefined && ns !== target.namespace) return false;
+  if (target.fieldSelector) {
+    const m = /^metadata\.name=(.*)$/.exec(target.fieldSelector);
+    if (!m || m[1] !== obj.metadata.name) return false;
+  }
+  return true;
+}
+
+interface FakeHandler {
+  readonly handler: ResourceEventHandler;
+  readonly queue: (() => void | Promise<void>)[];
+  enqueued: number;
+  delivered: number;
+  syncTarget: number | undefined;
+  removed: boolean;
+  running: boolean;
+}
+
+/** A fake of the engine's SharedInformer, fed by a {@link FakeCluster}. */
+export class FakeInformer implements SharedInformerLike {
+  readonly cluster: FakeCluster;
+  readonly target: ListWatchTarget;
+  readonly name: string;
+  readonly store = new Map<string, KubeObject>();
+  readonly handlers: FakeHandler[] = [];
+  readonly restarts: string[] = [];
+  started = false;
+  stopped = false;
+  synced = false;
+  /** While true, incoming changes are buffered (a lagging watch). */
+  held = false;
+  readonly buffer: { type: EventType; obj: KubeObject }[] = [];
+  statusOverride: Partial<ReflectorStatus> | undefined;
+  lists = 0;
+  #waiters: { resolve(): void; reject(e: unknown): void }[] = [];
+  readonly createdAt = Date.now();
+
+  constructor(cluster: FakeCluster, target: ListWatchTarget, name: string) {
+    this.cluster = cluster;
+    this.target = target;
+    this.name = name;
+  }
+
+  start(): void {
+    if (this.stopped) throw new Error('stopped');
+    if (this.started) return;
+    this.started = true;
+    if (this.cluster.options.autoList) setImmediate(() => this.list());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of this.handlers) h.removed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(new Error(`informer ${this.name} stopped`));
+  }
+
+  /** The initial (or a re)list: replaces the store from the cluster and emits the differences. */
+  list(): void {
+    if (!this.started || this.stopped) return;
+    this.lists++;
+    const fresh = new Map<string, KubeObject>();
+    for (const obj of this.cluster.select(this.target)) fresh.set(obj.metadata.name ?? '', obj);
+    const initial = !this.synced;
+    for (const [name, obj] of fresh) {
+      const old = this.store.get(name);
+      if (!old) this.#emit((h) => h.onAdd?.(obj, initial));
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+        this.#emit((h) => h.onUpdate?.(old, obj));
+    }
+    for (const [name, old] of this.store) {
+      if (!fresh.has(name)) this.#emit((h) => h.onDelete?.(old, { finalStateUnknown: true }));
+    }
+    this.store.clear();
+    for (const [name, obj] of fresh) this.store.set(name, obj);
+    if (!this.synced) {
+      this.synced = true;
+      for (const h of this.handlers) h.syncTarget ??= h.enqueued;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  receive(type: EventType, obj: KubeObject): void {
+    // Before the first list the change is part of what that list will read.
+    if (!this.synced) return;
+    if (this.held) {
+      this.buffer.push({ type, obj });
+      return;
+    }
+    this.#apply(type, obj);
+  }
+
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Delivers buffered changes (stale ones are skipped as a real watch from a later RV would). */
+  release(): void {
+    this.held = false;
+    const buffered = this.buffer.splice(0);
+    for (const { type, obj } of buffered) this.#apply(type, obj);
+  }
+
+  #apply(type: EventType, obj: KubeObject): void {
+    const name = obj.metadata.name ?? '';
+    const old = this.store.get(name);
+    if (type === 'DELETED') {
+      if (!old) return;
+      this.store.delete(name);
+      this.#emit((h) => h.onDelete?.(obj, { finalStateUnknown: false }));
+      return;
+    }
+    this.store.set(name, obj);
+    if (old) this.#emit((h) => h.onUpdate?.(old, obj));
+    else this.#emit((h) => h.onAdd?.(obj, false));
+  }
+
+  addEventHandler(handler: ResourceEventHandler, _options?: HandlerOptions): HandlerRegistration {
+    if (this.stopped) throw new Error('stopped');
+    const h: FakeHandler = {
+      handler,
+      queue: [],
+      enqueued: 0,
+      delivered: 0,
+      syncTarget: undefined,
+      removed: false,
+      running: false,
+    };
+    this.handlers.push(h);
+    if (this.synced) {
+      for (const obj of this.store.values()) this.#enqueue(h, () => handler.onAdd?.(obj, true));
+      h.syncTarget = h.enqueued;
+    }
+    return {
+      remove: () => {
+        h.removed = true;
+      },
+      hasSynced: () => h.syncTarget !== undefined && h.delivered >= h.syncTarget,
+      get queueDepth() {
+        return h.queue.length;
+      },
+    };
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error('stopped'));
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.#waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  status(): ReflectorStatus {
+    const base: ReflectorStatus = {
+      phase: this.stopped ? 'Stopped' : !this.started ? 'Idle' : this.synced ? 'Watching' : 'Listing',
+      phaseSince: this.createdAt,
+      synced: this.synced,
+      lastSyncResourceVersion: undefined,
+      lastEventAt: Date.now(),
+      lastError: undefined,
+      consecutiveFailures: 0,
+      lists: this.lists,
+      relists: Math.max(0, this.lists - 1),
+      watchRestarts: this.restarts.length,
+    };
+    return { ...base, ...this.statusOverride };
+  }
+
+  restart(reason: string): void {
+    this.restarts.push(reason);
+  }
+
+  handlerCount(): number {
+    return this.handlers.filter((h) => !h.removed).length;
+  }
+
+  #emit(call: (h: ResourceEventHandler) => void | Promise<void>): void {
+    for (const h of this.handlers) {
+      if (!h.removed) this.#enqueue(h, () => call(h.handler));
+    }
+  }
+
+  #enqueue(h: FakeHandler, fn: () => void | Promise<void>): void {
+    h.enqueued++;
+    if (!this.cluster.options.asyncDelivery) {
+      void fn();
+      h.delivered++;
+      return;
+    }
+    h.queue.push(fn);
+    if (!h.running) {
+      h.running = true;
+      setImmediate(() => void this.#drain(h));
+    }
+  }
+
+  async #drain(h: FakeHandler): Promise<void> {
+    while (h.queue.length > 0 && !h.removed) {
+      const fn = h.queue.shift() as () => void | Promise<void>;
+      await fn();
+      h.delivered++;
+      // Interleave with other handlers and timers, as the engine does.
+      if (h.delivered % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    h.running = false;
+  }
+}
+
+/** A recording handler set. */
+export interface Recorder {
+  readonly events: string[];
+  readonly handlers: ResourceEventHandler;
+}
+
+/** Records `add:name:rv[:initial]`, `update:name:oldRv>newRv`, `delete:name:rv[:unknown]`. */
+export function recorder(): Recorder {
+  const events: string[] = [];
+  return {
+    events,
+    handlers: {
+      onAdd: (obj, initial) => {
+        events.push(`add:${obj.metadata.name}:${obj.metadata.resourceVersion}${initial ? ':initial' : ''}`);
+      },
+      onUpdate: (oldObj, newObj) => {
+        events.push(
+          `update:${newObj.metadata.name}:${oldObj.metadata.resourceVersion}>${newObj.metadata.resourceVersion}`,
+        );
+      },
+      onDelete: (obj, info) => {
+        events.push(
+          `delete:${obj.metadata.name}:${obj.metadata.resourceVersion}${info.finalStateUnknown ? ':unknown' : ''}`,
+        );
+      },
+    },
+  };
+}
+
+/** A seeded PRNG (mulberry32): same seed, same sequence. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
