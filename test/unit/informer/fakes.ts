@@ -60,6 +60,8 @@ export class FakeCluster implements ObjectReader {
   getGate: Promise<void> | undefined;
   /** When set, GETs of objects throw this. */
   getError: Error | undefined;
+  /** Called for every informer the factory builds, before the Manager uses it. */
+  onCreate: ((informer: FakeInformer) => void) | undefined;
   #rv = 100;
 
   constructor(options: FakeClusterOptions = {}) {
@@ -70,6 +72,7 @@ export class FakeCluster implements ObjectReader {
   readonly factory: InformerFactory = (target, name) => {
     const informer = new FakeInformer(this, target, name);
     this.informers.push(informer);
+    this.onCreate?.(informer);
     return informer;
   };
 
@@ -213,6 +216,8 @@ export class FakeInformer implements SharedInformerLike {
   held = false;
   readonly buffer: { type: EventType; obj: KubeObject }[] = [];
   statusOverride: Partial<ReflectorStatus> | undefined;
+  /** Overrides the cluster's `autoList` for this informer. */
+  autoList: boolean | undefined;
   lists = 0;
   #waiters: { resolve(): void; reject(e: unknown): void }[] = [];
   readonly createdAt = Date.now();
@@ -227,7 +232,7 @@ export class FakeInformer implements SharedInformerLike {
     if (this.stopped) throw new Error('stopped');
     if (this.started) return;
     this.started = true;
-    if (this.cluster.options.autoList) setImmediate(() => this.list());
+    if (this.autoList ?? this.cluster.options.autoList) setImmediate(() => this.list());
   }
 
   async stop(): Promise<void> {
@@ -238,12 +243,15 @@ export class FakeInformer implements SharedInformerLike {
     for (const w of waiters) w.reject(new Error(`informer ${this.name} stopped`));
   }
 
-  /** The initial (or a re)list: replaces the store from the cluster and emits the differences. */
-  list(): void {
+  /**
+   * The initial (or a re)list: replaces the store from the cluster (or from `snapshot`, e.g. a
+   * stale one as a lagging watch cache would serve) and emits the differences.
+   */
+  list(snapshot?: KubeObject[]): void {
     if (!this.started || this.stopped) return;
     this.lists++;
     const fresh = new Map<string, KubeObject>();
-    for (const obj of this.cluster.select(this.target)) fresh.set(obj.metadata.name ?? '', obj);
+    for (const obj of snapshot ?? this.cluster.select(this.target)) fresh.set(obj.metadata.name ?? '', obj);
     const initial = !this.synced;
     for (const [name, obj] of fresh) {
       const old = this.store.get(name);
