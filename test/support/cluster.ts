@@ -49,8 +49,8 @@ export function testCluster(): Promise<TestCluster> {
     let etcdUrl = process.env.ELASTI_TEST_ETCD_URL;
     if (!kubeconfigPath) {
       privatePlane ??= startControlPlane();
+      // Not stopped explicitly: its supervisors clean up when this test process exits.
       const plane = await privatePlane;
-      process.once('beforeExit', () => void plane.stop());
       kubeconfigPath = plane.kubeconfigPath;
       restrictedKubeconfigPath = plane.restrictedKubeconfigPath;
       etcdUrl = plane.etcdUrl;

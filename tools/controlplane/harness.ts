@@ -117,6 +117,10 @@ function supervised(binDir: string, cleanup: string[], command: string[], verbos
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // The control plane must not keep this process alive: when it exits (however), the supervisor
+  // notices and cleans up. So a test file that never calls stop() still ends.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   return { child, output, exited };
 }
 

@@ -1,0 +1,241 @@
+/**
+ * Leader election on a `coordination.k8s.io/v1` Lease, so that only one replica of the
+ * operator reconciles at a time.
+ *
+ * The protocol (the same facts client-go's leaderelection package relies on):
+ * - A candidate that finds no Lease creates it; one that finds an expired Lease takes it over
+ *   with an update guarded by the resourceVersion (optimistic concurrency: of two candidates,
+ *   one gets 409 Conflict).
+ * - Expiry is judged on the LOCAL clock from the moment this process last saw the Lease record
+ *   change — never from `renewTime` written by another machine — so clock skew between
+ *   replicas cannot make two of them leaders.
+ * - The leader renews every `retryPeriodMs`; if it cannot renew within `renewDeadlineMs` it
+ *   stops leading (the operator then exits, and its replacement campaigns again).
+ * - On a clean shutdown the leader releases the Lease (empty holder, 1 s duration) so a
+ *   successor takes over at once instead of waiting for expiry.
+ *
+ * @module
+ */
+
+import type { KubeClient } from '../kube/client.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
+import { type KubeObject, type Logger, silentLogger } from '../kube/types.ts';
+
+/** The Lease GVR. */
+export const LEASE_GVR = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' } as const;
+
+/** A Lease object, as far as leader election reads it. */
+export interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** Options of {@link LeaderElector}. */
+export interface LeaderElectionOptions {
+  client: Pick<KubeClient, 'get' | 'create' | 'replace'>;
+  namespace: string;
+  name: string;
+  /** This candidate's identity (e.g. pod name + random suffix). */
+  identity: string;
+  /** How long a Lease is valid after its last renewal. Default 15 s. */
+  leaseDurationMs?: number;
+  /** How long the leader keeps trying to renew before giving up. Default 10 s. */
+  renewDeadlineMs?: number;
+  /** Pause between attempts to acquire or renew. Default 2 s. */
+  retryPeriodMs?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** The callbacks of a campaign. */
+export interface LeaderCallbacks {
+  /** Called once leadership is acquired; `signal` aborts when leadership is lost or released. */
+  onStartedLeading(signal: AbortSignal): void | Promise<void>;
+  /** Called once when leadership ends (lost or released). */
+  onStoppedLeading?(reason: 'lost' | 'released'): void;
+  /** Called when another identity is seen holding the lease. */
+  onNewLeader?(identity: string): void;
+}
+
+function microTime(ms: number): string {
+  // Lease times are metav1.MicroTime: RFC 3339 with microseconds.
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Runs one candidate's campaign. */
+export class LeaderElector {
+  readonly #opts: Required<Omit<LeaderElectionOptions, 'logger'>> & { logger: Logger };
+  #observedRecord = '';
+  #observedAt = 0;
+  #observedLease: Lease | undefined;
+  #leading = false;
+
+  constructor(options: LeaderElectionOptions) {
+    this.#opts = {
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      now: Date.now,
+      ...options,
+      logger: (options.logger ?? silentLogger).child({ component: 'leader-election', lease: options.name }),
+    };
+    if (this.#opts.renewDeadlineMs >= this.#opts.leaseDurationMs) {
+      throw new RangeError('renewDeadlineMs must be shorter than leaseDurationMs');
+    }
+  }
+
+  /** True while this candidate holds the lease. */
+  get isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /**
+   * Campaigns until `signal` aborts: waits to acquire, leads (calling `onStartedLeading`),
+   * and returns when leadership is lost or the signal aborts (then the lease is released).
+   */
+  async run(callbacks: LeaderCallbacks, signal: AbortSignal): Promise<'lost' | 'released' | 'aborted'> {
+    const { retryPeriodMs, renewDeadlineMs, logger } = this.#opts;
+    while (!signal.aborted) {
+      if (await this.#tryAcquireOrRenew(callbacks)) break;
+      await sleep(retryPeriodMs, signal);
+    }
+    if (signal.aborted) return 'aborted';
+
+    this.#leading = true;
+    logger.info({ identity: this.#opts.identity }, 'acquired leadership');
+    const leadership = new AbortController();
+    const started = Promise.resolve()
+      .then(() => callbacks.onStartedLeading(leadership.signal))
+      .catch((error: unknown) => logger.error({ err: error }, 'onStartedLeading failed'));
+
+    let reason: 'lost' | 'released' = 'lost';
+    let lastRenew = this.#opts.now();
+    while (!signal.aborted) {
+      await sleep(retryPeriodMs, signal);
+      if (signal.aborted) break;
+      if (await this.#tryAcquireOrRenew(callbacks)) {
+        lastRenew = this.#opts.now();
+      } else if (this.#opts.now() - lastRenew > renewDeadlineMs || !this.#holdsObserved()) {
+        break; // could not renew in time, or someone else holds the lease now
+      }
+    }
+    if (signal.aborted) {
+      reason = 'released';
+      await this.#release();
+    }
+    this.#leading = false;
+    leadership.abort(new Error(`leadership ${reason}`));
+    logger.info({ identity: this.#opts.identity, reason }, 'stopped leading');
+    callbacks.onStoppedLeading?.(reason);
+    await started;
+    return reason;
+  }
+
+  #holdsObserved(): boolean {
+    return this.#observedLease?.spec?.holderIdentity === this.#opts.identity;
+  }
+
+  #observe(lease: Lease): void {
+    const record = JSON.stringify(lease.spec ?? {});
+    if (record !== this.#observedRecord) {
+      this.#observedRecord = record;
+      this.#observedAt = this.#opts.now();
+    }
+    this.#observedLease = lease;
+  }
+
+  async #tryAcquireOrRenew(callbacks: LeaderCallbacks): Promise<boolean> {
+    const { client, namespace, name, identity, leaseDurationMs, logger } = this.#opts;
+    const now = this.#opts.now();
+    const spec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(leaseDurationMs / 1000),
+      renewTime: microTime(now),
+    };
+    let current: Lease;
+    try {
+      current = await client.get<Lease>(LEASE_GVR, namespace, name);
+    } catch (error) {
+      if (!isNotFound(error)) {
+        logger.warn({ err: error }, 'reading the lease failed');
+        return false;
+      }
+      try {
+        const created = await client.create<Lease>(LEASE_GVR, namespace, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
+        });
+        this.#observe(created);
+        return true;
+      } catch (createError) {
+        logger.debug({ err: createError }, 'creating the lease failed');
+        return false;
+      }
+    }
+
+    this.#observe(current);
+    const holder = current.spec?.holderIdentity ?? '';
+    const durationMs = (current.spec?.leaseDurationSeconds ?? 0) * 1000;
+    if (holder && holder !== identity) {
+      callbacks.onNewLeader?.(holder);
+      if (this.#observedAt + durationMs > now) return false; // still valid as far as we have seen
+    }
+    const transitions = current.spec?.leaseTransitions ?? 0;
+    const next: Lease = {
+      ...current,
+      spec: {
+        ...current.spec,
+        ...spec,
+        acquireTime: holder === identity ? current.spec?.acquireTime : microTime(now),
+        leaseTransitions: holder === identity ? transitions : transitions + 1,
+      },
+    };
+    try {
+      const updated = await client.replace<Lease>(LEASE_GVR, namespace, name, next);
+      this.#observe(updated);
+      return true;
+    } catch (error) {
+      if (!isConflict(error)) logger.warn({ err: error }, 'updating the lease failed');
+      return false;
+    }
+  }
+
+  async #release(): Promise<void> {
+    const { client, namespace, name, identity, logger } = this.#opts;
+    try {
+      const current = await client.get<Lease>(LEASE_GVR, namespace, name);
+      if (current.spec?.holderIdentity !== identity) return;
+      await client.replace<Lease>(LEASE_GVR, namespace, name, {
+        ...current,
+        spec: {
+          ...current.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(this.#opts.now()),
+        },
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'releasing the lease failed; the successor waits for expiry');
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
