@@ -1,0 +1,238 @@
+/**
+ * The operator's configuration: ONE typed object, {@link OperatorConfig}, resolved from partial
+ * input with defaults that match upstream KubeElasti's Helm chart installed as release `elasti`
+ * in namespace `elasti`:
+ *
+ * | setting | default | upstream source |
+ * | --- | --- | --- |
+ * | resolver namespace | `elasti` | `ELASTI_RESOLVER_NAMESPACE` = release namespace |
+ * | resolver Deployment | `elasti-resolver` | `ELASTI_RESOLVER_DEPLOYMENT_NAME` = `<fullname>-resolver` |
+ * | resolver Service | `elasti-resolver-service` | `ELASTI_RESOLVER_SERVICE_NAME` = `<fullname>-resolver-service` |
+ * | resolver port | 8013 | `ELASTI_RESOLVER_PORT` = `elastiResolver.service.port` |
+ * | reverse-proxy port | 8012 | `ELASTI_RESOLVER_PROXY_PORT` = `elastiResolver.reverseProxyService.port` |
+ *
+ * Upstream reads these from environment variables and panics when one is missing;
+ * {@link operatorConfigFromEnv} reads the same variables (each optional here), and
+ * {@link resolveOperatorConfig} reports every bad value at once as an {@link OperatorConfigError}.
+ *
+ * @module
+ */
+
+/** Where the resolver runs and how the controller reaches it. */
+export interface ResolverSettings {
+  /** Namespace of the resolver Deployment and Service. */
+  readonly namespace: string;
+  /** The resolver Deployment (watched through the informer Manager's resolver informer). */
+  readonly deploymentName: string;
+  /** The resolver Service; its EndpointSlices give the resolver pod IPs. */
+  readonly serviceName: string;
+  /** The resolver's internal port (not used by the controller; kept so one object describes the resolver). */
+  readonly port: number;
+  /** The resolver's reverse-proxy port: the port of every EndpointSlice to the resolver. */
+  readonly reverseProxyPort: number;
+}
+
+/** Tuning of the controller's work queue (see `workqueue.ts`). */
+export interface QueueSettings {
+  /** First retry delay of a failing key (ms). */
+  readonly baseDelayMs: number;
+  /** Retry delay cap (ms). */
+  readonly maxDelayMs: number;
+  /** Overall retry rate (per second). */
+  readonly qps: number;
+  /** Overall retry burst. */
+  readonly burst: number;
+}
+
+/** Everything the controller is configured with. */
+export interface OperatorConfig {
+  readonly resolver: ResolverSettings;
+  /** The one namespace whose ElastiServices are reconciled; `undefined` for all namespaces. */
+  readonly watchNamespace: string | undefined;
+  /** Reconciles running in parallel (never two for the same ElastiService). */
+  readonly workers: number;
+  readonly queue: QueueSettings;
+  /**
+   * Every ElastiService is reconciled again this often even without a change (ms), catching
+   * drift nobody announced (e.g. a private Service edited by hand). 0 disables it.
+   */
+  readonly resyncPeriodMs: number;
+  /** How long start-up waits for the controller's caches (ms). */
+  readonly cacheSyncTimeoutMs: number;
+  /** How long stop waits for in-flight reconciles (ms). */
+  readonly drainTimeoutMs: number;
+  /** `source.component` of the Events the controller records. */
+  readonly eventComponent: string;
+  /** Field manager name for writes. */
+  readonly fieldManager: string;
+}
+
+/** Input of {@link resolveOperatorConfig}: any subset; the rest takes defaults. */
+export interface OperatorConfigInput {
+  resolver?: Partial<ResolverSettings>;
+  watchNamespace?: string | undefined;
+  workers?: number;
+  queue?: Partial<QueueSettings>;
+  resyncPeriodMs?: number;
+  cacheSyncTimeoutMs?: number;
+  drainTimeoutMs?: number;
+  eventComponent?: string;
+  fieldManager?: string;
+}
+
+/** The defaults (upstream chart's, see the module documentation). */
+export const DEFAULT_OPERATOR_CONFIG: OperatorConfig = deepFreeze({
+  resolver: {
+    namespace: 'elasti',
+    deploymentName: 'elasti-resolver',
+    serviceName: 'elasti-resolver-service',
+    port: 8013,
+    reverseProxyPort: 8012,
+  },
+  watchNamespace: undefined,
+  workers: 2,
+  queue: { baseDelayMs: 5, maxDelayMs: 1_000_000, qps: 10, burst: 100 },
+  resyncPeriodMs: 5 * 60_000,
+  cacheSyncTimeoutMs: 60_000,
+  drainTimeoutMs: 10_000,
+  eventComponent: 'elasti-operator',
+  fieldManager: 'elasti-operator',
+});
+
+/** One or more configuration values are invalid; `problems` lists each as `field: message`. */
+export class OperatorConfigError extends Error {
+  override readonly name = 'OperatorConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid operator configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The complete, frozen configuration: `input` over {@link DEFAULT_OPERATOR_CONFIG}.
+ * `watchNamespace: ''` means all namespaces, like `undefined`.
+ *
+ * @throws {OperatorConfigError} listing every invalid value.
+ */
+export function resolveOperatorConfig(input: OperatorConfigInput = {}): OperatorConfig {
+  const d = DEFAULT_OPERATOR_CONFIG;
+  const problems: string[] = [];
+  const resolver: ResolverSettings = { ...d.resolver, ...definedOnly(input.resolver ?? {}) };
+  const queue: QueueSettings = { ...d.queue, ...definedOnly(input.queue ?? {}) };
+  const config: OperatorConfig = {
+    resolver,
+    queue,
+    watchNamespace: input.watchNamespace === '' ? undefined : input.watchNamespace,
+    workers: input.workers ?? d.workers,
+    resyncPeriodMs: input.resyncPeriodMs ?? d.resyncPeriodMs,
+    cacheSyncTimeoutMs: input.cacheSyncTimeoutMs ?? d.cacheSyncTimeoutMs,
+    drainTimeoutMs: input.drainTimeoutMs ?? d.drainTimeoutMs,
+    eventComponent: input.eventComponent ?? d.eventComponent,
+    fieldManager: input.fieldManager ?? d.fieldManager,
+  };
+
+  checkName(problems, 'resolver.namespace', resolver.namespace, DNS1123_LABEL, 63);
+  checkName(problems, 'resolver.deploymentName', resolver.deploymentName, DNS1123_SUBDOMAIN, 253);
+  checkName(problems, 'resolver.serviceName', resolver.serviceName, DNS1035_LABEL, 63);
+  checkPort(problems, 'resolver.port', resolver.port);
+  checkPort(problems, 'resolver.reverseProxyPort', resolver.reverseProxyPort);
+  if (config.watchNamespace !== undefined) {
+    checkName(problems, 'watchNamespace', config.watchNamespace, DNS1123_LABEL, 63);
+  }
+  checkInteger(problems, 'workers', config.workers, 1, 1000);
+  checkNumber(problems, 'queue.baseDelayMs', queue.baseDelayMs, Number.MIN_VALUE);
+  checkNumber(problems, 'queue.maxDelayMs', queue.maxDelayMs, queue.baseDelayMs);
+  checkNumber(problems, 'queue.qps', queue.qps, Number.MIN_VALUE);
+  checkInteger(problems, 'queue.burst', queue.burst, 1, Number.MAX_SAFE_INTEGER);
+  checkNumber(problems, 'resyncPeriodMs', config.resyncPeriodMs, 0);
+  checkNumber(problems, 'cacheSyncTimeoutMs', config.cacheSyncTimeoutMs, Number.MIN_VALUE);
+  checkNumber(problems, 'drainTimeoutMs', config.drainTimeoutMs, 0);
+  if (typeof config.eventComponent !== 'string' || config.eventComponent === '') {
+    problems.push('eventComponent: must be a non-empty string');
+  }
+  if (
+    typeof config.fieldManager !== 'string' ||
+    config.fieldManager === '' ||
+    config.fieldManager.length > 128
+  ) {
+    problems.push('fieldManager: must be a non-empty string of at most 128 characters');
+  }
+  if (problems.length > 0) throw new OperatorConfigError(problems);
+  return deepFreeze(config);
+}
+
+/**
+ * Reads upstream's environment variables (each optional): `ELASTI_RESOLVER_NAMESPACE`,
+ * `ELASTI_RESOLVER_DEPLOYMENT_NAME`, `ELASTI_RESOLVER_SERVICE_NAME`, `ELASTI_RESOLVER_PORT`,
+ * `ELASTI_RESOLVER_PROXY_PORT`. Ports that are not integers are passed through as `NaN` so that
+ * {@link resolveOperatorConfig} reports them.
+ */
+export function operatorConfigFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OperatorConfigInput {
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const port = (name: string): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    return /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  };
+  const resolver: Partial<Record<keyof ResolverSettings, string | number>> = {};
+  const set = (key: keyof ResolverSettings, value: string | number | undefined): void => {
+    if (value !== undefined) resolver[key] = value;
+  };
+  set('namespace', text('ELASTI_RESOLVER_NAMESPACE'));
+  set('deploymentName', text('ELASTI_RESOLVER_DEPLOYMENT_NAME'));
+  set('serviceName', text('ELASTI_RESOLVER_SERVICE_NAME'));
+  set('port', port('ELASTI_RESOLVER_PORT'));
+  set('reverseProxyPort', port('ELASTI_RESOLVER_PROXY_PORT'));
+  return Object.keys(resolver).length > 0 ? { resolver: resolver as Partial<ResolverSettings> } : {};
+}
+
+function checkName(problems: string[], field: string, value: unknown, pattern: RegExp, max: number): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || !pattern.test(value)) {
+    problems.push(
+      `${field}: ${JSON.stringify(value)} is not a valid name (${pattern.source}, at most ${max} characters)`,
+    );
+  }
+}
+
+function checkPort(problems: string[], field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    problems.push(
+      `${field}: must be an integer port in 1..65535, got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+}
+
+function checkInteger(problems: string[], field: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${field}: must be an integer in ${min}..${max}, got ${String(value)}`);
+  }
+}
+
+function checkNumber(problems: string[], field: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    problems.push(`${field}: must be a finite number >= ${min}, got ${String(value)}`);
+  }
+}
+
+/** Drops keys whose value is `undefined`, so spreading partial input never erases a default. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
