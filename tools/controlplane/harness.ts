@@ -126,6 +126,8 @@ function supervised(binDir: string, cleanup: string[], command: string[], verbos
 
 async function stopSupervised(proc: Supervised): Promise<void> {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  // Hold the event loop open until it has exited (the handle is unref'd while it runs).
+  proc.child.ref();
   proc.child.kill('SIGTERM');
   await proc.exited;
 }

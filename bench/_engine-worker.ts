@@ -1,0 +1,109 @@
+/**
+ * One contender of the engine benchmark, in its own process (forked by bench/engine.ts):
+ * syncs every ConfigMap of a namespace, reports time and memory, then records when updates
+ * arrive. Args: contender kubeconfig namespace expectedObjects.
+ */
+
+import { performance } from 'node:perf_hooks';
+import { CoreV1Api, KubeConfig, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
+import { KubeClient } from '../src/kube/client.ts';
+import { SharedInformer } from '../src/kube/informer.ts';
+import type { KubeObject } from '../src/kube/types.ts';
+import type { Contender, ParentMessage, WorkerMessage } from './engine.ts';
+
+const [contender, kubeconfig, namespace, expectedText] = process.argv.slice(2) as [
+  Contender,
+  string,
+  string,
+  string,
+];
+const expected = Number(expectedText);
+const now = (): number => performance.timeOrigin + performance.now();
+const send = (message: WorkerMessage): void => void process.send?.(message);
+
+interface ConfigMapLike {
+  metadata?: { name?: string };
+  data?: Record<string, string>;
+}
+const arrivals: [string, number, number][] = [];
+const onUpdate = (obj: ConfigMapLike): void => {
+  const seq = Number(obj.data?.seq ?? 0);
+  if (seq > 0) arrivals.push([obj.metadata?.name ?? '', seq, now()]);
+};
+
+// Each contender's code is imported only in its own process, so RSS counts only its own modules.
+const baselineRss = process.memoryUsage().rss;
+
+async function syncOurs(streaming: boolean): Promise<number> {
+  const { KubeClient } = await import('../src/kube/client.ts');
+  const { SharedInformer } = await import('../src/kube/informer.ts');
+  const client = await KubeClient.create(kubeconfig);
+  const informer = new SharedInformer<KubeObject>({
+    lw: client,
+    target: { gvr: { group: '', version: 'v1', resource: 'configmaps' }, namespace },
+    reflector: { streamingList: { enabled: streaming, deadlineMs: 30_000 } },
+  });
+  let added = 0;
+  informer.addEventHandler({
+    onAdd() {
+      added++;
+    },
+    onUpdate(_old, obj) {
+      onUpdate(obj as ConfigMapLike);
+    },
+  });
+  const start = now();
+  informer.start();
+  await informer.waitForSync();
+  // Synced means stored; also wait until the handler has been handed every object.
+  while (added < expected) await new Promise((resolve) => setImmediate(resolve));
+  return now() - start;
+}
+
+async function syncClientNode(): Promise<number> {
+  const { CoreV1Api, KubeConfig, makeInformer } = await import('@kubernetes/client-node');
+  type V1ConfigMap = import('@kubernetes/client-node').V1ConfigMap;
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const api = kc.makeApiClient(CoreV1Api);
+  const informer = makeInformer<V1ConfigMap>(kc, `/api/v1/namespaces/${namespace}/configmaps`, () =>
+    api.listNamespacedConfigMap({ namespace }),
+  );
+  let added = 0;
+  const done = new Promise<void>((resolve) => {
+    informer.on('add', () => {
+      if (++added === expected) resolve();
+    });
+  });
+  informer.on('update', (obj) => onUpdate(obj));
+  informer.on('error', (err: unknown) => send({ type: 'error', message: String(err) }));
+  const start = now();
+  await informer.start();
+  await done;
+  return now() - start;
+}
+
+try {
+  const syncMs =
+    contender === 'client-node' ? await syncClientNode() : await syncOurs(contender === 'ours-streaming');
+  globalThis.gc?.();
+  const memory = process.memoryUsage();
+  send({
+    type: 'synced',
+    syncMs,
+    rssMb: memory.rss / 2 ** 20,
+    heapMb: memory.heapUsed / 2 ** 20,
+    objects: expected,
+  });
+  process.on('message', async (message: ParentMessage) => {
+    if (message.type !== 'collect') return;
+    const deadline = now() + message.timeoutMs;
+    while (arrivals.length < message.expected && now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    send({ type: 'received', arrivals });
+  });
+} catch (error) {
+  send({ type: 'error', message: String(error) });
+  process.exit(1);
+}
