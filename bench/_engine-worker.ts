@@ -5,9 +5,6 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, KubeConfig, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
-import { KubeClient } from '../src/kube/client.ts';
-import { SharedInformer } from '../src/kube/informer.ts';
 import type { KubeObject } from '../src/kube/types.ts';
 import type { Contender, ParentMessage, WorkerMessage } from './engine.ts';
 
@@ -92,6 +89,7 @@ try {
     type: 'synced',
     syncMs,
     rssMb: memory.rss / 2 ** 20,
+    rssDeltaMb: (memory.rss - baselineRss) / 2 ** 20,
     heapMb: memory.heapUsed / 2 ** 20,
     objects: expected,
   });
