@@ -9,6 +9,7 @@ export * from './constants.ts';
 export * from './cron.ts';
 export * from './duration.ts';
 export * from './enabled-period.ts';
+export * from './install.ts';
 export * from './names.ts';
 export * from './scale-target.ts';
 export * from './schema.ts';
