@@ -1,0 +1,324 @@
+/**
+ * The running controller: an informer on ElastiServices (through our engine) and one on the
+ * resolver Service's EndpointSlices, both feeding a rate-limited work queue of
+ * `namespace/name` keys that a few workers drain through {@link ElastiServiceReconciler}.
+ *
+ *   ElastiService informer ──┐
+ *   scale target / public Service watches (Manager) ──┼──> RateLimitingQueue ──> workers ──> reconcile(key)
+ *   resolver EndpointSlices / Deployment ─────────────┘        (retry with backoff on throw)
+ *
+ * ElastiService updates are enqueued only when something the reconciler acts on changed
+ * (generation, deletion, our finalizer missing) or on the periodic resync: the reconciler's own
+ * status writes would otherwise feed it forever.
+ *
+ * @module
+ */
+import type { Registry } from 'prom-client';
+import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
+import type { ElastiService } from '../api/v1alpha1/types.ts';
+import type { ListerWatcher } from '../kube/contracts.ts';
+import { isAbortError } from '../kube/errors.ts';
+import { SharedInformer } from '../kube/informer.ts';
+import type { EngineMetrics } from '../kube/metrics.ts';
+import type {
+  HandlerOptions,
+  HandlerRegistration,
+  KubeObject,
+  ListWatchTarget,
+  Logger,
+  ResourceEventHandler,
+} from '../kube/types.ts';
+import { silentLogger } from '../kube/types.ts';
+import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
+import { KubeEventRecorder } from './events.ts';
+import { ControllerMetrics } from './metrics.ts';
+import { ElastiServiceReconciler, elastiServiceKey } from './reconciler.ts';
+import { CachedResolverEndpoints } from './resolver-endpoints.ts';
+import {
+  ENDPOINTSLICE_GVR,
+  type EndpointSlice,
+  type ResourceClient,
+  SERVICE_NAME_LABEL,
+  type ServiceDirectory,
+  type WatchManager,
+} from './types.ts';
+import { defaultControllerRateLimiter, RateLimitingQueue } from './workqueue.ts';
+
+/** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
+export interface ControllerInformer<T extends KubeObject> {
+  start(): void;
+  stop(): Promise<void>;
+  hasSynced(): boolean;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
+  readonly store: { list(): T[] };
+}
+
+/** Builds the controller's informers (tests inject fakes). */
+export type ControllerInformerFactory = <T extends KubeObject>(
+  target: ListWatchTarget,
+  name: string,
+) => ControllerInformer<T>;
+
+/** Options of {@link startController}. */
+export interface StartControllerOptions {
+  /** Reads and writes objects and lists/watches ElastiServices and EndpointSlices: a `KubeClient`. */
+  client: ResourceClient & ListerWatcher;
+  /** The informer Manager (scale target, public Service and resolver Deployment watches). */
+  manager: WatchManager;
+  /** The CRD directory the controller keeps up to date. */
+  directory: ServiceDirectory;
+  /** A resolved config, or input to resolve (defaults: upstream's). */
+  config?: OperatorConfig | OperatorConfigInput;
+  logger?: Logger;
+  /** Where the controller's metrics go. Default: none registered. */
+  registry?: Registry;
+  /** Aborting it stops the controller (like calling `stop()`). */
+  signal?: AbortSignal;
+  /** Engine metrics for the controller's own informers. */
+  engineMetrics?: EngineMetrics;
+  /** Default: the engine's `SharedInformer` over `client`. */
+  informerFactory?: ControllerInformerFactory;
+  /** Default: `HOSTNAME` (the pod name in a cluster). */
+  instance?: string;
+}
+
+/** The controller could not start: its ElastiService cache did not sync in time. */
+export class ControllerStartError extends Error {
+  override readonly name = 'ControllerStartError';
+}
+
+/** True for the ElastiService changes the reconciler must see (see the module documentation). */
+export function shouldEnqueueUpdate(oldObj: ElastiService, newObj: ElastiService): boolean {
+  if (oldObj === newObj) return true; // periodic resync
+  if (oldObj.metadata.generation !== newObj.metadata.generation) return true;
+  if (Boolean(oldObj.metadata.deletionTimestamp) !== Boolean(newObj.metadata.deletionTimestamp)) return true;
+  if (oldObj.metadata.uid !== newObj.metadata.uid) return true;
+  // Someone removed our finalizer: put it back.
+  return !(newObj.metadata.finalizers ?? []).includes(ELASTI_FINALIZER) && !newObj.metadata.deletionTimestamp;
+}
+
+/** A running controller. Create it with {@link startController}. */
+export class ElastiServiceController {
+  readonly config: OperatorConfig;
+  readonly queue: RateLimitingQueue<string>;
+  readonly reconciler: ElastiServiceReconciler;
+  readonly events: KubeEventRecorder;
+  /** Resolves once the controller has stopped (after {@link stop} or the signal). */
+  readonly done: Promise<void>;
+
+  readonly #esInformer: ControllerInformer<ElastiService>;
+  readonly #sliceInformer: ControllerInformer<EndpointSlice>;
+  readonly #manager: WatchManager;
+  readonly #logger: Logger;
+  readonly #metrics: ControllerMetrics | undefined;
+  readonly #lifetime = new AbortController();
+  readonly #workers: Promise<void>[] = [];
+  #resolveDone!: () => void;
+  #stopping: Promise<void> | undefined;
+  #started = false;
+
+  /** Use {@link startController}. */
+  constructor(options: StartControllerOptions) {
+    // Resolving an already resolved config is a no-op apart from re-checking it.
+    this.config = resolveOperatorConfig(options.config ?? {});
+    const config = this.config;
+    this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-controller' });
+    this.#manager = options.manager;
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    const factory: ControllerInformerFactory =
+      options.informerFactory ??
+      (<T extends KubeObject>(target: ListWatchTarget, name: string) =>
+        new SharedInformer<T>({
+          lw: options.client,
+          target,
+          name,
+          logger: options.logger ?? silentLogger,
+          ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
+        }));
+    this.#esInformer = factory<ElastiService>(
+      config.watchNamespace === undefined
+        ? { gvr: ELASTI_GVR }
+        : { gvr: ELASTI_GVR, namespace: config.watchNamespace },
+      'elastiservices',
+    );
+    this.#sliceInformer = factory<EndpointSlice>(
+      {
+        gvr: ENDPOINTSLICE_GVR,
+        namespace: config.resolver.namespace,
+        labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
+      },
+      'resolver-endpointslices',
+    );
+
+    const clock = { now: () => Date.now() };
+    this.queue = new RateLimitingQueue<string>({
+      rateLimiter: defaultControllerRateLimiter<string>({ ...config.queue, now: clock.now }),
+    });
+    this.#metrics = options.registry ? new ControllerMetrics(options.registry, this.queue) : undefined;
+    this.events = new KubeEventRecorder(options.client, {
+      component: config.eventComponent,
+      logger: this.#logger,
+      ...(options.instance ? { instance: options.instance } : {}),
+    });
+    const esInformer = this.#esInformer;
+    this.reconciler = new ElastiServiceReconciler({
+      client: options.client,
+      manager: options.manager,
+      directory: options.directory,
+      resolver: new CachedResolverEndpoints(this.#sliceInformer),
+      events: this.events,
+      config,
+      enqueue: (key) => this.queue.add(key),
+      // The cache may lag a moment behind; it is only used to find other ElastiServices fronting
+      // the same Service, which were reconciled (and so cached) long before.
+      listElastiServices: (namespace) =>
+        esInformer.store.list().filter((es) => es.metadata.namespace === namespace),
+      logger: this.#logger,
+      ...(this.#metrics ? { metrics: this.#metrics } : {}),
+    });
+    options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  /** True once the caches synced and the workers run (until stopped). */
+  get ready(): boolean {
+    return this.#started && !this.#stopping;
+  }
+
+  /**
+   * Starts informers, waits for the ElastiService cache (bounded by `cacheSyncTimeoutMs`),
+   * hooks the resolver informer and starts the workers.
+   *
+   * @throws {ControllerStartError} when the ElastiService cache does not sync in time.
+   */
+  async start(): Promise<void> {
+    if (this.#started || this.#stopping) return;
+    const enqueue = (es: ElastiService): void => {
+      const { namespace, name } = es.metadata;
+      if (namespace && name) this.queue.add(elastiServiceKey(namespace, name));
+    };
+    this.#esInformer.addEventHandler(
+      {
+        onAdd: enqueue,
+        onUpdate: (oldObj, newObj) => {
+          if (shouldEnqueueUpdate(oldObj, newObj)) enqueue(newObj);
+        },
+        onDelete: enqueue,
+      },
+      { name: 'elastiservice-controller', resyncPeriodMs: this.config.resyncPeriodMs },
+    );
+    const resolverChanged = (): void => this.reconciler.resolverChanged();
+    this.#sliceInformer.addEventHandler(
+      { onAdd: resolverChanged, onUpdate: resolverChanged, onDelete: resolverChanged },
+      { name: 'resolver-endpoints' },
+    );
+    this.#esInformer.start();
+    this.#sliceInformer.start();
+
+    const timeout = AbortSignal.timeout(this.config.cacheSyncTimeoutMs);
+    const bound = AbortSignal.any([timeout, this.#lifetime.signal]);
+    try {
+      await this.#esInformer.waitForSync(bound);
+    } catch (error) {
+      await this.stop();
+      throw new ControllerStartError(
+        timeout.aborted
+          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
+          : `ElastiService cache did not sync: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    try {
+      await this.#sliceInformer.waitForSync(bound);
+    } catch (error) {
+      // Not fatal: proxy-mode reconciles fail (and retry) until the resolver endpoints are known.
+      this.#logger.warn({ err: error }, 'resolver endpoint cache not synced; continuing');
+    }
+    if (this.#stopping) return;
+    try {
+      await this.#manager.initializeResolverInformer({
+        onAdd: resolverChanged,
+        onUpdate: resolverChanged,
+        onDelete: () => this.#logger.warn({}, 'resolver deployment deleted'),
+      });
+    } catch (error) {
+      // The EndpointSlice informer already follows the resolver; its Deployment watch is a bonus.
+      this.#logger.warn({ err: error }, 'resolver deployment informer not started');
+    }
+    if (this.#stopping) return;
+    for (let i = 0; i < this.config.workers; i++) this.#workers.push(this.#work(i));
+    this.#started = true;
+    this.#logger.info(
+      { workers: this.config.workers, namespace: this.config.watchNamespace ?? '(all)' },
+      'controller started',
+    );
+  }
+
+  /**
+   * Stops taking work, lets in-flight reconciles finish (up to `drainTimeoutMs`, then aborts
+   * them), stops the informers and the watches registered with the Manager. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#doStop();
+    return this.#stopping;
+  }
+
+  async #doStop(): Promise<void> {
+    const drained = this.queue.shutDownWithDrain();
+    const timer = new Promise<'timeout'>((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs);
+      void drained.then(() => clearTimeout(t));
+    });
+    if ((await Promise.race([drained, timer])) === 'timeout') {
+      this.#logger.warn({ inFlight: this.queue.processingCount }, 'drain timed out; aborting reconciles');
+    }
+    this.#lifetime.abort(new Error('controller stopped'));
+    await Promise.allSettled(this.#workers);
+    await Promise.allSettled([this.#esInformer.stop(), this.#sliceInformer.stop()]);
+    await this.reconciler.releaseWatches();
+    await this.events.flush();
+    this.#logger.info({}, 'controller stopped');
+    this.#resolveDone();
+  }
+
+  async #work(id: number): Promise<void> {
+    const signal = this.#lifetime.signal;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        const result = await this.reconciler.reconcile(key, signal);
+        this.queue.forget(key);
+        if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
+          this.queue.addAfter(key, result.requeueAfter);
+        }
+      } catch (error) {
+        if (signal.aborted && isAbortError(error)) {
+          this.#logger.debug({ key }, 'reconcile aborted by stop');
+        } else {
+          const delay = this.queue.addRateLimited(key);
+          this.#metrics?.retries.inc();
+          this.#logger.warn(
+            { err: error, key, worker: id, retryInMs: delay, retries: this.queue.numRequeues(key) },
+            'reconcile failed; retrying with backoff',
+          );
+        }
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+}
+
+/** Builds and starts the controller. Resolves once it runs; see {@link ElastiServiceController.start}. */
+export async function startController(options: StartControllerOptions): Promise<ElastiServiceController> {
+  const controller = new ElastiServiceController(options);
+  await controller.start();
+  return controller;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
