@@ -1,0 +1,157 @@
+/**
+ * The operator process, assembled: one KubeClient (one pooled connection), one Prometheus
+ * registry, the informer Manager, the CRD directory and the ElastiService controller, behind
+ * optional leader election, with `/metrics`, `/healthz` and `/readyz`.
+ *
+ * `runOperator` is usable in-process (the demo and the integration tests run it that way);
+ * `main.ts` is the command-line entry point around it.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { OperatorConfigInput } from '../controller/config.ts';
+import { type ElastiServiceController, resolveOperatorConfig, startController } from '../controller/index.ts';
+import { CRDDirectory } from '../crddirectory/index.ts';
+import { Manager } from '../informer/index.ts';
+import { KubeClient } from '../kube/client.ts';
+import { EngineMetrics } from '../kube/metrics.ts';
+import { type Logger, silentLogger } from '../kube/types.ts';
+import { type OperatorHttpServer, startOperatorHttp } from './http.ts';
+import { LeaderElector } from './leader-election.ts';
+
+/** Options of {@link runOperator}. */
+export interface OperatorOptions {
+  /** Kubeconfig path; default: `KUBECONFIG`, `~/.kube/config`, or in-cluster. */
+  kubeconfig?: string;
+  /** `host:port` of /metrics, /healthz and /readyz together; `undefined` serves none. */
+  httpBindAddress?: string;
+  leaderElection?:
+    | { namespace: string; name: string; identity?: string; leaseDurationMs?: number }
+    | undefined;
+  config?: OperatorConfigInput;
+  logger?: Logger;
+  /** Default: a fresh registry with Node's default metrics. */
+  registry?: Registry;
+}
+
+/** A running operator. */
+export interface RunningOperator {
+  readonly registry: Registry;
+  readonly client: KubeClient;
+  readonly manager: Manager;
+  readonly directory: CRDDirectory;
+  readonly httpPort: number | undefined;
+  /** The controller once this replica leads (immediately without leader election). */
+  controller(): ElastiServiceController | undefined;
+  /** Resolves when the operator has stopped (after `stop()`, or when leadership was lost). */
+  readonly done: Promise<'stopped' | 'lost-leadership'>;
+  stop(): Promise<void>;
+}
+
+/** Starts the operator. Resolves once its endpoints are up; reconciling starts when it leads. */
+export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
+  const logger = options.logger ?? silentLogger;
+  const registry = options.registry ?? new Registry();
+  if (!options.registry) collectDefaultMetrics({ register: registry });
+  const config = resolveOperatorConfig(options.config ?? {});
+  const client = await KubeClient.create(options.kubeconfig, { logger });
+  const engineMetrics = new EngineMetrics(registry);
+  const manager = new Manager({
+    client,
+    registry,
+    engineMetrics,
+    logger,
+    resolver: { namespace: config.resolver.namespace, deploymentName: config.resolver.deploymentName },
+  });
+  const directory = new CRDDirectory();
+  const stopping = new AbortController();
+  let controller: ElastiServiceController | undefined;
+
+  let http: OperatorHttpServer | undefined;
+  if (options.httpBindAddress !== undefined) {
+    http = await startOperatorHttp(options.httpBindAddress, registry, {
+      controller: () =>
+        options.leaderElection && !controller
+          ? true // a standby replica is ready: it serves metrics and waits for the lease
+          : controller?.ready === true || 'the controller has not synced its caches',
+    });
+  }
+
+  const lead = async (signal: AbortSignal): Promise<void> => {
+    manager.start();
+    controller = await startController({
+      client,
+      manager,
+      directory,
+      config,
+      logger,
+      registry,
+      engineMetrics,
+      signal,
+    });
+  };
+
+  let outcome: Promise<'stopped' | 'lost-leadership'>;
+  if (options.leaderElection) {
+    const elector = new LeaderElector({
+      client,
+      namespace: options.leaderElection.namespace,
+      name: options.leaderElection.name,
+      identity: options.leaderElection.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+      ...(options.leaderElection.leaseDurationMs === undefined
+        ? {}
+        : {
+            leaseDurationMs: options.leaderElection.leaseDurationMs,
+            renewDeadlineMs: Math.floor(options.leaderElection.leaseDurationMs * 0.66),
+            retryPeriodMs: Math.max(100, Math.floor(options.leaderElection.leaseDurationMs / 7)),
+          }),
+      logger,
+    });
+    outcome = elector
+      .run(
+        {
+          onStartedLeading: (signal) =>
+            lead(signal).catch((error: unknown) => {
+              logger.error({ err: error }, 'the controller failed to start; stopping');
+              stopping.abort();
+            }),
+        },
+        stopping.signal,
+      )
+      .then((result) => (result === 'lost' ? 'lost-leadership' : 'stopped'));
+  } else {
+    await lead(stopping.signal);
+    outcome = new Promise((resolve) => stopping.signal.addEventListener('abort', () => resolve('stopped')));
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping.abort();
+      await outcome;
+      await controller?.stop();
+      await manager.stop();
+      await http?.close();
+      await client.close();
+    })();
+    return stopped;
+  };
+  // Losing the lease ends this replica: everything stops and `done` says why.
+  const done = outcome.then(async (result) => {
+    await stop();
+    return result;
+  });
+
+  return {
+    registry,
+    client,
+    manager,
+    directory,
+    httpPort: http?.port,
+    controller: () => controller,
+    done,
+    stop,
+  };
+}
