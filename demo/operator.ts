@@ -13,15 +13,16 @@ import { ELASTI_GVR, endpointSliceToResolverName, privateServiceName } from '../
 import { installElastiServiceCrd } from '../src/api/v1alpha1/install.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { isNotFound } from '../src/kube/errors.ts';
+import { resources } from '../src/kube/resources.ts';
 import type { KubeObject } from '../src/kube/types.ts';
 import { runOperator } from '../src/operator/operator.ts';
 import { startControlPlane, versions } from '../tools/controlplane/harness.ts';
 
-const NS = { group: '', version: 'v1', resource: 'namespaces' };
-const DEPLOY = { group: 'apps', version: 'v1', resource: 'deployments' };
-const SVC = { group: '', version: 'v1', resource: 'services' };
-const POD = { group: '', version: 'v1', resource: 'pods' };
-const SLICE = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
+const NS = resources.namespaces.gvr;
+const DEPLOY = resources.deployments.gvr;
+const SVC = resources.services.gvr;
+const POD = resources.pods.gvr;
+const SLICE = resources.endpointSlices.gvr;
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const ms = (since: number): string => `${Math.round(performance.now() - since)} ms`;

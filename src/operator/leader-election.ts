@@ -19,21 +19,12 @@
 
 import type { KubeClient } from '../kube/client.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
-import { type KubeObject, type Logger, silentLogger } from '../kube/types.ts';
+import { type Lease, resources } from '../kube/resources.ts';
+import { type Logger, silentLogger } from '../kube/types.ts';
 
 /** The Lease GVR. */
-export const LEASE_GVR = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' } as const;
-
-/** A Lease object, as far as leader election reads it. */
-export interface Lease extends KubeObject {
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
-}
+export const LEASE_GVR = resources.leases.gvr;
+export type { Lease };
 
 /** Options of {@link LeaderElector}. */
 export interface LeaderElectionOptions {

@@ -33,9 +33,11 @@ build() { # name package
   local name="$1" pkg="$2" tmp
   # The supervisor is ours and tiny: always rebuilt (Go's build cache makes that instant) so an edit is never masked.
   if [ -x "$out/$name" ] && [ "$name" != supervise ]; then step "$name: cached at $out/$name"; return; fi
-  step "$name: downloading modules (first time only)"
-  go mod download "$pkg" >/dev/null 2>&1 || go mod download || fail "$name: go mod download"
-  step "$name: building $pkg (several minutes on 2 cores the first time)"
+  if [ "$name" != supervise ]; then
+    step "$name: downloading modules (first time only)"
+    go mod download || fail "$name: go mod download"
+    step "$name: building $pkg (several minutes on 2 cores the first time)"
+  fi
   tmp="$out/.$name.tmp.$$"
   if [ "$name" = kube-apiserver ]; then
     go build -trimpath -tags notest,grpcnotrace -ldflags "$ldflags" -o "$tmp" "$pkg" || fail "$name: go build"

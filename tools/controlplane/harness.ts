@@ -11,9 +11,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
@@ -39,6 +39,21 @@ let cachedBinDir: string | undefined;
  */
 export function ensureBinaries(): string {
   if (cachedBinDir) return cachedBinDir;
+  // Fast path without running Go: every binary is there and the supervisor is newer than its source.
+  const cacheRoot =
+    process.env.ELASTI_CACHE_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'elasti-ts');
+  const expected = join(cacheRoot, 'controlplane', `${versions.kube}-etcd${versions.etcd}`);
+  try {
+    const built = ['etcd', 'kube-apiserver'].every((name) => statSync(join(expected, name)).isFile());
+    const supervisor = statSync(join(expected, 'supervise')).mtimeMs;
+    if (built && supervisor > statSync(join(here, 'supervise', 'main.go')).mtimeMs) {
+      cachedBinDir = expected;
+      return expected;
+    }
+  } catch {
+    // something is missing: build
+  }
   const out = execFileSync('bash', [join(here, 'build.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
