@@ -1,0 +1,171 @@
+/** Helpers of the informer Manager's integration tests. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { Registry } from 'prom-client';
+import { Manager, type ManagerOptions } from '../../../src/informer/manager.ts';
+import { KubeClient } from '../../../src/kube/client.ts';
+import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/contracts.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  ListWatchTarget,
+  WatchEvent,
+} from '../../../src/kube/types.ts';
+import { type RawApi, type TestCluster, testCluster } from '../../support/cluster.ts';
+
+export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
+export const CONFIGMAPS: GroupVersionResource = { group: '', version: 'v1', resource: 'configmaps' };
+
+/** A minimal valid Deployment (no controller-manager runs, so it never gets pods). */
+export function deployment(name: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name } },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function forEachLimit<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Creates `count` Deployments `<prefix>-<i>` in `namespace`. */
+export async function createDeployments(
+  client: KubeClient,
+  namespace: string,
+  names: string[],
+): Promise<void> {
+  await forEachLimit(names, 16, (name) => client.create(DEPLOYMENTS, namespace, deployment(name)));
+}
+
+/** A ListerWatcher that counts the watch streams it has open (our own side of "how many watches"). */
+export class CountingListerWatcher implements ListerWatcher {
+  readonly inner: ListerWatcher;
+  open = 0;
+  started = 0;
+  lists = 0;
+
+  constructor(inner: ListerWatcher) {
+    this.inner = inner;
+  }
+
+  list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions) {
+    this.lists++;
+    return this.inner.list<T>(target, options);
+  }
+
+  async *watch<T extends KubeObject>(
+    target: ListWatchTarget,
+    options: WatchOptions,
+  ): AsyncIterable<WatchEvent<T>> {
+    this.open++;
+    this.started++;
+    try {
+      yield* this.inner.watch<T>(target, options);
+    } finally {
+      this.open--;
+    }
+  }
+}
+
+/** A kubeconfig for `server` (e.g. a TCP proxy) with the test cluster's CA and admin token. */
+export function kubeconfigFor(t: TestContext, cluster: TestCluster, server: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'informer-it-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'config');
+  const ca = Buffer.from(cluster.caPem).toString('base64');
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: c',
+      `  cluster: {server: '${server}', certificate-authority-data: ${ca}}`,
+      'users:',
+      '- name: u',
+      `  user: {token: '${cluster.token}'}`,
+      'contexts:',
+      '- name: x',
+      '  context: {cluster: c, user: u}',
+      'current-context: x',
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+/** An admin KubeClient on the test cluster for writes (it opens no watches), closed after the test. */
+export async function adminClient(t: TestContext): Promise<KubeClient> {
+  const cluster = await testCluster();
+  const client = await KubeClient.create(cluster.kubeconfigPath);
+  t.after(() => client.close());
+  return client;
+}
+
+/**
+ * A Manager over its own KubeClient (on the test cluster, or through `server`, e.g. a TCP proxy),
+ * its watches counted. After the test the Manager is stopped BEFORE the client is closed: the
+ * client's close is graceful and would otherwise wait for the open watches to end server-side
+ * (minutes), since node:test runs `after` hooks in registration order.
+ */
+export async function managerFor(
+  t: TestContext,
+  options: Partial<ManagerOptions> & { server?: string } = {},
+): Promise<{ manager: Manager; registry: Registry; counting: CountingListerWatcher; client: KubeClient }> {
+  const cluster = await testCluster();
+  const { server, ...managerOptions } = options;
+  const client = await KubeClient.create(server ? kubeconfigFor(t, cluster, server) : cluster.kubeconfigPath);
+  const registry = new Registry();
+  const counting = new CountingListerWatcher(client);
+  const manager = new Manager({
+    client: {
+      get: (gvr, ns, name, signal) => client.get(gvr, ns, name, signal),
+      list: counting.list.bind(counting),
+      watch: counting.watch.bind(counting),
+    },
+    registry,
+    syncTimeoutMs: 60_000,
+    ...managerOptions,
+  });
+  t.after(async () => {
+    await manager.stop();
+    await client.close();
+  });
+  return { manager, registry, counting, client };
+}
+
+/** The apiserver's own count of open WATCH requests on a resource (`apiserver_longrunning_requests`). */
+export async function apiserverWatches(api: RawApi, resource: string): Promise<number> {
+  const { body } = await api.call('GET', '/metrics');
+  const text = String(body);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_longrunning_requests{')) continue;
+    if (!line.includes(`resource="${resource}"`) || !line.includes('verb="WATCH"')) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
