@@ -3,7 +3,8 @@
  *
  * - Vocabulary and contracts: `types.ts`, `contracts.ts`.
  * - Wire: `config.ts` (kubeconfig → connection), `client.ts` (`KubeClient`, a `ListerWatcher`
- *   plus CRUD), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine).
+ *   plus CRUD), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine),
+ *   `discovery.ts` (kind → resource), `resources.ts` (well-known GVRs and typed objects).
  * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
  *   `informer.ts` (`SharedInformer`), `metrics.ts` (`EngineMetrics`).
  *
@@ -16,10 +17,12 @@ export * from './backoff.ts';
 export * from './client.ts';
 export * from './config.ts';
 export type * from './contracts.ts';
+export * from './discovery.ts';
 export * from './errors.ts';
 export * from './informer.ts';
 export * from './metrics.ts';
 export { Fifo, HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
 export { initialEventsEndAnnotation, Reflector, type ReflectorOptions } from './reflector.ts';
+export * from './resources.ts';
 export * from './store.ts';
 export * from './types.ts';
