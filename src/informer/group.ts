@@ -220,6 +220,17 @@ export class WatchGroup implements UpstreamEvents {
     return due;
   }
 
+  /**
+   * Re-delivers the current object of every name as an update with `oldObj === newObj`
+   * (upstream's informer resync), so handlers can re-evaluate periodically.
+   */
+  resync(): void {
+    for (const entry of this.names.values()) {
+      const current = entry.source?.view.get(entry.name);
+      if (current) this.#deliver(entry, { type: 'update', oldObj: current, newObj: current });
+    }
+  }
+
   /** Stops timers and releases every upstream. The group must not be used afterwards. */
   dispose(): void {
     this.#disposed = true;
@@ -239,16 +250,22 @@ export class WatchGroup implements UpstreamEvents {
     const entry = this.names.get(name);
     if (!entry) return;
     if (entry.source === upstream) {
+      let delivered = change;
       if (change.type === 'delete') {
         if (entry.syntheticDelete) {
+          // The handlers were already told; this is the informer catching up.
           entry.syntheticDelete = false;
           return;
         }
       } else {
+        if (entry.syntheticDelete && change.type === 'update') {
+          // After a synthesised delete the handlers hold no object: the next state is an add.
+          delivered = { type: 'add', obj: change.newObj, isInInitialList: false };
+        }
         entry.syntheticDelete = false;
         if (entry.gone === 'object') entry.gone = undefined;
       }
-      this.#deliver(entry, change);
+      this.#deliver(entry, delivered);
       if (entry.next) this.#tryCutover(entry);
     } else if (entry.next === upstream) {
       this.#tryCutover(entry);

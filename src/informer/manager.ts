@@ -106,6 +106,11 @@ export interface ManagerOptions {
   readonly handoverTimeoutMs?: number;
   /** Where the resolver Deployment is, for {@link Manager.initializeResolverInformer}. */
   readonly resolver?: ResolverConfig;
+  /**
+   * Every this many ms (once {@link Manager.start} ran), each registration gets its object again as
+   * an update with `oldObj === newObj`, like upstream's 5-minute informer resync. 0 (default): off.
+   */
+  readonly resyncPeriodMs?: number;
   /** Parallel GETs of one target check. Default 8. */
   readonly targetCheckConcurrency?: number;
   /** Clock (ms since epoch). Default `Date.now`. */
@@ -153,6 +158,7 @@ export class Manager {
   readonly #handoverTimeoutMs: number;
   readonly #resolverConfig: ResolverConfig | undefined;
   readonly #checkConcurrency: number;
+  readonly #resyncPeriodMs: number;
   readonly #now: () => number;
 
   readonly #registrations = new Map<string, Registration>();
@@ -165,6 +171,7 @@ export class Manager {
   readonly #lifetime = new AbortController();
   #resolver: MonitoredInformer | undefined;
   #monitorTimer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
   #stopping: Promise<void> | undefined;
@@ -200,6 +207,8 @@ export class Manager {
     this.#checkConcurrency = Math.floor(
       positive('targetCheckConcurrency', options.targetCheckConcurrency, 8),
     );
+    this.#resyncPeriodMs =
+      options.resyncPeriodMs === 0 ? 0 : positive('resyncPeriodMs', options.resyncPeriodMs, 0);
     this.#bounds = { ...defaultHealthBounds, ...options.health };
     for (const [name, value] of Object.entries(this.#bounds)) positive(`health.${name}`, value, 1);
     this.#backoff = { ...defaultRestartBackoff, ...options.restartBackoff };
@@ -314,12 +323,18 @@ export class Manager {
     return keys;
   }
 
-  /** Starts the health monitor (idempotent). */
+  /** Starts the health monitor, and the resync if `resyncPeriodMs` is set (idempotent). */
   start(): void {
     if (this.#stopped) throw new ManagerStoppedError('start');
     if (this.#monitorTimer) return;
     this.#monitorTimer = setInterval(() => void this.runHealthCheck(), this.#monitorPeriodMs);
     this.#monitorTimer.unref();
+    if (this.#resyncPeriodMs > 0) {
+      this.#resyncTimer = setInterval(() => {
+        for (const group of this.#groups.values()) group.resync();
+      }, this.#resyncPeriodMs);
+      this.#resyncTimer.unref();
+    }
     this.#logger.info({ periodMs: this.#monitorPeriodMs, sharing: this.#policy }, 'informer manager started');
   }
 
@@ -501,6 +516,8 @@ export class Manager {
       const group = this.#groupFor(registration.gvr, registration.namespace);
       registration.group = group;
       registration.entry = group.attach(registration);
+      // The GET just saw the object: an earlier "object gone" verdict on this name is stale.
+      if (registration.entry.gone === 'object') registration.entry.gone = undefined;
       await this.#waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);
@@ -677,7 +694,9 @@ export class Manager {
   async #doStop(): Promise<void> {
     this.#logger.info({ registrations: this.#registrations.size }, 'stopping informer manager');
     if (this.#monitorTimer) clearInterval(this.#monitorTimer);
+    if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#monitorTimer = undefined;
+    this.#resyncTimer = undefined;
     this.#lifetime.abort(new ManagerStoppedError('stopped'));
     const adds = [...this.#pending.values()].map((p) => p.promise.catch(() => undefined));
     for (const key of new Set([...this.#pending.keys(), ...this.#registrations.keys()])) {

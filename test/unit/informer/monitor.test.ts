@@ -200,3 +200,34 @@ describe('health monitor', () => {
     await waitFor(() => informer.restarts.length === 1, { timeoutMs: 5_000 });
   });
 });
+
+describe('gone targets coming back', () => {
+  it('a new add for a name marked gone (object deleted) clears the verdict once the GET sees the object', async (t) => {
+    const { cluster, manager } = setup(t, { health, restartBackoff });
+    cluster.put(DEPLOYMENTS, 'team-a', 'web');
+    await manager.add(watchOf('es1', 'web'));
+    cluster.remove(DEPLOYMENTS, 'team-a', 'web');
+    await manager.runHealthCheck();
+    assert.equal(manager.list()[0]?.state, 'TargetGone');
+    // The object comes back while the watch lags behind.
+    cluster.live()[0]?.hold();
+    cluster.put(DEPLOYMENTS, 'team-a', 'web');
+    await manager.add(watchOf('es2', 'web'));
+    assert.deepEqual(
+      manager.list().map((r) => r.state),
+      ['Active', 'Active'],
+    );
+  });
+});
+
+describe('resync', () => {
+  it('with resyncPeriodMs, every registration periodically gets its object again as update(obj, obj)', async (t) => {
+    const { cluster, manager } = setup(t, { resyncPeriodMs: 20 });
+    cluster.put(DEPLOYMENTS, 'team-a', 'web');
+    const seen: boolean[] = [];
+    await manager.add(watchOf('es1', 'web', { onUpdate: (o, n) => void seen.push(o === n) }));
+    manager.start();
+    await waitFor(() => seen.length >= 2, { timeoutMs: 5_000 });
+    assert.ok(seen.every(Boolean));
+  });
+});
