@@ -378,6 +378,7 @@ export class WatchGroup implements UpstreamEvents {
   #expireHandovers(): void {
     if (this.#disposed) return;
     const now = this.#deps.now();
+    let waiting = 0;
     for (const entry of [...this.#handovers]) {
       if (entry.handoverSince === undefined || now - entry.handoverSince < this.#deps.handoverTimeoutMs)
         continue;
@@ -390,7 +391,14 @@ export class WatchGroup implements UpstreamEvents {
       } else {
         // The new informer has not synced: the old one keeps delivering; check again later.
         entry.handoverSince = now;
+        waiting++;
       }
+    }
+    if (waiting > 0) {
+      this.#deps.logger.warn(
+        { group: this.id, names: waiting },
+        'informer handover waits for a new informer that has not synced; the old ones keep delivering',
+      );
     }
     this.#scheduleHandoverCheck();
   }
