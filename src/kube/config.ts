@@ -142,7 +142,18 @@ export async function connect(
       await fetchHeaders();
     },
     close() {
-      closed ??= dispatcher.close();
+      // A graceful undici close waits for every in-flight request to finish, and an open watch
+      // only ends when the server times it out (minutes). Give ordinary requests a moment, then
+      // destroy: closing a connection must never wait on a watch someone forgot to stop.
+      closed ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), 1_000);
+        });
+        const outcome = await Promise.race([dispatcher.close().then(() => 'closed' as const), grace]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') await dispatcher.destroy();
+      })();
       return closed;
     },
   };
