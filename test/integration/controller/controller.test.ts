@@ -1,0 +1,425 @@
+/**
+ * The ElastiService controller on a real kube-apiserver, with the real informer Manager, engine
+ * and CRD: mode switches and the objects they create, following the public Service and the
+ * resolver, deletion, sharing a target, a missing target, legacy kinds, invalid specs and a
+ * controller restart.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ELASTI_FINALIZER } from '../../../src/api/v1alpha1/constants.ts';
+import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
+import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
+import type { EndpointSlice, Service } from '../../../src/controller/types.ts';
+import { SharedInformer } from '../../../src/kube/informer.ts';
+import { waitFor } from '../../support/wait.ts';
+import {
+  createElastiService,
+  createService,
+  createTarget,
+  ELASTI_GVR,
+  ENDPOINTSLICE_GVR,
+  type Env,
+  eventsFor,
+  getOrUndefined,
+  SERVICE_GVR,
+  setReady,
+  setResolverIps,
+  setUp,
+  startOperator,
+  waitForMode,
+} from './support.ts';
+
+const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' } as const;
+
+function sliceAddresses(slice: EndpointSlice | undefined): string[] | undefined {
+  return slice?.endpoints?.flatMap((e) => e.addresses);
+}
+
+async function slice(env: Env, service: string): Promise<EndpointSlice | undefined> {
+  return getOrUndefined<EndpointSlice>(env, ENDPOINTSLICE_GVR, endpointSliceToResolverName(service));
+}
+
+async function privateSvc(env: Env, service: string): Promise<Service | undefined> {
+  return getOrUndefined<Service>(env, SERVICE_GVR, privateServiceName(service));
+}
+
+describe('ElastiService controller on a real apiserver', () => {
+  it('0 ready → proxy (private Service + EndpointSlice to the resolver); ready → serve (slice gone); and back', async (t) => {
+    const env = await setUp(t, ['10.244.0.5']);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+
+    const es = await waitForMode(env, 'web-es', 'proxy');
+    assert.deepEqual(es.metadata.finalizers, [ELASTI_FINALIZER]);
+    assert.ok(es.status?.lastReconciledTime);
+    assert.equal(es.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ProxyMode');
+
+    const pvtName = privateServiceName('web');
+    assert.match(pvtName, /^elasti-web-pvt-[0-9a-f]{10}$/);
+    const pvt = await privateSvc(env, 'web');
+    assert.ok(pvt, `${pvtName} exists`);
+    const pub = await env.client.get<Service>(SERVICE_GVR, env.ns, 'web');
+    assert.notEqual(pvt.spec?.clusterIP, pub.spec?.clusterIP, 'own cluster IP, not a copy');
+    assert.deepEqual(pvt.spec?.selector, { app: 'web' });
+    assert.deepEqual(
+      pvt.spec?.ports?.map((p) => [p.name, p.port, p.targetPort, p.protocol]),
+      [['http', 80, 8080, 'TCP']],
+    );
+    assert.deepEqual(pvt.metadata.labels, { team: 'shop' });
+    assert.deepEqual(
+      pvt.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+      [['ElastiService', 'web-es', es.metadata.uid, true]],
+    );
+
+    const sliceName = endpointSliceToResolverName('web');
+    assert.match(sliceName, /^elasti-web-endpointslice-to-resolver-[0-9a-f]{10}$/);
+    assert.equal(sliceName.slice(-10), pvtName.slice(-10), 'same hash');
+    const toResolver = await slice(env, 'web');
+    assert.ok(toResolver, `${sliceName} exists`);
+    assert.equal(toResolver.metadata.labels?.['kubernetes.io/service-name'], 'web');
+    assert.equal(toResolver.addressType, 'IPv4');
+    assert.deepEqual(sliceAddresses(toResolver), ['10.244.0.5']);
+    assert.deepEqual(toResolver.ports, [{ name: 'http', protocol: 'TCP', port: 8012 }]);
+
+    assert.equal(op.directory.get(`${env.ns}/web`)?.status.mode, 'proxy');
+    assert.deepEqual(
+      op.manager
+        .list()
+        .map((r) => r.key)
+        .sort(),
+      [`web-es/${env.ns}/deployments.apps/web`, `web-es/${env.ns}/services/web`],
+    );
+    await waitFor(
+      async () => (await eventsFor(env, 'web-es')).some((e) => e.reason === 'SwitchedToProxyMode'),
+      {
+        message: 'SwitchedToProxyMode event',
+      },
+    );
+
+    await setReady(env, 'web', 1, 1);
+    await waitForMode(env, 'web-es', 'serve');
+    await waitFor(async () => (await slice(env, 'web')) === undefined, { message: 'slice deleted' });
+    assert.ok(await privateSvc(env, 'web'), 'private service kept in serve mode');
+    await waitFor(
+      async () => (await eventsFor(env, 'web-es')).some((e) => e.reason === 'SwitchedToServeMode'),
+      {
+        message: 'SwitchedToServeMode event',
+      },
+    );
+
+    await setReady(env, 'web', 1, 0);
+    await waitForMode(env, 'web-es', 'proxy');
+    assert.deepEqual(sliceAddresses(await slice(env, 'web')), ['10.244.0.5']);
+  });
+
+  it('in proxy mode the private Service follows the public Service selector and ports', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    await waitForMode(env, 'web-es', 'proxy');
+
+    const pub = await env.client.get<Service>(SERVICE_GVR, env.ns, 'web');
+    assert.ok(pub.spec);
+    pub.spec.selector = { app: 'web', track: 'stable' };
+    pub.spec.ports = [
+      { name: 'http', port: 81, targetPort: 9090, protocol: 'TCP' },
+      { name: 'metrics', port: 9100, targetPort: 9100, protocol: 'TCP' },
+    ];
+    await env.client.replace(SERVICE_GVR, env.ns, 'web', pub);
+
+    const pvt = await waitFor(
+      async () => {
+        const s = await privateSvc(env, 'web');
+        return s?.spec?.ports?.length === 2 ? s : undefined;
+      },
+      { message: 'private service ports follow' },
+    );
+    assert.deepEqual(pvt.spec?.selector, { app: 'web', track: 'stable' });
+    assert.deepEqual(
+      pvt.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]),
+      [
+        ['http', 81, 9090],
+        ['metrics', 9100, 9100],
+      ],
+    );
+  });
+
+  it('the EndpointSlice follows the resolver endpoints exactly: 1 → 2 → 1 pod IPs', async (t) => {
+    const env = await setUp(t, ['10.244.0.5']);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    await waitForMode(env, 'web-es', 'proxy');
+    assert.deepEqual(sliceAddresses(await slice(env, 'web')), ['10.244.0.5']);
+
+    await setResolverIps(env, ['10.244.0.5', '10.244.1.7']);
+    await waitFor(async () => sliceAddresses(await slice(env, 'web'))?.join() === '10.244.0.5,10.244.1.7', {
+      message: 'two resolver IPs',
+    });
+    await setResolverIps(env, ['10.244.1.7']);
+    await waitFor(async () => sliceAddresses(await slice(env, 'web'))?.join() === '10.244.1.7', {
+      message: 'back to one resolver IP',
+    });
+  });
+
+  it('deleting the ElastiService removes its objects, watches, finalizer and then the object', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    await waitForMode(env, 'web-es', 'proxy');
+    assert.ok(await slice(env, 'web'));
+
+    await env.client.delete(ELASTI_GVR, env.ns, 'web-es');
+    await waitFor(async () => (await getOrUndefined(env, ELASTI_GVR, 'web-es')) === undefined, {
+      message: 'ElastiService gone',
+    });
+    assert.equal(await privateSvc(env, 'web'), undefined);
+    assert.equal(await slice(env, 'web'), undefined);
+    assert.ok(await getOrUndefined(env, SERVICE_GVR, 'web'), 'public service untouched');
+    assert.deepEqual(
+      op.manager.list().filter((r) => r.requester.name === 'web-es'),
+      [],
+    );
+    assert.equal(op.directory.list().length, 0);
+  });
+
+  it('two ElastiServices on the same target: deleting one leaves the other working', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web-a', 'web');
+    await createService(env, 'web-b', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'es-a', { service: 'web-a', scaleTargetRef: TARGET });
+    await createElastiService(env, 'es-b', { service: 'web-b', scaleTargetRef: TARGET });
+    await waitForMode(env, 'es-a', 'proxy');
+    await waitForMode(env, 'es-b', 'proxy');
+
+    await env.client.delete(ELASTI_GVR, env.ns, 'es-a');
+    await waitFor(async () => (await getOrUndefined(env, ELASTI_GVR, 'es-a')) === undefined, {
+      message: 'es-a gone',
+    });
+    assert.equal(await slice(env, 'web-a'), undefined);
+    assert.equal(await privateSvc(env, 'web-a'), undefined);
+    assert.ok(await slice(env, 'web-b'), 'es-b keeps its slice');
+    assert.ok(await privateSvc(env, 'web-b'), 'es-b keeps its private service');
+    assert.deepEqual(
+      op.manager
+        .list()
+        .map((r) => r.requester.name)
+        .sort(),
+      ['es-b', 'es-b'],
+    );
+
+    // es-b still follows its target, through the watch the two shared.
+    await setReady(env, 'web', 1, 1);
+    await waitForMode(env, 'es-b', 'serve');
+    await waitFor(async () => (await slice(env, 'web-b')) === undefined, { message: 'es-b slice deleted' });
+    await setReady(env, 'web', 1, 0);
+    await waitForMode(env, 'es-b', 'proxy');
+  });
+
+  it('two ElastiServices on the same Service: deleting one keeps the shared objects for the other', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    await startOperator(env);
+    await createElastiService(env, 'es-a', { service: 'web', scaleTargetRef: TARGET });
+    await waitForMode(env, 'es-a', 'proxy');
+    await createElastiService(env, 'es-b', { service: 'web', scaleTargetRef: TARGET });
+    const b = await waitForMode(env, 'es-b', 'proxy');
+
+    await env.client.delete(ELASTI_GVR, env.ns, 'es-a');
+    await waitFor(async () => (await getOrUndefined(env, ELASTI_GVR, 'es-a')) === undefined, {
+      message: 'es-a gone',
+    });
+    const pvt = await privateSvc(env, 'web');
+    assert.ok(pvt, 'shared private service kept');
+    assert.deepEqual(
+      pvt.metadata.ownerReferences?.map((r) => r.uid),
+      [b.metadata.uid],
+    );
+    assert.ok(await slice(env, 'web'), 'shared slice kept');
+    await setReady(env, 'web', 1, 1);
+    await waitForMode(env, 'es-b', 'serve');
+  });
+
+  it('a valid ElastiService whose target does not exist: condition + Event, recovers once it is created', async (t) => {
+    const env = await setUp(t);
+    await createService(env, 'web', 'web');
+    await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+
+    const es = await waitFor(
+      async () => {
+        const e = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
+        return e.status?.conditions?.some((c) => c.type === 'ScaleTargetFound' && c.status === 'False')
+          ? e
+          : undefined;
+      },
+      { message: 'ScaleTargetFound=False' },
+    );
+    assert.equal(
+      es.status?.conditions?.find((c) => c.type === 'ScaleTargetFound')?.reason,
+      'ScaleTargetNotFound',
+    );
+    assert.equal(es.status?.conditions?.find((c) => c.type === 'SpecValid')?.status, 'True');
+    const warning = await waitFor(
+      async () => (await eventsFor(env, 'web-es')).find((e) => e.reason === 'ScaleTargetNotFound'),
+      { message: 'ScaleTargetNotFound event' },
+    );
+    assert.equal(warning.type, 'Warning');
+    assert.match(warning.message, /Deployment .*\/web not found/);
+
+    await createTarget(env, 'web', 1, 0);
+    const recovered = await waitForMode(env, 'web-es', 'proxy');
+    assert.equal(recovered.status?.conditions?.find((c) => c.type === 'ScaleTargetFound')?.status, 'True');
+    // Retries were aggregated into one Event rather than one per attempt.
+    const notFound = (await eventsFor(env, 'web-es')).filter((e) => e.reason === 'ScaleTargetNotFound');
+    assert.equal(notFound.length, 1);
+  });
+
+  it('legacy kind "deployments" works', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'web', 1, 0);
+    await createService(env, 'web', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'web-es', {
+      service: 'web',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'deployments', name: 'web' },
+    });
+    await waitForMode(env, 'web-es', 'proxy');
+    assert.ok(op.manager.list().some((r) => r.key === `web-es/${env.ns}/deployments.apps/web`));
+    await setReady(env, 'web', 1, 1);
+    await waitForMode(env, 'web-es', 'serve');
+  });
+
+  it('an invalid spec the CRD schema lets through: SpecValid=False + Warning Event, no objects', async (t) => {
+    const env = await setUp(t);
+    await createService(env, 'web', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'web-es', {
+      service: 'web',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Rollout', name: 'web' },
+    });
+    const es = await waitFor(
+      async () => {
+        const e = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
+        return e.status?.conditions?.some((c) => c.type === 'SpecValid' && c.status === 'False')
+          ? e
+          : undefined;
+      },
+      { message: 'SpecValid=False' },
+    );
+    assert.match(es.status?.conditions?.find((c) => c.type === 'SpecValid')?.message ?? '', /argoproj\.io/);
+    const event = await waitFor(
+      async () => (await eventsFor(env, 'web-es')).find((e) => e.reason === 'InvalidSpec'),
+      {
+        message: 'InvalidSpec event',
+      },
+    );
+    assert.equal(event.type, 'Warning');
+    assert.equal(await privateSvc(env, 'web'), undefined);
+    assert.deepEqual(op.manager.list(), []);
+    assert.equal(op.controller.ready, true, 'controller still running');
+  });
+
+  it('restart with ElastiServices in proxy and serve modes: no duplicate objects, no mode flapping', async (t) => {
+    const env = await setUp(t);
+    await createTarget(env, 'idle', 1, 0);
+    await createTarget(env, 'busy', 1, 1);
+    await createService(env, 'idle', 'idle');
+    await createService(env, 'busy', 'busy');
+    const first = await startOperator(env);
+    await createElastiService(env, 'idle-es', {
+      service: 'idle',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'idle' },
+    });
+    await createElastiService(env, 'busy-es', {
+      service: 'busy',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'busy' },
+    });
+    const idleBefore = await waitForMode(env, 'idle-es', 'proxy');
+    const busyBefore = await waitForMode(env, 'busy-es', 'serve');
+    const pvtBefore = await privateSvc(env, 'idle');
+    const sliceBefore = await slice(env, 'idle');
+    assert.ok(pvtBefore && sliceBefore);
+    await first.stop();
+
+    // Every mode the ElastiServices report from now on.
+    const modes: string[] = [];
+    const watcher = new SharedInformer<ElastiService>({
+      lw: env.client,
+      target: { gvr: ELASTI_GVR, namespace: env.ns },
+    });
+    watcher.addEventHandler({
+      onUpdate: (_old, es) => void modes.push(`${es.metadata.name}:${es.status?.mode ?? 'none'}`),
+    });
+    watcher.start();
+    env.teardown.push(() => watcher.stop());
+    await watcher.waitForSync();
+
+    // Reconciles stamp lastReconciledTime at second precision: make the restart's stamps differ.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await startOperator(env);
+    for (const [name, before] of [
+      ['idle-es', idleBefore],
+      ['busy-es', busyBefore],
+    ] as const) {
+      await waitFor(
+        async () => {
+          const es = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, name);
+          return es.status?.lastReconciledTime !== before.status?.lastReconciledTime;
+        },
+        { message: `${name} reconciled after restart` },
+      );
+    }
+    assert.equal((await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'idle-es')).status?.mode, 'proxy');
+    assert.equal((await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'busy-es')).status?.mode, 'serve');
+    assert.ok(modes.length > 0, 'status updates were observed');
+    assert.deepEqual(
+      [...new Set(modes)].sort(),
+      ['busy-es:serve', 'idle-es:proxy'],
+      'no other mode was ever reported',
+    );
+
+    const pvtAfter = await privateSvc(env, 'idle');
+    const sliceAfter = await slice(env, 'idle');
+    assert.equal(pvtAfter?.metadata.uid, pvtBefore.metadata.uid, 'private service not recreated');
+    assert.equal(
+      pvtAfter?.metadata.resourceVersion,
+      pvtBefore.metadata.resourceVersion,
+      'private service not rewritten',
+    );
+    assert.equal(sliceAfter?.metadata.uid, sliceBefore.metadata.uid, 'slice not recreated');
+    assert.equal(
+      sliceAfter?.metadata.resourceVersion,
+      sliceBefore.metadata.resourceVersion,
+      'slice not rewritten',
+    );
+    assert.equal(await privateSvc(env, 'busy'), undefined);
+    assert.equal(await slice(env, 'busy'), undefined);
+    const services = await env.client.list<Service>({ gvr: SERVICE_GVR, namespace: env.ns });
+    assert.deepEqual(
+      services.items.map((s) => s.metadata.name).sort(),
+      ['busy', 'idle', privateServiceName('idle')].sort(),
+    );
+    const slices = await env.client.list<EndpointSlice>({ gvr: ENDPOINTSLICE_GVR, namespace: env.ns });
+    assert.deepEqual(
+      slices.items.map((s) => s.metadata.name),
+      [endpointSliceToResolverName('idle')],
+    );
+    for (const name of ['idle-es', 'busy-es']) {
+      const switches = (await eventsFor(env, name)).filter((e) => e.reason.startsWith('SwitchedTo'));
+      assert.equal(switches.length, 1, `${name}: one mode-switch event, none for the restart`);
+      assert.equal(switches[0]?.count ?? 1, 1);
+    }
+    assert.equal(second.controller.ready, true);
+  });
+});

@@ -1,0 +1,302 @@
+/**
+ * Helpers of the controller's integration tests: the CRD, scale targets with hand-made Pods (no
+ * kubelet or controller-manager runs, so tests set Pod and Deployment status themselves), the
+ * resolver's Service and EndpointSlices, and a controller + Manager pair per test.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { ELASTI_API_VERSION, ELASTI_CRD_NAME, ELASTI_GVR } from '../../../src/api/v1alpha1/constants.ts';
+import { CRD_YAML_PATH } from '../../../src/api/v1alpha1/crd-yaml.ts';
+import type { ServedCrd } from '../../../src/api/v1alpha1/install.ts';
+import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
+import {
+  type ElastiServiceController,
+  ENDPOINTSLICE_GVR,
+  EVENT_GVR,
+  type OperatorConfig,
+  POD_GVR,
+  resolveOperatorConfig,
+  SERVICE_GVR,
+  startController,
+} from '../../../src/controller/index.ts';
+import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
+import { Manager } from '../../../src/informer/manager.ts';
+import { KubeClient } from '../../../src/kube/client.ts';
+import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
+import { testCluster, testNamespace } from '../../support/cluster.ts';
+import { waitFor } from '../../support/wait.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
+export { ELASTI_GVR, ENDPOINTSLICE_GVR, EVENT_GVR, POD_GVR, SERVICE_GVR };
+
+let crdInstalled: Promise<void> | undefined;
+
+/** Installs the CRD from the committed manifest (server-side apply) and waits for Established. Once per process. */
+export function installCrd(client: KubeClient): Promise<void> {
+  crdInstalled ??= (async () => {
+    const yaml = readFileSync(join(root, CRD_YAML_PATH), 'utf8');
+    await client.request('PATCH', `${CRDS_PATH}/${ELASTI_CRD_NAME}`, yaml, {
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager: 'elasti-controller-test', force: true },
+    });
+    await waitFor(
+      async () => {
+        const crd = await client.request<ServedCrd>('GET', `${CRDS_PATH}/${ELASTI_CRD_NAME}`);
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      { timeoutMs: 30_000, message: 'CRD Established' },
+    );
+    // Established can precede the discovery/storage of the new resource by a moment.
+    await waitFor(async () => (await client.list({ gvr: ELASTI_GVR }, { limit: 1 })).items !== undefined, {
+      timeoutMs: 30_000,
+      message: 'elastiservices served',
+    });
+  })();
+  return crdInstalled;
+}
+
+/** Everything one test needs. */
+export interface Env {
+  readonly t: TestContext;
+  readonly client: KubeClient;
+  /** Namespace of the ElastiServices, targets and Services (the controller watches only it). */
+  readonly ns: string;
+  /** Namespace of the resolver. */
+  readonly resolverNs: string;
+  readonly config: OperatorConfig;
+  /** Run at the end of the test before the client closes (node:test runs `after` hooks in registration order). */
+  readonly teardown: (() => Promise<void>)[];
+}
+
+/** Namespaces, client, CRD and a resolver Service whose EndpointSlice has `resolverIps`. */
+export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5']): Promise<Env> {
+  const cluster = await testCluster();
+  const client = await KubeClient.create(cluster.kubeconfigPath);
+  const teardown: (() => Promise<void>)[] = [];
+  // One hook, in a fixed order: a client closed under a running controller would wait forever
+  // for its watch streams to end.
+  t.after(async () => {
+    for (const step of teardown.reverse()) await step();
+    await client.close();
+  });
+  await installCrd(client);
+  const ns = await testNamespace(t, 'ctl');
+  const resolverNs = await testNamespace(t, 'res');
+  const config = resolveOperatorConfig({
+    watchNamespace: ns,
+    resolver: { namespace: resolverNs },
+    drainTimeoutMs: 5_000,
+  });
+  await client.create(SERVICE_GVR, resolverNs, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: config.resolver.serviceName },
+    spec: {
+      selector: { app: 'elasti-resolver' },
+      ports: [
+        { name: 'http-resolver', port: 8013 },
+        { name: 'http-reverse-proxy', port: 8012 },
+      ],
+    },
+  });
+  const env: Env = { t, client, ns, resolverNs, config, teardown };
+  await setResolverIps(env, resolverIps);
+  return env;
+}
+
+/** Creates or replaces the resolver Service's EndpointSlice with these ready IPs. */
+export async function setResolverIps(env: Env, ips: string[]): Promise<void> {
+  const name = `${env.config.resolver.serviceName}-abcde`;
+  const body = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/service-name': env.config.resolver.serviceName,
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      },
+    },
+    addressType: 'IPv4',
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    ports: [{ name: 'http-reverse-proxy', port: 8012, protocol: 'TCP' }],
+  };
+  try {
+    const existing = await env.client.get(ENDPOINTSLICE_GVR, env.resolverNs, name);
+    await env.client.replace(ENDPOINTSLICE_GVR, env.resolverNs, name, {
+      ...body,
+      metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion },
+    });
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    await env.client.create(ENDPOINTSLICE_GVR, env.resolverNs, body);
+  }
+}
+
+/** A running controller with its own Manager and directory (as one operator process has). */
+export interface Running {
+  readonly controller: ElastiServiceController;
+  readonly manager: Manager;
+  readonly directory: CRDDirectory;
+  /** Stops controller and Manager (also done after the test). */
+  stop(): Promise<void>;
+}
+
+/** Starts Manager + controller for `env`; both stop after the test. */
+export async function startOperator(env: Env): Promise<Running> {
+  const manager = new Manager({
+    client: env.client,
+    resolver: { namespace: env.resolverNs, deploymentName: env.config.resolver.deploymentName },
+    registry: new Registry(),
+    syncTimeoutMs: 30_000,
+  });
+  manager.start();
+  const directory = new CRDDirectory();
+  const controller = await startController({
+    client: env.client,
+    manager,
+    directory,
+    config: env.config,
+    registry: new Registry(),
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await controller.stop();
+      await manager.stop();
+    })();
+    return stopped;
+  };
+  env.teardown.push(stop);
+  return { controller, manager, directory, stop };
+}
+
+/** A Deployment `name` with `replicas` and Pods `name-0..` of which the first `ready` are ready. */
+export async function createTarget(env: Env, name: string, replicas: number, ready: number): Promise<void> {
+  await env.client.create(DEPLOYMENTS, env.ns, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+      },
+    },
+  });
+  for (let i = 0; i < replicas; i++) {
+    await env.client.create(POD_GVR, env.ns, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${name}-${i}`, labels: { app: name } },
+      spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+    });
+  }
+  await setReady(env, name, replicas, ready);
+}
+
+/**
+ * Sets Pod readiness (first `ready` of `replicas` Pods) and then the Deployment's status, in
+ * that order, as a kubelet and the deployment controller would.
+ */
+export async function setReady(env: Env, name: string, replicas: number, ready: number): Promise<void> {
+  for (let i = 0; i < replicas; i++) {
+    await env.client.patchStatus(
+      POD_GVR,
+      env.ns,
+      `${name}-${i}`,
+      {
+        status: {
+          phase: 'Running',
+          podIP: `10.0.${replicas}.${10 + i}`,
+          conditions: [{ type: 'Ready', status: i < ready ? 'True' : 'False' }],
+        },
+      },
+      'merge',
+    );
+  }
+  await env.client.patchStatus(
+    DEPLOYMENTS,
+    env.ns,
+    name,
+    { status: { replicas, readyReplicas: ready, availableReplicas: ready, updatedReplicas: replicas } },
+    'merge',
+  );
+}
+
+/** A ClusterIP Service `name` selecting `app=<app>` on port 80 → 8080. */
+export async function createService(env: Env, name: string, app: string): Promise<void> {
+  await env.client.create(SERVICE_GVR, env.ns, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, labels: { team: 'shop' } },
+    spec: { selector: { app }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  });
+}
+
+/** Creates an ElastiService. */
+export async function createElastiService(
+  env: Env,
+  name: string,
+  spec: Partial<ElastiServiceSpec> & Pick<ElastiServiceSpec, 'service' | 'scaleTargetRef'>,
+): Promise<ElastiService> {
+  return env.client.create<ElastiService>(ELASTI_GVR, env.ns, {
+    apiVersion: ELASTI_API_VERSION,
+    kind: 'ElastiService',
+    metadata: { name },
+    spec: { minTargetReplicas: 1, cooldownPeriod: 300, ...spec } as ElastiServiceSpec,
+  });
+}
+
+/** GET, or `undefined` on 404. */
+export async function getOrUndefined<T extends KubeObject>(
+  env: Env,
+  gvr: GroupVersionResource,
+  name: string,
+  namespace = env.ns,
+): Promise<T | undefined> {
+  try {
+    return await env.client.get<T>(gvr, namespace, name);
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Waits until the ElastiService reports `mode`; returns it. */
+export async function waitForMode(env: Env, name: string, mode: 'proxy' | 'serve'): Promise<ElastiService> {
+  return waitFor(
+    async () => {
+      const es = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, name);
+      return es.status?.mode === mode ? es : undefined;
+    },
+    { timeoutMs: 30_000, message: `${name} in ${mode} mode` },
+  );
+}
+
+/** A core/v1 Event as listed. */
+export interface ListedEvent extends KubeObject {
+  reason: string;
+  message: string;
+  type: string;
+  count?: number;
+  involvedObject: { name?: string; kind?: string; uid?: string };
+}
+
+/** Events about the ElastiService `name`. */
+export async function eventsFor(env: Env, name: string): Promise<ListedEvent[]> {
+  const page = await env.client.list<ListedEvent>({
+    gvr: EVENT_GVR,
+    namespace: env.ns,
+    fieldSelector: `involvedObject.name=${name}`,
+  });
+  return page.items.filter((e) => e.involvedObject.kind === 'ElastiService');
+}
