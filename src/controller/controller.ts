@@ -17,7 +17,6 @@ import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
-import { isAbortError } from '../kube/errors.ts';
 import { SharedInformer } from '../kube/informer.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
@@ -32,7 +31,7 @@ import { silentLogger } from '../kube/types.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { KubeEventRecorder } from './events.ts';
 import { ControllerMetrics } from './metrics.ts';
-import { ElastiServiceReconciler, elastiServiceKey } from './reconciler.ts';
+import { ElastiServiceReconciler, elastiServiceKey, InvalidKeyError } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
 import {
   ENDPOINTSLICE_GVR,
@@ -113,6 +112,7 @@ export class ElastiServiceController {
   readonly #logger: Logger;
   readonly #metrics: ControllerMetrics | undefined;
   readonly #lifetime = new AbortController();
+  readonly #signal: AbortSignal | undefined;
   readonly #workers: Promise<void>[] = [];
   #resolveDone!: () => void;
   #stopping: Promise<void> | undefined;
@@ -179,6 +179,7 @@ export class ElastiServiceController {
       logger: this.#logger,
       ...(this.#metrics ? { metrics: this.#metrics } : {}),
     });
+    this.#signal = options.signal;
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
@@ -195,6 +196,10 @@ export class ElastiServiceController {
    */
   async start(): Promise<void> {
     if (this.#started || this.#stopping) return;
+    if (this.#signal?.aborted) {
+      await this.stop();
+      return;
+    }
     const enqueue = (es: ElastiService): void => {
       const { namespace, name } = es.metadata;
       if (namespace && name) this.queue.add(elastiServiceKey(namespace, name));
@@ -222,7 +227,9 @@ export class ElastiServiceController {
     try {
       await this.#esInformer.waitForSync(bound);
     } catch (error) {
+      const stopRequested = this.#stopping !== undefined;
       await this.stop();
+      if (stopRequested) return; // stopped while starting: not a failure
       throw new ControllerStartError(
         timeout.aborted
           ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
@@ -295,8 +302,13 @@ export class ElastiServiceController {
           this.queue.addAfter(key, result.requeueAfter);
         }
       } catch (error) {
-        if (signal.aborted && isAbortError(error)) {
-          this.#logger.debug({ key }, 'reconcile aborted by stop');
+        if (signal.aborted) {
+          // Stopping: the failure is most likely the abort itself, and the queue takes no retries.
+          this.#logger.debug({ key, err: error }, 'reconcile ended by stop');
+        } else if (error instanceof InvalidKeyError) {
+          // Not retryable: the key itself is malformed (never produced by our own handlers).
+          this.queue.forget(key);
+          this.#logger.error({ err: error, key }, 'dropping malformed key');
         } else {
           const delay = this.queue.addRateLimited(key);
           this.#metrics?.retries.inc();
