@@ -167,6 +167,14 @@ export function resolveOperatorConfig(input: OperatorConfigInput = {}): Operator
 }
 
 /**
+ * The informer Manager's `resolver` option for this configuration, so the Manager watches the
+ * same resolver Deployment the controller is configured with.
+ */
+export function managerResolverConfig(config: OperatorConfig): { namespace: string; deploymentName: string } {
+  return { namespace: config.resolver.namespace, deploymentName: config.resolver.deploymentName };
+}
+
+/**
  * Reads upstream's environment variables (each optional): `ELASTI_RESOLVER_NAMESPACE`,
  * `ELASTI_RESOLVER_DEPLOYMENT_NAME`, `ELASTI_RESOLVER_SERVICE_NAME`, `ELASTI_RESOLVER_PORT`,
  * `ELASTI_RESOLVER_PROXY_PORT`. Ports that are not integers are passed through as `NaN` so that

@@ -197,6 +197,7 @@ export class ElastiServiceReconciler {
   async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const { namespace, name } = parseElastiServiceKey(key);
     const started = performance.now();
+    this.#logger.debug({ es: key }, 'reconciling');
     let outcome: unknown;
     try {
       return await this.#reconcile(key, namespace, name, signal);

@@ -365,8 +365,16 @@ describe('ElastiService controller on a real apiserver', () => {
     env.teardown.push(() => watcher.stop());
     await watcher.waitForSync();
 
-    // Reconciles stamp lastReconciledTime at second precision: make the restart's stamps differ.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Reconciles stamp lastReconciledTime at second precision: wait until the clock is past the
+    // stamps already written, so the restart's reconciles are visible as status changes.
+    const latestStamp = [idleBefore, busyBefore]
+      .map((es) => es.status?.lastReconciledTime ?? '')
+      .sort()
+      .at(-1);
+    await waitFor(() => `${new Date().toISOString().slice(0, 19)}Z` > (latestStamp ?? ''), {
+      timeoutMs: 5_000,
+      message: 'clock past the last status stamp',
+    });
     const second = await startOperator(env);
     for (const [name, before] of [
       ['idle-es', idleBefore],

@@ -16,6 +16,7 @@ import {
   type ElastiServiceController,
   ENDPOINTSLICE_GVR,
   EVENT_GVR,
+  managerResolverConfig,
   type OperatorConfig,
   POD_GVR,
   resolveOperatorConfig,
@@ -152,7 +153,7 @@ export interface Running {
 export async function startOperator(env: Env): Promise<Running> {
   const manager = new Manager({
     client: env.client,
-    resolver: { namespace: env.resolverNs, deploymentName: env.config.resolver.deploymentName },
+    resolver: managerResolverConfig(env.config),
     registry: new Registry(),
     syncTimeoutMs: 30_000,
   });

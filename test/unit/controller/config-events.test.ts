@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   DEFAULT_OPERATOR_CONFIG,
+  managerResolverConfig,
   OperatorConfigError,
   operatorConfigFromEnv,
   resolveOperatorConfig,
@@ -77,6 +78,11 @@ describe('OperatorConfig', () => {
         return true;
       },
     );
+  });
+
+  it('managerResolverConfig gives the Manager the same resolver Deployment', () => {
+    const config = resolveOperatorConfig({ resolver: { namespace: 'infra', deploymentName: 'res' } });
+    assert.deepEqual(managerResolverConfig(config), { namespace: 'infra', deploymentName: 'res' });
   });
 
   it('reads the upstream environment variables; a non-numeric port is reported when resolved', () => {

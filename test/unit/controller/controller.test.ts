@@ -51,13 +51,12 @@ class FakeInformer<T extends KubeObject> implements ControllerInformer<T> {
   #waiters: (() => void)[] = [];
   readonly store = { list: (): T[] => [...this.objects.values()] };
 
+  readonly syncOnStart: boolean;
+
   constructor(target: ListWatchTarget, syncOnStart: boolean) {
     this.target = target;
-    this.#synced = false;
     this.syncOnStart = syncOnStart;
   }
-
-  syncOnStart: boolean;
 
   start(): void {
     this.started = true;
@@ -229,8 +228,7 @@ describe('ElastiServiceController (fake informers)', () => {
     const before = esGets();
     const current = env.cluster.peek<ElastiService>(ELASTI_GVR, NS, 'web-es');
     assert.ok(current);
-    env.esInformer().emitUpdate(es, current); // finalizer + status: no generation change
-    await new Promise((resolve) => setImmediate(resolve));
+    env.esInformer().emitUpdate(es, current); // finalizer + status: no generation change (enqueueing is synchronous)
     assert.equal(controller.queue.length + controller.queue.processingCount, 0);
     assert.equal(esGets(), before);
 
