@@ -12,7 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { OperatorConfigInput } from '../controller/config.ts';
-import { type ElastiServiceController, resolveOperatorConfig, startController } from '../controller/index.ts';
+import {
+  type ElastiServiceController,
+  managerResolverConfig,
+  resolveOperatorConfig,
+  startController,
+} from '../controller/index.ts';
 import { CRDDirectory } from '../crddirectory/index.ts';
 import { Manager } from '../informer/index.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -63,7 +68,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     registry,
     engineMetrics,
     logger,
-    resolver: { namespace: config.resolver.namespace, deploymentName: config.resolver.deploymentName },
+    resolver: managerResolverConfig(config),
   });
   const directory = new CRDDirectory();
   const stopping = new AbortController();
