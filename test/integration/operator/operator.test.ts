@@ -1,0 +1,72 @@
+/** The operator process on the real apiserver: endpoints, readiness, and leader election. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { request } from 'undici';
+import { installElastiServiceCrd } from '../../../src/api/v1alpha1/install.ts';
+import { KubeClient } from '../../../src/kube/client.ts';
+import { LEASE_GVR, type Lease } from '../../../src/operator/leader-election.ts';
+import { runOperator } from '../../../src/operator/operator.ts';
+import { testCluster, testNamespace } from '../../support/cluster.ts';
+import { waitFor } from '../../support/wait.ts';
+
+async function get(port: number, path: string): Promise<{ status: number; text: string }> {
+  const res = await request(`http://127.0.0.1:${port}${path}`);
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
+test('serves /healthz, /readyz once synced, and /metrics with the Manager and engine metrics', async (t) => {
+  const cluster = await testCluster();
+  const client = await KubeClient.create(cluster.kubeconfigPath);
+  t.after(() => client.close());
+  await installElastiServiceCrd(client);
+  const ns = await testNamespace(t, 'op');
+  const operator = await runOperator({
+    kubeconfig: cluster.kubeconfigPath,
+    httpBindAddress: '127.0.0.1:0',
+    config: { watchNamespace: ns },
+  });
+  t.after(() => operator.stop());
+  const port = operator.httpPort!;
+  assert.equal((await get(port, '/healthz')).status, 200);
+  await waitFor(async () => (await get(port, '/readyz')).status === 200, { message: '/readyz 200' });
+  const metrics = await get(port, '/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.text, /^# TYPE elasti_operator_informer_count gauge/m);
+  assert.match(metrics.text, /^elasti_kube_lists_total\{/m, 'engine metrics of the controller informers');
+  assert.match(metrics.text, /^process_resident_memory_bytes /m);
+  assert.equal((await get(port, '/nope')).status, 404);
+
+  await operator.stop();
+  const outcome = await operator.done;
+  assert.equal(outcome, 'stopped');
+  await assert.rejects(get(port, '/healthz'), 'the endpoint server is closed after stop');
+});
+
+test('with leader election only one of two operators runs the controller; the other takes over on stop', async (t) => {
+  const cluster = await testCluster();
+  const client = await KubeClient.create(cluster.kubeconfigPath);
+  t.after(() => client.close());
+  await installElastiServiceCrd(client);
+  const ns = await testNamespace(t, 'op-le');
+  const start = (identity: string) =>
+    runOperator({
+      kubeconfig: cluster.kubeconfigPath,
+      leaderElection: { namespace: ns, name: 'elasti-operator-lock', identity, leaseDurationMs: 3_000 },
+      config: { watchNamespace: ns },
+    });
+  const a = await start('a');
+  t.after(() => a.stop());
+  await waitFor(() => a.controller()?.ready, { message: 'a leads and its controller is ready' });
+  const b = await start('b');
+  t.after(() => b.stop());
+  // b campaigns for several retry periods without getting the lease.
+  await waitFor(async () => {
+    const lease = await client.get<Lease>(LEASE_GVR, ns, 'elasti-operator-lock');
+    return Date.parse(lease.spec?.renewTime ?? '') > Date.now() - 1_000;
+  });
+  assert.equal(b.controller(), undefined, 'the standby runs no controller');
+
+  await a.stop();
+  assert.equal(await a.done, 'stopped');
+  await waitFor(() => b.controller()?.ready, { timeoutMs: 15_000, message: 'b takes over' });
+});
