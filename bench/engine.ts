@@ -15,10 +15,10 @@
  * @kubernetes/client-node's informer (the TypeScript peer).
  */
 import { fork } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
+import { now, percentile, pool } from './_util.ts';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' } as const;
 export const contenders = ['ours-paged', 'ours-streaming', 'client-node'] as const;
@@ -30,22 +30,6 @@ export type WorkerMessage =
   | { type: 'received'; arrivals: [name: string, seq: number, at: number][] }
   | { type: 'error'; message: string };
 export type ParentMessage = { type: 'collect'; expected: number; timeoutMs: number };
-
-const now = (): number => performance.timeOrigin + performance.now();
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
 
 /** Runs one contender end to end; returns its numbers. */
 async function measure(

@@ -23,11 +23,11 @@
  * Numbers are reported, never asserted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import type { SharingPolicy } from '../src/informer/types.ts';
 import type { KubeObject } from '../src/kube/types.ts';
+import { now, percentile, pool } from './_util.ts';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
 const designs = ['shared', 'upstream-per-name'] as const;
@@ -64,29 +64,6 @@ type FromWorker =
   | { type: 'received'; arrivals: [name: string, seq: number, at: number][]; misrouted: number }
   | { type: 'stopped'; stopSeconds: number; watchStreamsOpen: number }
   | { type: 'error'; message: string };
-
-const now = (): number => performance.timeOrigin + performance.now();
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-async function pool<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index] as T, index);
-      }
-    }),
-  );
-}
 
 function deployment(name: string): KubeObject {
   return {
