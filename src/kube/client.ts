@@ -252,24 +252,17 @@ export class KubeClient implements ListerWatcher {
         ...(idleTimer ? { headersTimeout: 0 } : {}),
       });
       idleTimer?.refresh();
-      const decoder = new StringDecoder('utf8');
-      let buffered = '';
+      const lines = new LineSplitter();
       for await (const chunk of res.body) {
         idleTimer?.refresh();
-        buffered += decoder.write(chunk as Buffer);
-        let newline = buffered.indexOf('\n');
-        while (newline >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          newline = buffered.indexOf('\n');
-          if (line.trim() === '') continue;
+        for (const line of lines.push(chunk as Buffer)) {
           yield decodeWatchEvent<T>(line, url);
           // Time spent by the consumer is not silence on the wire.
           idleTimer?.refresh();
         }
       }
-      buffered += decoder.end();
-      if (buffered.trim() !== '') yield decodeWatchEvent<T>(buffered, url);
+      const buffered = lines.end();
+      if (buffered !== undefined) yield decodeWatchEvent<T>(buffered, url);
     } catch (error) {
       if (idleFired) throw new WatchIdleTimeoutError(idleMs ?? 0, url);
       if (outer?.aborted) return;
@@ -581,6 +574,41 @@ export class KubeClient implements ListerWatcher {
 
 function writeQuery(opts: WriteOptions, extra: Record<string, string> = {}): string {
   return queryString({ dryRun: opts.dryRun, fieldManager: opts.fieldManager, ...extra });
+}
+
+/**
+ * Splits a UTF-8 byte stream into non-blank lines (the watch protocol: one JSON event per line).
+ * Multi-byte characters and lines may span chunks; a large object arriving in many chunks is
+ * joined once instead of rescanning a growing string for every chunk.
+ */
+export class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8');
+  #partial: string[] = [];
+
+  /** Feeds a chunk; returns the lines it completed. */
+  push(chunk: Buffer): string[] {
+    const text = this.#decoder.write(chunk);
+    const lines: string[] = [];
+    let start = 0;
+    let newline = text.indexOf('\n');
+    while (newline >= 0) {
+      this.#partial.push(text.slice(start, newline));
+      const line = this.#partial.join('');
+      this.#partial = [];
+      if (line.trim() !== '') lines.push(line);
+      start = newline + 1;
+      newline = text.indexOf('\n', start);
+    }
+    if (start < text.length) this.#partial.push(text.slice(start));
+    return lines;
+  }
+
+  /** The unterminated last line, if any. */
+  end(): string | undefined {
+    const rest = this.#partial.join('') + this.#decoder.end();
+    this.#partial = [];
+    return rest.trim() === '' ? undefined : rest;
+  }
 }
 
 const watchEventTypes: ReadonlySet<string> = new Set<WatchEventType>([

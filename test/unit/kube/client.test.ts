@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { decodeWatchEvent, queryString, resourcePath, toListPage } from '../../../src/kube/client.ts';
+import {
+  decodeWatchEvent,
+  LineSplitter,
+  queryString,
+  resourcePath,
+  toListPage,
+} from '../../../src/kube/client.ts';
 import { connect, loadKubeConfig } from '../../../src/kube/config.ts';
 import { KubeApiError, KubeConfigError, KubeDecodeError } from '../../../src/kube/errors.ts';
 
@@ -223,5 +229,25 @@ describe('connect (kubeconfig → connection)', () => {
     const badUrl = join(dir, 'badurl');
     writeFileSync(badUrl, kubeconfig('ftp://example', 'token: x'));
     await assert.rejects(connect(badUrl), KubeConfigError);
+  });
+});
+
+describe('LineSplitter', () => {
+  it('splits lines across chunk boundaries, including multi-byte characters, skipping blank lines', () => {
+    const splitter = new LineSplitter();
+    const bytes = Buffer.from('{"a":"é"}\n\n{"b":1}\n{"c":', 'utf8');
+    const out: string[] = [];
+    // Feed one byte at a time: every boundary, including inside "é", is exercised.
+    for (let i = 0; i < bytes.length; i++) out.push(...splitter.push(bytes.subarray(i, i + 1)));
+    assert.deepEqual(out, ['{"a":"é"}', '{"b":1}']);
+    assert.deepEqual(splitter.push(Buffer.from('2}\n')), ['{"c":2}']);
+    assert.equal(splitter.end(), undefined);
+  });
+
+  it('returns an unterminated last line at the end', () => {
+    const splitter = new LineSplitter();
+    assert.deepEqual(splitter.push(Buffer.from('{"x":1}\n{"y"')), ['{"x":1}']);
+    assert.deepEqual(splitter.push(Buffer.from(':2}')), []);
+    assert.equal(splitter.end(), '{"y":2}');
   });
 });
