@@ -623,7 +623,7 @@ export class Reflector<T extends KubeObject> {
     this.#sink = opts.sink;
     this.name =
       opts.name ?? `${formatGvr(opts.target.gvr)}${opts.target.namespace ? `@${opts.target.namespace}` : ''}`;
-    this.#logger = (opts.logger ?? silentLogger).child({ reflector: this.name });
+    this.#logger = guardedLogger((opts.logger ?? silentLogger).child({ reflector: this.name }));
     this.#observer = opts.observer ?? {};
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
@@ -644,7 +644,11 @@ export class Reflector<T extends KubeObject> {
   /** Starts listing and watching. Idempotent; a stopped reflector stays stopped. */
   start(): void {
     if (this.#loop || this.#state.phase === 'Stopped') return;
-    this.#loop = this.#run();
+    this.#loop = this.#run().catch((error: unknown) => {
+      // Unreachable by design (every failure becomes an input); kept so a bug cannot surface
+      // as an unhandled rejection.
+      this.#state = { ...this.#state, phase: 'Stopped', lastError: toError(error) };
+    });
   }
 
   /**
@@ -961,6 +965,26 @@ export class Reflector<T extends KubeObject> {
       this.#logger.warn({ hook: name, err: error }, 'reflector observer hook threw');
     }
   }
+}
+
+/** A logger whose failures are swallowed: logging must never break the loop. */
+function guardedLogger(inner: Logger): Logger {
+  const guard =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (obj: object, msg?: string): void => {
+      try {
+        inner[level](obj, msg);
+      } catch {
+        // nothing sensible to do: the logger is the reporting channel
+      }
+    };
+  return {
+    debug: guard('debug'),
+    info: guard('info'),
+    warn: guard('warn'),
+    error: guard('error'),
+    child: (bindings) => guardedLogger(inner.child(bindings)),
+  };
 }
 
 /** Marks an exception thrown by the sink, to tell it apart from our own bugs. */

@@ -329,6 +329,31 @@ describe('Reflector driver', () => {
     await waitFor(watching(reflector));
   });
 
+  it('survives a throwing logger', async (t) => {
+    const throwing = {
+      debug() {
+        throw new Error('log sink down');
+      },
+      info() {
+        throw new Error('log sink down');
+      },
+      warn() {
+        throw new Error('log sink down');
+      },
+      error() {
+        throw new Error('log sink down');
+      },
+      child() {
+        return throwing;
+      },
+    };
+    const { api, reflector } = setup(t, { logger: throwing });
+    api.listScript.push({ error: apiError(500) }); // exercises the warn + backoff paths too
+    reflector.start();
+    await waitFor(watching(reflector));
+    assert.equal(reflector.status().synced, true);
+  });
+
   it('stop() aborts in-flight work and leaves no timers, streams or listeners', async (t) => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
