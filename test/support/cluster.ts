@@ -8,7 +8,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type ControlPlane, startControlPlane } from '../../tools/controlplane/harness.ts';
@@ -166,4 +168,46 @@ export async function testNamespace(t: TestContext, prefix = 't'): Promise<strin
     await api.close();
   });
   return name;
+}
+
+/** Registers cleanups that run last-in-first-out after the test (stop informers before closing clients). */
+export type Defer = (cleanup: () => unknown) => void;
+
+/** A LIFO cleanup stack for `t` (node:test runs `after` hooks in registration order). */
+export function deferrer(t: TestContext): Defer {
+  const stack: Array<() => unknown> = [];
+  t.after(async () => {
+    while (stack.length > 0) await stack.pop()?.();
+  });
+  return (cleanup) => {
+    stack.push(cleanup);
+  };
+}
+
+/** Writes a kubeconfig for `server` (e.g. a TCP proxy in front of the apiserver), removed after the test. */
+export function kubeconfigFor(defer: Defer, server: string, caPem: string, token: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'config');
+  const ca = Buffer.from(caPem).toString('base64');
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: c`,
+      `  cluster: {server: '${server}', certificate-authority-data: ${ca}}`,
+      'users:',
+      '- name: u',
+      `  user: {token: '${token}'}`,
+      'contexts:',
+      '- name: x',
+      '  context: {cluster: c, user: u}',
+      'current-context: x',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return path;
 }

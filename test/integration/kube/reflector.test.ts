@@ -5,10 +5,7 @@
  * is granted — all without restarting the reflector.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { KubeClient } from '../../../src/kube/client.ts';
 import type { ReflectorSink } from '../../../src/kube/contracts.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
@@ -16,7 +13,14 @@ import { Reflector, type ReflectorOptions } from '../../../src/kube/reflector.ts
 import { type ConfigMap, resources } from '../../../src/kube/resources.ts';
 import { type KubeObject, type ListWatchTarget, objectKey } from '../../../src/kube/types.ts';
 import { startTcpProxy, type TcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
-import { privateControlPlane, testCluster, testNamespace } from '../../support/cluster.ts';
+import {
+  type Defer,
+  deferrer,
+  kubeconfigFor,
+  privateControlPlane,
+  testCluster,
+  testNamespace,
+} from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const CM = resources.configMaps.gvr;
@@ -45,41 +49,6 @@ class MapSink implements ReflectorSink<KubeObject> {
  * Cleanups run last-registered-first (node:test runs `t.after` hooks in registration order, and a
  * reflector must stop before its client closes, which must happen after the objects are removed).
  */
-type Defer = (fn: () => unknown) => void;
-
-function deferrer(t: TestContext): Defer {
-  const stack: Array<() => unknown> = [];
-  t.after(async () => {
-    while (stack.length > 0) await stack.pop()?.();
-  });
-  return (fn) => {
-    stack.push(fn);
-  };
-}
-
-function kubeconfigFor(defer: Defer, server: string, caPem: string, token: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reflector-it-'));
-  defer(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'config');
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: '${server}', certificate-authority-data: ${Buffer.from(caPem).toString('base64')}}
-users:
-- name: u
-  user: {token: '${token}'}
-contexts:
-- name: x
-  context: {cluster: c, user: u}
-current-context: x
-`,
-  );
-  return path;
-}
-
 async function proxyTo(defer: Defer, apiserverUrl: string): Promise<TcpProxy> {
   const url = new URL(apiserverUrl);
   const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
