@@ -35,9 +35,30 @@
  *
  * @module
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import { KubeConfigError } from './errors.ts';
+import {
+  authHeadersOf,
+  type Kubeconfig,
+  type KubeconfigReadOptions,
+  readKubeconfig,
+  type TlsMaterial,
+  tlsMaterialOf,
+} from './kubeconfig.ts';
+
+export {
+  authHeadersOf,
+  type Kubeconfig,
+  type KubeconfigCluster,
+  type KubeconfigReadOptions,
+  type KubeconfigUser,
+  needsPlugin,
+  readKubeconfig,
+  serviceAccountDir,
+  type TlsMaterial,
+  tlsMaterialOf,
+} from './kubeconfig.ts';
 
 /** A connection to one cluster. Shared by every client/reflector talking to that cluster. */
 export interface ClusterConnection {
@@ -67,62 +88,68 @@ export interface ConnectOptions {
   keepAliveTimeoutMs?: number;
   /** Clock, for tests of the header cache. */
   now?: () => number;
-}
-
-/** What {@link connect} accepts: a kubeconfig path, a loaded `KubeConfig`, or nothing (default rules). */
-export type KubeConfigSource = string | KubeConfig | undefined;
-
-/** TLS material resolved from a kubeconfig. Exported for tests. */
-export interface TlsMaterial {
-  ca?: Buffer | string | undefined;
-  cert?: Buffer | string | undefined;
-  key?: Buffer | string | undefined;
-  rejectUnauthorized?: boolean | undefined;
-  servername?: string | undefined;
+  /**
+   * Inputs of the default loading rules (environment, home and service account directories,
+   * context override), for tests and for picking a context. The path comes from `source`.
+   */
+  kubeconfig?: Omit<KubeconfigReadOptions, 'path'>;
 }
 
 /**
- * Loads a kubeconfig: a path (`loadFromFile`), an existing `KubeConfig`, or the default rules
- * (`KUBECONFIG`, `~/.kube/config`, in-cluster service account).
+ * What {@link connect} accepts: a kubeconfig path, a `KubeConfig` of `@kubernetes/client-node`
+ * (used as is, through client-node), or nothing (the default loading rules).
  */
-export function loadKubeConfig(source?: KubeConfigSource): KubeConfig {
-  if (source instanceof KubeConfig) return source;
-  const kc = new KubeConfig();
-  try {
-    if (typeof source === 'string') kc.loadFromFile(source);
-    else kc.loadFromDefault();
-  } catch (error) {
-    throw new KubeConfigError(
-      `cannot load kubeconfig${typeof source === 'string' ? ` ${source}` : ''}: ${String(error)}`,
-      error,
-    );
-  }
-  return kc;
+export type KubeConfigSource = string | KubeConfig | undefined;
+
+/** Auth headers and TLS material at one moment. */
+interface ResolvedAuth {
+  headers: Record<string, string>;
+  tls: TlsMaterial;
+}
+
+/** Where a connection's credentials come from: our own loader, or client-node for plugins. */
+interface CredentialSource {
+  readonly clusterName: string;
+  readonly server: string;
+  readonly proxyUrl: string | undefined;
+  /** Headers and TLS material (TLS is only used when the dispatcher is built). */
+  auth(): Promise<ResolvedAuth>;
+  /** Headers only: called every header-TTL, so it must stay cheap. */
+  headers(): Promise<Record<string, string>>;
+  /** The same source read afresh (file, fresh plugin state); this one when that fails. */
+  reload(): Promise<CredentialSource>;
 }
 
 /**
  * Opens (lazily: no socket until the first request) a connection to the current context's
  * cluster of the kubeconfig.
+ *
+ * A path or nothing goes through our lean loader (`kubeconfig.ts`); `@kubernetes/client-node`
+ * is imported only for a user with an `exec` or `auth-provider` plugin, or when `source` is a
+ * client-node `KubeConfig`.
  */
 export async function connect(
   source?: KubeConfigSource,
   options: ConnectOptions = {},
 ): Promise<ClusterConnection> {
-  let kc = loadKubeConfig(source);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster (check current-context)');
+  let creds = await openCredentials(source, options);
   let serverUrl: URL;
   try {
-    serverUrl = new URL(cluster.server);
+    serverUrl = new URL(creds.server);
   } catch (error) {
-    throw new KubeConfigError(`cluster ${cluster.name} has an invalid server URL: ${cluster.server}`, error);
+    throw new KubeConfigError(
+      `cluster ${creds.clusterName} has an invalid server URL: ${creds.server}`,
+      error,
+    );
   }
   if (serverUrl.protocol !== 'https:' && serverUrl.protocol !== 'http:') {
-    throw new KubeConfigError(`cluster ${cluster.name}: unsupported server scheme ${serverUrl.protocol}`);
+    throw new KubeConfigError(
+      `cluster ${creds.clusterName}: unsupported server scheme ${serverUrl.protocol}`,
+    );
   }
 
-  const resolved = await resolveAuth(kc);
-  const dispatcher = buildDispatcher(resolved.tls, cluster.proxyUrl, options);
+  const resolved = await creds.auth();
+  const dispatcher = buildDispatcher(resolved.tls, creds.proxyUrl, options);
   const now = options.now ?? Date.now;
   const ttl = options.headerTtlMs ?? 10_000;
   const userAgent = options.userAgent ?? 'elasti-informer';
@@ -135,13 +162,13 @@ export async function connect(
   let closed: Promise<void> | undefined;
 
   const fetchHeaders = async (): Promise<Record<string, string>> => {
-    const { headers } = await resolveAuth(kc);
+    const headers = await creds.headers();
     cached = { headers, at: now() };
     return headers;
   };
 
   return {
-    server: cluster.server.replace(/\/+$/, ''),
+    server: creds.server.replace(/\/+$/, ''),
     dispatcher,
     async headers() {
       if (!cached || now() - cached.at >= ttl) {
@@ -154,9 +181,10 @@ export async function connect(
       return { 'user-agent': userAgent, ...(cached?.headers ?? {}) };
     },
     async refreshCredentials() {
-      // A fresh KubeConfig has fresh authenticators (exec/OIDC token caches), and re-reading the
-      // file picks up rotated tokens. TLS material is not re-read: it is baked into the dispatcher.
-      kc = reloadKubeConfig(source, kc);
+      // Re-reading the file picks up rotated tokens, and a fresh client-node KubeConfig has fresh
+      // authenticators (exec/OIDC token caches). TLS material is not re-read: it is baked into
+      // the dispatcher.
+      creds = await creds.reload();
       cached = undefined;
       inflight = undefined;
       await fetchHeaders();
@@ -179,23 +207,121 @@ export async function connect(
   };
 }
 
-function reloadKubeConfig(source: KubeConfigSource, current: KubeConfig): KubeConfig {
-  try {
-    if (source instanceof KubeConfig) {
-      const copy = new KubeConfig();
-      copy.loadFromString(source.exportConfig());
-      return copy;
+async function openCredentials(source: KubeConfigSource, options: ConnectOptions): Promise<CredentialSource> {
+  if (typeof source === 'object' && source !== null) return fromClientNodeObject(source);
+  if (source !== undefined && typeof source !== 'string') {
+    throw new KubeConfigError(`kubeconfig source must be a path or a KubeConfig, got ${typeof source}`);
+  }
+  const read = (): Kubeconfig => readKubeconfig({ ...options.kubeconfig, path: source });
+  return fromKubeconfig(read(), read);
+}
+
+/** Our loader's result; plugin users are handed to client-node. */
+async function fromKubeconfig(kc: Kubeconfig, read: () => Kubeconfig): Promise<CredentialSource> {
+  const reload = async (current: CredentialSource): Promise<CredentialSource> => {
+    let fresh: Kubeconfig;
+    try {
+      fresh = read();
+    } catch {
+      // The file may be mid-rewrite; keep the old config and let the next 401 try again.
+      return current;
     }
-    return loadKubeConfig(source);
-  } catch {
-    // The file may be mid-rewrite; keep the old config and let the next 401 try again.
-    return current;
+    return fromKubeconfig(fresh, read);
+  };
+  if (kc.user.plugin) {
+    const clientNode = await loadClientNode();
+    const config = new clientNode.KubeConfig();
+    // JSON is YAML: client-node parses the selected context's entries itself, so its plugin
+    // support (exec, oidc, gcp, azure) sees exactly what the kubeconfig says.
+    config.loadFromString(JSON.stringify(kc.document));
+    const delegated: CredentialSource = {
+      ...clientNodeAuth(config),
+      clusterName: kc.cluster.name,
+      server: kc.cluster.server,
+      proxyUrl: kc.cluster.proxyUrl,
+      reload: () => reload(delegated),
+    };
+    return delegated;
+  }
+  const lean: CredentialSource = {
+    clusterName: kc.cluster.name,
+    server: kc.cluster.server,
+    proxyUrl: kc.cluster.proxyUrl,
+    async auth() {
+      return { headers: authHeadersOf(kc), tls: tlsMaterialOf(kc) };
+    },
+    async headers() {
+      // Re-reads `token-file` (bound service account tokens rotate).
+      return authHeadersOf(kc);
+    },
+    reload: () => reload(lean),
+  };
+  return lean;
+}
+
+/**
+ * A caller-built client-node `KubeConfig`: used as is, copied afresh on reload (fresh
+ * authenticators). Recognised by shape, so a `KubeConfig` from another copy of client-node
+ * works too; client-node itself is imported only to make the copy.
+ */
+async function fromClientNodeObject(source: object): Promise<CredentialSource> {
+  if (!isKubeConfigLike(source)) {
+    throw new KubeConfigError('kubeconfig source must be a path or a @kubernetes/client-node KubeConfig');
+  }
+  const kc = source;
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster (check current-context)');
+  const make = (config: KubeConfig): CredentialSource => {
+    const self: CredentialSource = {
+      ...clientNodeAuth(config),
+      clusterName: cluster.name,
+      server: cluster.server,
+      proxyUrl: cluster.proxyUrl,
+      async reload() {
+        try {
+          const copy = new (await loadClientNode()).KubeConfig();
+          copy.loadFromString(kc.exportConfig());
+          return make(copy);
+        } catch {
+          return self;
+        }
+      },
+    };
+    return self;
+  };
+  return make(kc);
+}
+
+function isKubeConfigLike(value: object): value is KubeConfig {
+  const candidate = value as Partial<
+    Record<'getCurrentCluster' | 'applyToHTTPSOptions' | 'exportConfig', unknown>
+  >;
+  return (
+    typeof candidate.getCurrentCluster === 'function' &&
+    typeof candidate.applyToHTTPSOptions === 'function' &&
+    typeof candidate.exportConfig === 'function'
+  );
+}
+
+type ClientNode = typeof import('@kubernetes/client-node');
+
+/** Imports client-node on first need (~85 MB RSS: the whole generated API comes with it). */
+async function loadClientNode(): Promise<ClientNode> {
+  try {
+    return await import('@kubernetes/client-node');
+  } catch (error) {
+    throw new KubeConfigError(
+      `cannot load @kubernetes/client-node for plugin authentication: ${String(error)}`,
+      error,
+    );
   }
 }
 
-interface ResolvedAuth {
-  headers: Record<string, string>;
-  tls: TlsMaterial;
+function clientNodeAuth(kc: KubeConfig): Pick<CredentialSource, 'auth' | 'headers'> {
+  return {
+    auth: () => resolveAuth(kc),
+    headers: async () => (await resolveAuth(kc)).headers,
+  };
 }
 
 /** Asks client-node's KubeConfig for TLS options and auth headers of the current user. */

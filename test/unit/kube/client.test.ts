@@ -15,7 +15,7 @@ import {
   resourcePath,
   toListPage,
 } from '../../../src/kube/client.ts';
-import { connect, loadKubeConfig } from '../../../src/kube/config.ts';
+import { connect } from '../../../src/kube/config.ts';
 import { KubeApiError, KubeConfigError, KubeDecodeError } from '../../../src/kube/errors.ts';
 
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments' };
@@ -187,7 +187,8 @@ describe('connect (kubeconfig → connection)', () => {
     const path = join(tempDir(t), 'config');
     writeFileSync(path, kubeconfig('https://127.0.0.1:6443', 'token: t1'));
     let now = 0;
-    const kc = loadKubeConfig(path);
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
     const conn = await connect(kc, { headerTtlMs: 1000, now: () => now });
     t.after(() => conn.close());
     assert.equal((await conn.headers()).authorization, 'Bearer t1');
