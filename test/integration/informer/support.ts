@@ -1,7 +1,4 @@
 /** Helpers of the informer Manager's integration tests. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import { Manager, type ManagerOptions } from '../../../src/informer/manager.ts';
@@ -13,7 +10,13 @@ import type {
   ListWatchTarget,
   WatchEvent,
 } from '../../../src/kube/types.ts';
-import { type RawApi, type TestCluster, testCluster } from '../../support/cluster.ts';
+import {
+  deferrer,
+  type RawApi,
+  type TestCluster,
+  testCluster,
+  kubeconfigFor as writeKubeconfig,
+} from '../../support/cluster.ts';
 
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 export const CONFIGMAPS: GroupVersionResource = { group: '', version: 'v1', resource: 'configmaps' };
@@ -92,29 +95,7 @@ export class CountingListerWatcher implements ListerWatcher {
 
 /** A kubeconfig for `server` (e.g. a TCP proxy) with the test cluster's CA and admin token. */
 export function kubeconfigFor(t: TestContext, cluster: TestCluster, server: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'informer-it-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'config');
-  const ca = Buffer.from(cluster.caPem).toString('base64');
-  writeFileSync(
-    path,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: c',
-      `  cluster: {server: '${server}', certificate-authority-data: ${ca}}`,
-      'users:',
-      '- name: u',
-      `  user: {token: '${cluster.token}'}`,
-      'contexts:',
-      '- name: x',
-      '  context: {cluster: c, user: u}',
-      'current-context: x',
-      '',
-    ].join('\n'),
-  );
-  return path;
+  return writeKubeconfig(deferrer(t), server, cluster.caPem, cluster.token);
 }
 
 /** An admin KubeClient on the test cluster for writes (it opens no watches), closed after the test. */
