@@ -12,6 +12,7 @@
  * @module
  */
 import type { HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '../kube/types.ts';
+import { Waiters } from '../kube/waiters.ts';
 import type { Change } from './delivery.ts';
 import { initialMemory, type MonitorMemory } from './health.ts';
 import type { SharedInformerLike, UpstreamHealth, UpstreamScope } from './types.ts';
@@ -30,11 +31,6 @@ export class UpstreamStoppedError extends Error {
     super(`upstream informer ${id} stopped`);
     this.name = 'UpstreamStoppedError';
   }
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(error: unknown): void;
 }
 
 /** What the health monitor needs of an informer it watches over (an {@link Upstream} or the resolver's). */
@@ -69,7 +65,7 @@ export class Upstream implements MonitoredInformer {
   readonly #events: UpstreamEvents;
   readonly #logger: Logger;
   readonly #abort = new AbortController();
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters();
   #registration: HandlerRegistration | undefined;
   #synced = false;
   #stopping: Promise<void> | undefined;
@@ -120,25 +116,7 @@ export class Upstream implements MonitoredInformer {
   whenSynced(signal?: AbortSignal): Promise<void> {
     if (this.#synced) return Promise.resolve();
     if (this.stopped) return Promise.reject(new UpstreamStoppedError(this.id));
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiters.delete(waiter);
-        reject(signal?.reason);
-      };
-      const waiter: Waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      this.#waiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#waiters.wait(signal);
   }
 
   /** Stops the informer (idempotent); resolves once it has released its connection. */
@@ -146,9 +124,7 @@ export class Upstream implements MonitoredInformer {
     if (this.#stopping) return this.#stopping;
     this.#abort.abort();
     this.health = 'Stopped';
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const w of waiters) w.reject(new UpstreamStoppedError(this.id));
+    this.#waiters.rejectAll(new UpstreamStoppedError(this.id));
     this.#registration?.remove();
     this.#stopping = this.informer.stop().catch((error: unknown) => {
       this.#logger.warn({ err: error, upstream: this.id }, 'upstream informer failed to stop cleanly');
@@ -178,9 +154,7 @@ export class Upstream implements MonitoredInformer {
     if (this.stopped) return;
     this.#synced = true;
     this.health = 'Healthy';
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const w of waiters) w.resolve();
+    this.#waiters.resolveAll();
     this.#events.onSynced(this);
   }
 }

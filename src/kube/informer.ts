@@ -24,6 +24,7 @@ import type {
   ResourceEventHandler,
 } from './types.ts';
 import { formatGvr, silentLogger } from './types.ts';
+import { Waiters } from './waiters.ts';
 
 /** Options of the reflector the informer builds: `reflector.ts`'s, over raw objects (the transform runs in the cache). */
 export type InformerReflectorOptions = ReflectorOptions<KubeObject>;
@@ -81,11 +82,6 @@ export class InformerStartedError extends Error {
 
 type Lifecycle = 'new' | 'started' | 'stopped';
 
-interface SyncWaiter {
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
 const defaultReflectorFactory: ReflectorFactory = (options) => new Reflector<KubeObject>(options);
 
 /**
@@ -110,7 +106,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   #reflector: ReflectorLike | undefined;
   #metrics: InformerMetricsHandle | undefined;
   #synced = false;
-  readonly #syncWaiters = new Set<SyncWaiter>();
+  readonly #syncWaiters = new Waiters();
   #resyncTimer: NodeJS.Timeout | undefined;
   #resyncTimerAt: number | undefined;
   #stopping: Promise<void> | undefined;
@@ -202,9 +198,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   async #doStop(): Promise<void> {
     this.#lifecycle = 'stopped';
     this.#clearResyncTimer();
-    const waiters = [...this.#syncWaiters];
-    this.#syncWaiters.clear();
-    for (const w of waiters) w.reject(new InformerStoppedError(this.name, 'stopped before sync'));
+    this.#syncWaiters.rejectAll(new InformerStoppedError(this.name, 'stopped before sync'));
     this.#processor.removeAll();
     try {
       await this.#reflector?.stop();
@@ -249,25 +243,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.#lifecycle === 'stopped') {
       return Promise.reject(new InformerStoppedError(this.name, 'stopped before sync'));
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#syncWaiters.delete(waiter);
-        reject(signal?.reason);
-      };
-      const waiter: SyncWaiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      this.#syncWaiters.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#syncWaiters.wait(signal);
   }
 
   /** The reflector's state; before start a synthetic `Idle` status (or `Stopped` if stopped unstarted). */
@@ -322,9 +298,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   #markSynced(): void {
     this.#synced = true;
     for (const l of this.#processor.listeners()) l.markSyncPoint();
-    const waiters = [...this.#syncWaiters];
-    this.#syncWaiters.clear();
-    for (const w of waiters) w.resolve();
+    this.#syncWaiters.resolveAll();
     this.#logger.debug({ objects: this.#store.size }, 'cache synced');
   }
 
