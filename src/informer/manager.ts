@@ -52,17 +52,11 @@ import {
   TargetCheckError,
   TargetNotFoundError,
 } from './errors.ts';
-import { type GoneKind, groupId, type NameEntry, type ResolvedPolicy, WatchGroup } from './group.ts';
-import {
-  defaultHealthBounds,
-  defaultRestartBackoff,
-  type HealthVerdict,
-  initialMemory,
-  judgeHealth,
-  nextMemory,
-} from './health.ts';
+import { groupId, type ResolvedPolicy, WatchGroup } from './group.ts';
+import { defaultHealthBounds, defaultRestartBackoff, initialMemory } from './health.ts';
 import { getKey, keyOf, legacyKeyOf, parseKey, validateRequestWatch } from './key.ts';
 import { errorLabel, ManagerMetrics, SUCCESS } from './metrics.ts';
+import { HealthMonitor } from './monitor.ts';
 import { Registration } from './registration.ts';
 import type {
   AddOptions,
@@ -121,7 +115,6 @@ export interface ManagerOptions {
 export const DEFAULT_RESOLVER_DEPLOYMENT = 'elasti-resolver';
 
 const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 
 interface PendingAdd {
   readonly key: string;
@@ -134,8 +127,6 @@ interface KeyIndex {
   readonly legacyKey: string;
   readonly requesterId: string;
 }
-
-type TargetState = 'present' | 'terminating' | 'gone' | 'unknown';
 
 /**
  * Manages the lifecycle of informers on behalf of requesters. See the module documentation.
@@ -173,6 +164,7 @@ export class Manager {
   #monitorTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  readonly #monitor: HealthMonitor;
   #stopped = false;
   #stopping: Promise<void> | undefined;
 
@@ -225,6 +217,19 @@ export class Manager {
     this.#resolverConfig = options.resolver;
     this.#now = options.now ?? Date.now;
     this.#metrics = new ManagerMetrics(options.registry ?? new Registry(), () => this.#phases());
+    this.#monitor = new HealthMonitor({
+      client: this.#client,
+      logger: this.#logger,
+      metrics: this.#metrics,
+      bounds: this.#bounds,
+      backoff: this.#backoff,
+      checkConcurrency: this.#checkConcurrency,
+      now: this.#now,
+      signal: this.#lifetime.signal,
+      groups: () => this.#groups.values(),
+      isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
+      resolver: () => this.#resolver,
+    });
   }
 
   /** Upstream `GetKey`: `crdname/namespace/resourcetype/resourcename`, lower-cased (see `key.ts`). */
@@ -463,7 +468,7 @@ export class Manager {
    */
   runHealthCheck(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    this.#ticking ??= this.#tick().finally(() => {
+    this.#ticking ??= this.#monitor.tick().finally(() => {
       this.#ticking = undefined;
     });
     return this.#ticking;
@@ -739,146 +744,6 @@ export class Manager {
     removeFrom(this.#byRequester, index.requesterId, key);
   }
 
-  // ---- health monitor ----
-
-  async #tick(): Promise<void> {
-    const now = this.#now();
-    const checks = new Map<WatchGroup, { entries: Set<NameEntry>; failing: Set<Upstream> }>();
-    const checkOf = (group: WatchGroup) => {
-      let c = checks.get(group);
-      if (!c) {
-        c = { entries: new Set(), failing: new Set() };
-        checks.set(group, c);
-      }
-      return c;
-    };
-    for (const group of this.#groups.values()) {
-      for (const upstream of group.upstreams()) {
-        const verdict = this.#judge(upstream, now);
-        if (verdict.action !== 'check-target') continue;
-        const c = checkOf(group);
-        c.failing.add(upstream);
-        for (const name of upstream.names) {
-          const entry = group.names.get(name);
-          if (entry) c.entries.add(entry);
-        }
-      }
-      for (const entry of group.vanished(now, this.#bounds.targetCheckIntervalMs))
-        checkOf(group).entries.add(entry);
-    }
-    if (this.#resolver) this.#judge(this.#resolver, now);
-    for (const [group, c] of checks) {
-      if (this.#stopped) return;
-      try {
-        await this.#checkTargets(group, c.entries, c.failing, now);
-      } catch (error) {
-        this.#logger.warn({ group: group.id, err: error }, 'target check failed');
-      }
-    }
-  }
-
-  #judge(informer: MonitoredInformer, now: number): HealthVerdict {
-    const status = informer.informer.status();
-    const verdict = judgeHealth({
-      status,
-      now,
-      bounds: this.#bounds,
-      backoff: this.#backoff,
-      memory: informer.memory,
-    });
-    informer.memory = nextMemory(informer.memory, verdict, now, this.#backoff);
-    switch (verdict.action) {
-      case 'restart':
-        informer.health = 'Recovering';
-        this.#metrics.monitorRestarts.inc({ scope: informer.scope, reason: verdict.reason });
-        this.#logger.warn(
-          {
-            upstream: informer.id,
-            reason: verdict.reason,
-            phase: status.phase,
-            restarts: informer.memory.restarts,
-          },
-          'health monitor restarts informer',
-        );
-        informer.informer.restart(`health monitor: ${verdict.reason}`);
-        break;
-      case 'hold':
-        informer.health = 'Recovering';
-        break;
-      case 'check-target':
-        informer.health = 'Failing';
-        this.#logger.info(
-          { upstream: informer.id, status: verdict.status },
-          'informer keeps failing; checking target',
-        );
-        break;
-      case 'none':
-        informer.health = verdict.health;
-        break;
-    }
-    return verdict;
-  }
-
-  async #checkTargets(
-    group: WatchGroup,
-    entries: Set<NameEntry>,
-    failing: Set<Upstream>,
-    now: number,
-  ): Promise<void> {
-    for (const entry of entries) entry.lastCheckAt = now;
-    const live = (): boolean => !this.#stopped && this.#groups.get(group.id) === group;
-    const namespace = group.namespace ? await this.#namespaceState(group.namespace) : 'present';
-    if (!live()) return;
-    if (namespace === 'gone') {
-      for (const entry of [...group.names.values()]) this.#markGone(group, entry, 'final', 'namespace gone');
-      return;
-    }
-    const candidates = [...entries].filter(
-      (e) => e.gone === undefined || (failing.size > 0 && e.gone === 'object'),
-    );
-    await forEachLimit(candidates, this.#checkConcurrency, async (entry) => {
-      const state = await this.#objectState(group.gvr, group.namespace, entry.name);
-      if (!live() || group.names.get(entry.name) !== entry || state !== 'gone') return;
-      // Release the watch when it cannot recover by itself: namespace terminating, or the
-      // informer keeps failing (e.g. its resource type was removed). Otherwise keep watching:
-      // the object may be recreated.
-      const final = namespace === 'terminating' || (entry.source !== undefined && failing.has(entry.source));
-      this.#markGone(
-        group,
-        entry,
-        final ? 'final' : 'object',
-        final ? 'watch cannot recover' : 'object deleted',
-      );
-    });
-  }
-
-  #markGone(group: WatchGroup, entry: NameEntry, kind: GoneKind, why: string): void {
-    const before = entry.gone;
-    const scope = entry.source?.scope ?? 'name';
-    group.markGone(entry, kind);
-    if (before === entry.gone) return;
-    if (before === undefined) this.#metrics.targetGone.inc({ scope });
-    this.#logger.info({ group: group.id, name: entry.name, kind, why }, 'watched target is gone');
-  }
-
-  async #namespaceState(namespace: string): Promise<TargetState> {
-    try {
-      const ns = await this.#client.get<KubeObject>(NAMESPACES, undefined, namespace, this.#lifetime.signal);
-      return ns.metadata?.deletionTimestamp ? 'terminating' : 'present';
-    } catch (error) {
-      return statusOf(error) === 404 ? 'gone' : 'unknown';
-    }
-  }
-
-  async #objectState(gvr: GroupVersionResource, namespace: string, name: string): Promise<TargetState> {
-    try {
-      await this.#client.get(gvr, namespace || undefined, name, this.#lifetime.signal);
-      return 'present';
-    } catch (error) {
-      return statusOf(error) === 404 ? 'gone' : 'unknown';
-    }
-  }
-
   *#phases(): Iterable<{ scope: UpstreamScope; phase: ReflectorPhase }> {
     for (const group of this.#groups.values()) {
       for (const u of group.upstreams()) yield { scope: u.scope, phase: u.informer.status().phase };
@@ -998,17 +863,6 @@ function removeFrom(map: Map<string, Set<string>>, key: string, value: string): 
   if (!set) return;
   set.delete(value);
   if (set.size === 0) map.delete(key);
-}
-
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function messageOf(error: unknown): string {
