@@ -17,6 +17,7 @@ import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
+import { errorMessage } from '../kube/errors.ts';
 import { SharedInformer } from '../kube/informer.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
@@ -233,7 +234,7 @@ export class ElastiServiceController {
       throw new ControllerStartError(
         timeout.aborted
           ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
-          : `ElastiService cache did not sync: ${messageOf(error)}`,
+          : `ElastiService cache did not sync: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -329,8 +330,4 @@ export async function startController(options: StartControllerOptions): Promise<
   const controller = new ElastiServiceController(options);
   await controller.start();
   return controller;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

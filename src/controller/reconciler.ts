@@ -36,7 +36,7 @@ import { type ValidationResult, validateElastiService } from '../api/v1alpha1/va
 import { serviceKey } from '../crddirectory/directory.ts';
 import { InformerNotFoundError, TargetNotFoundError } from '../informer/errors.ts';
 import { resourceTypeOf } from '../informer/key.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { errorMessage, isNotFound } from '../kube/errors.ts';
 import type { GroupVersionResource, KubeObject, Logger, ResourceEventHandler } from '../kube/types.ts';
 import { formatGvr, silentLogger } from '../kube/types.ts';
 import { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
@@ -606,7 +606,7 @@ export class ElastiServiceReconciler {
       this.#logger.info({ es: key }, 'ElastiService finalized');
     } catch (error) {
       outcome = error;
-      this.#events.record(es, 'Warning', 'FinalizeFailed', `cleanup failed: ${messageOf(error)}`);
+      this.#events.record(es, 'Warning', 'FinalizeFailed', `cleanup failed: ${errorMessage(error)}`);
       throw error;
     } finally {
       this.#metrics?.finalizer.inc({ crd_name: key, error: errorLabel(outcome) });
@@ -703,7 +703,7 @@ export class ElastiServiceReconciler {
   /** Records a failed reconcile: Warning Event, `Ready=False` (and `ScaleTargetFound=False`). Best effort. */
   async #reportFailure(key: string, es: ElastiService, error: unknown): Promise<void> {
     const reason = error instanceof ReconcileError ? error.reason : 'ReconcileFailed';
-    const message = messageOf(error);
+    const message = errorMessage(error);
     this.#logger.warn({ es: key, err: error, reason }, 'reconcile failed');
     this.#events.record(es, 'Warning', reason, message);
     const conditions: Condition[] = [
@@ -786,8 +786,4 @@ function sameWatch(watch: HeldWatch, gvr: GroupVersionResource, name: string): b
 
 function formatTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -23,7 +23,7 @@
  */
 import { Registry } from 'prom-client';
 import type { ListerWatcher } from '../kube/contracts.ts';
-import { statusOf } from '../kube/errors.ts';
+import { errorMessage, statusOf } from '../kube/errors.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
   GroupVersionResource,
@@ -414,7 +414,7 @@ export class Manager {
       }
       if (options.signal?.aborted)
         throw new InformerAbortedError({ ...context, cause: options.signal.reason });
-      throw new InformerManagerError(`resolver informer failed: ${messageOf(error)}`, {
+      throw new InformerManagerError(`resolver informer failed: ${errorMessage(error)}`, {
         ...context,
         cause: error,
       });
@@ -608,7 +608,7 @@ export class Manager {
     }
     if (how.caller?.aborted) return new InformerAbortedError({ ...how.context, cause: how.caller.reason });
     if (error instanceof InformerManagerError) return error;
-    return new InformerManagerError(`add of ${how.context.key ?? ''} failed: ${messageOf(error)}`, {
+    return new InformerManagerError(`add of ${how.context.key ?? ''} failed: ${errorMessage(error)}`, {
       ...how.context,
       status: statusOf(error),
       cause: error,
@@ -863,8 +863,4 @@ function removeFrom(map: Map<string, Set<string>>, key: string, value: string): 
   if (!set) return;
   set.delete(value);
   if (set.size === 0) map.delete(key);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -217,3 +217,8 @@ function messageOf(err: unknown): string {
   }
   return String(err);
 }
+
+/** The message of anything thrown: an Error's message, or the value as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
