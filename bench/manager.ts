@@ -16,60 +16,50 @@
  *    and arrival − the moment the write was sent. Misrouted events (a handler receiving another
  *    object) are counted; must be 0.
  *
- * Designs: `shared` (sharing policy auto, threshold 25: one namespace-wide watch per namespace)
- * and `upstream-per-name` (policy per-name: the upstream design, one informer per target).
- * `BENCH_HTTP2=1` runs both over HTTP/2 instead of the engine's default HTTP/1.1.
+ * Contenders (`BENCH_CONTENDERS=a,b` runs some): the `shared` design (sharing policy auto,
+ * threshold 25: one namespace-wide watch per namespace) and the `upstream-per-name` design (policy
+ * per-name: the upstream design, one informer per target), each as the operator ships — compiled
+ * JavaScript from `npm run build` with the operator's V8 flags (`src/operator/runtime.ts`) — and
+ * the shared design twice more to show what those two choices are worth: compiled with V8's
+ * default flags, and the `.ts` sources run directly (development) with default flags.
+ * `BENCH_HTTP2=1` runs them over HTTP/2 instead of the engine's default HTTP/1.1.
  *
  * Numbers are reported, never asserted.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import type { SharingPolicy } from '../src/informer/types.ts';
 import type { KubeObject } from '../src/kube/types.ts';
+import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
+import type { FromWorker, ToWorker } from './_manager-worker.ts';
 import { now, percentile, pool } from './_util.ts';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
-const allDesigns = ['shared', 'upstream-per-name'] as const;
-// `BENCH_DESIGNS=shared` runs one design only.
-const designs = allDesigns.filter((d) =>
-  (process.env.BENCH_DESIGNS ?? allDesigns.join(',')).split(',').includes(d),
-);
-type Design = (typeof allDesigns)[number];
+type Design = 'shared' | 'upstream-per-name';
 
 const policies: Record<Design, SharingPolicy> = {
   shared: { mode: 'auto', autoThreshold: 25 },
   'upstream-per-name': { mode: 'per-name' },
 };
 
-type ToWorker =
-  | {
-      type: 'start';
-      design: Design;
-      kubeconfig: string;
-      namespaces: string[];
-      perNamespace: number;
-      http2: boolean;
-    }
-  | { type: 'collect'; expected: number; timeoutMs: number }
-  | { type: 'stop' };
+/** One measured process: a design, the code it runs (compiled `dist/` or `.ts` sources) and its V8 flags. */
+interface Contender {
+  readonly id: string;
+  readonly design: Design;
+  readonly runtime: 'js' | 'ts';
+  readonly nodeFlags: readonly string[];
+}
 
-type FromWorker =
-  | {
-      type: 'ready';
-      addSeconds: number;
-      rssMb: number;
-      rssGrowthMb: number;
-      heapMb: number;
-      heapTotalMb: number;
-      externalMb: number;
-      upstreamInformers: number;
-      watchStreamsOpen: number;
-      initialAdds: number;
-    }
-  | { type: 'received'; arrivals: [name: string, seq: number, at: number][]; misrouted: number }
-  | { type: 'stopped'; stopSeconds: number; watchStreamsOpen: number }
-  | { type: 'error'; message: string };
+const allContenders: readonly Contender[] = [
+  { id: 'shared', design: 'shared', runtime: 'js', nodeFlags: OPERATOR_NODE_FLAGS },
+  { id: 'shared-v8-defaults', design: 'shared', runtime: 'js', nodeFlags: [] },
+  { id: 'shared-ts-sources', design: 'shared', runtime: 'ts', nodeFlags: [] },
+  { id: 'upstream-per-name', design: 'upstream-per-name', runtime: 'js', nodeFlags: OPERATOR_NODE_FLAGS },
+];
+const contenders = allContenders.filter((c) =>
+  (process.env.BENCH_CONTENDERS ?? allContenders.map((x) => x.id).join(',')).split(',').includes(c.id),
+);
 
 function deployment(name: string): KubeObject {
   return {
@@ -88,135 +78,6 @@ function deployment(name: string): KubeObject {
 }
 
 const targetName = (i: number): string => `app-${String(i).padStart(5, '0')}`;
-
-// ---------------------------------------------------------------- worker (one design per process)
-
-async function worker(): Promise<void> {
-  const send = (m: FromWorker): void => void process.send?.(m);
-  const baseline = process.memoryUsage().rss;
-  const { KubeClient } = await import('../src/kube/client.ts');
-  const { Manager } = await import('../src/informer/manager.ts');
-  const { CountingLw } = await countingModule();
-  let manager: InstanceType<typeof Manager> | undefined;
-  let counting: InstanceType<typeof CountingLw> | undefined;
-  const arrivals: [string, number, number][] = [];
-  let misrouted = 0;
-  let initialAdds = 0;
-  process.on('message', async (raw) => {
-    const m = raw as ToWorker;
-    try {
-      if (m.type === 'start') {
-        const client = await KubeClient.create(m.kubeconfig, { http2: m.http2 });
-        counting = new CountingLw(client);
-        manager = new Manager({
-          client: {
-            get: client.get.bind(client),
-            list: counting.list.bind(counting),
-            watch: counting.watch.bind(counting),
-          },
-          sharing: policies[m.design],
-          syncTimeoutMs: 300_000,
-        });
-        const requests = m.namespaces.flatMap((ns, n) =>
-          Array.from({ length: m.perNamespace }, (_, i) => ({
-            ns,
-            name: targetName(n * m.perNamespace + i),
-          })),
-        );
-        const started = now();
-        const mgr = manager;
-        await pool(requests, 64, ({ ns, name }) =>
-          mgr.add({
-            req: { name: `es-${name}`, namespace: ns },
-            resourceName: name,
-            resourceNamespace: ns,
-            groupVersionResource: DEPLOYMENTS,
-            handlers: {
-              onAdd: () => {
-                initialAdds++;
-              },
-              onUpdate: (_old, obj) => {
-                if (obj.metadata.name !== name) misrouted++;
-                const seq = Number(obj.metadata.annotations?.seq ?? 0);
-                if (seq > 0) arrivals.push([name, seq, now()]);
-              },
-            },
-          }),
-        );
-        const addSeconds = (now() - started) / 1000;
-        // Let per-name informers being handed over finish (shared design), then measure.
-        const settleDeadline = now() + 120_000;
-        while (manager.list().some((r) => r.migrating) && now() < settleDeadline) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        // Steady state, not the transient peak of the bulk add: V8 gives pages back to the OS only
-        // after a few full collections spread over time (its memory reducer), so let it.
-        for (let i = 0; i < 5; i++) {
-          global.gc?.();
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-        const mem = process.memoryUsage();
-        send({
-          type: 'ready',
-          addSeconds,
-          rssMb: mem.rss / 2 ** 20,
-          rssGrowthMb: (mem.rss - baseline) / 2 ** 20,
-          heapMb: mem.heapUsed / 2 ** 20,
-          heapTotalMb: mem.heapTotal / 2 ** 20,
-          externalMb: mem.external / 2 ** 20,
-          upstreamInformers: manager.upstreams().length,
-          watchStreamsOpen: counting.open,
-          initialAdds,
-        });
-      } else if (m.type === 'collect') {
-        const deadline = now() + m.timeoutMs;
-        while (arrivals.length < m.expected && now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        send({ type: 'received', arrivals, misrouted });
-      } else if (m.type === 'stop') {
-        const started = now();
-        await manager?.stop();
-        send({
-          type: 'stopped',
-          stopSeconds: (now() - started) / 1000,
-          watchStreamsOpen: counting?.open ?? -1,
-        });
-      }
-    } catch (error) {
-      send({
-        type: 'error',
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-    }
-  });
-}
-
-/** A ListerWatcher wrapper counting open watch streams (kept here so the worker imports only what it measures). */
-async function countingModule() {
-  type LW = import('../src/kube/contracts.ts').ListerWatcher;
-  type Target = import('../src/kube/types.ts').ListWatchTarget;
-  type ListOptions = import('../src/kube/contracts.ts').ListOptions;
-  type WatchOptions = import('../src/kube/contracts.ts').WatchOptions;
-  class CountingLw implements LW {
-    readonly inner: LW;
-    open = 0;
-    constructor(inner: LW) {
-      this.inner = inner;
-    }
-    list<T extends KubeObject>(target: Target, options: ListOptions) {
-      return this.inner.list<T>(target, options);
-    }
-    async *watch<T extends KubeObject>(target: Target, options: WatchOptions) {
-      this.open++;
-      try {
-        yield* this.inner.watch<T>(target, options);
-      } finally {
-        this.open--;
-      }
-    }
-  }
-  return { CountingLw };
-}
 
 // ---------------------------------------------------------------- parent
 
@@ -292,20 +153,39 @@ export async function run(): Promise<Record<string, unknown>> {
     const seedStart = now();
     await pool(all, 32, ({ ns, name }) => client.create(DEPLOYMENTS, ns, deployment(name)));
     const seedSeconds = (now() - seedStart) / 1000;
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    if (contenders.some((c) => c.runtime === 'js')) {
+      // The compiled contenders run what tsc emits, worker included (no TypeScript loaded).
+      execFileSync(
+        process.execPath,
+        [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.bench.json'],
+        {
+          cwd: root,
+          stdio: 'inherit',
+        },
+      );
+    }
     const results: Record<string, unknown>[] = [];
     let round = 0;
-    for (const design of designs) {
+    for (const { id, design, runtime, nodeFlags } of contenders) {
       round++;
-      process.stderr.write(`[bench] manager: ${design} (${all.length} RequestWatches)\n`);
+      process.stderr.write(`[bench] manager: ${id} (${all.length} RequestWatches)\n`);
       const before = await apiserverWatches(plane.apiserverUrl, plane.tokens.admin, plane.caPem);
-      const child = fork(fileURLToPath(import.meta.url), [], {
-        env: { ...process.env, BENCH_MANAGER_WORKER: '1' },
-        execArgv: [...process.execArgv, '--expose-gc'],
-      });
+      const workerFile =
+        runtime === 'js'
+          ? `${root}tmp/bench-dist/bench/_manager-worker.js`
+          : `${root}bench/_manager-worker.ts`;
+      const child = fork(workerFile, [], { execArgv: [...nodeFlags, '--expose-gc'] });
       try {
         const ready = await exchange(
           child,
-          { type: 'start', design, kubeconfig: plane.kubeconfigPath, namespaces, perNamespace, http2 },
+          {
+            type: 'start',
+            policy: policies[design],
+            kubeconfig: plane.kubeconfigPath,
+            targets: all,
+            http2,
+          },
           900_000,
         );
         if (ready.type !== 'ready') throw new Error(`unexpected ${ready.type}`);
@@ -357,7 +237,10 @@ export async function run(): Promise<Record<string, unknown>> {
         const stopped = await exchange(child, { type: 'stop' }, 600_000);
         if (stopped.type !== 'stopped') throw new Error(`unexpected ${stopped.type}`);
         results.push({
+          contender: id,
           design,
+          code: runtime === 'js' ? 'compiled (dist/)' : '.ts sources',
+          nodeFlags: nodeFlags.join(' ') || '(V8 defaults)',
           requestWatches: all.length,
           addSeconds: Number(ready.addSeconds.toFixed(2)),
           addsPerSecond: Math.round(all.length / ready.addSeconds),
@@ -402,8 +285,6 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-if (process.env.BENCH_MANAGER_WORKER === '1') {
-  await worker();
-} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
 }

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from '../kube/types.ts';
 import { runOperator } from './operator.ts';
+import { missingNodeFlags } from './runtime.ts';
 
 const usage = `elasti-operator [flags]
   --kubeconfig PATH                   default: KUBECONFIG, ~/.kube/config, or in-cluster
@@ -93,6 +94,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger: Logger = pino({ level: flags.logLevel });
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    logger.warn(
+      { missing },
+      'started without the operator V8 flags (npm start sets them); resident memory will be higher than measured',
+    );
+  }
   const operator = await runOperator({
     kubeconfig: flags.kubeconfig,
     httpBindAddress: flags.bindAddress,

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { missingNodeFlags, OPERATOR_NODE_FLAGS } from '../../../src/operator/runtime.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('operator runtime', () => {
+  it('reports the operator V8 flags missing from argv and NODE_OPTIONS', () => {
+    assert.deepEqual(missingNodeFlags([], ''), [...OPERATOR_NODE_FLAGS]);
+    assert.deepEqual(missingNodeFlags([...OPERATOR_NODE_FLAGS], ''), []);
+    assert.deepEqual(missingNodeFlags(['--expose-gc'], ` ${OPERATOR_NODE_FLAGS.join('  ')} `), []);
+    assert.deepEqual(missingNodeFlags(['--max-semi-space-size=64'], ''), [...OPERATOR_NODE_FLAGS]);
+  });
+
+  it('`npm start` runs the compiled operator with every operator flag', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const start = pkg.scripts.start ?? '';
+    assert.match(start, /^node .* dist\/operator\/main\.js$/);
+    for (const flag of OPERATOR_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), flag);
+  });
+
+  it('the build emits runnable JavaScript: the compiled operator prints its usage', () => {
+    // Inside the project, so the compiled files resolve the project's node_modules.
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    const out = mkdtempSync(join(root, 'tmp', 'build-'));
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          join(root, 'node_modules/typescript/bin/tsc'),
+          '-p',
+          join(root, 'tsconfig.build.json'),
+          '--outDir',
+          out,
+        ],
+        { stdio: 'pipe' },
+      );
+      const usage = execFileSync(
+        process.execPath,
+        [...OPERATOR_NODE_FLAGS, join(out, 'operator/main.js'), '--help'],
+        { encoding: 'utf8' },
+      );
+      assert.match(usage, /^elasti-operator \[flags\]/);
+      // Relative imports were rewritten to .js, so no .ts file is needed at run time.
+      assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
