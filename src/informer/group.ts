@@ -25,7 +25,14 @@
  * every event of either side, so the cutover happens as soon as both agree. If they never agree
  * within `handoverTimeoutMs` (e.g. the old source is disconnected) the cutover is forced: the
  * difference between the two views is delivered as one add/update/delete (delete with
- * `finalStateUnknown`), then `next` takes over.
+ * `finalStateUnknown`), then `next` takes over. A source that never synced is cut over as soon
+ * as `next` has synced, the same way: its handlers may hold a partial state it will not finish.
+ *
+ * ## Refused namespace-wide watches
+ * A namespace-wide watch is an optimisation. When the API server refuses it (403; the health
+ * monitor reports it through {@link WatchGroup.refuseWide}) the group goes back to per-name
+ * watches, which RBAC may allow (`resourceNames`), and tries namespace-wide again only after
+ * a wait that doubles per refusal ({@link WatchGroup.reconsider}).
  *
  * @module
  */
@@ -71,6 +78,9 @@ export interface ResolvedPolicy {
   readonly mode: SharingPolicy['mode'];
   readonly autoThreshold: number;
   readonly autoDowngradeBelow: number;
+  /** First wait after a refused namespace-wide watch before it is tried again (ms). */
+  readonly forbiddenRetryMs: number;
+  readonly forbiddenRetryCapMs: number;
 }
 
 /** What a group needs from the Manager. */
@@ -101,6 +111,10 @@ export class WatchGroup implements UpstreamEvents {
   #upgradedBy: string | undefined;
   readonly #handovers = new Set<NameEntry>();
   #handoverTimer: NodeJS.Timeout | undefined;
+  /** Refusals of the namespace-wide watch since it last synced. */
+  #wideRefusals = 0;
+  /** Set while namespace-wide watches are off after a refusal: when they may be tried again. */
+  #wideRetryAt: number | undefined;
   #disposed = false;
 
   constructor(gvr: GroupVersionResource, namespace: string, deps: GroupDeps) {
@@ -244,6 +258,38 @@ export class WatchGroup implements UpstreamEvents {
     this.names.clear();
   }
 
+  /**
+   * The namespace-wide upstream was refused (403): serve every name with per-name watches and
+   * allow namespace-wide again only after a wait. Returns false when the group was not using a
+   * namespace-wide watch (already narrowed, or never widened).
+   */
+  refuseWide(now: number): boolean {
+    if (this.#scope !== 'namespace' || this.#disposed) return false;
+    this.#wideRefusals++;
+    const { forbiddenRetryMs, forbiddenRetryCapMs } = this.#deps.policy;
+    const wait = Math.min(forbiddenRetryCapMs, forbiddenRetryMs * 2 ** (this.#wideRefusals - 1));
+    this.#wideRetryAt = now + wait;
+    this.#deps.metrics.wideRefused.inc();
+    this.#deps.logger.warn(
+      { group: this.id, refusals: this.#wideRefusals, retryInMs: wait },
+      'namespace-wide watch forbidden (403); serving each name with its own watch',
+    );
+    this.#evaluateScope(true);
+    return true;
+  }
+
+  /** When namespace-wide watches are off after a refusal, the time they may be tried again. */
+  get wideRetryAt(): number | undefined {
+    return this.#wideRetryAt;
+  }
+
+  /** Called on every monitor pass: once the wait after a refusal is over, decides the layout again. */
+  reconsider(now: number): void {
+    if (this.#wideRetryAt === undefined || now < this.#wideRetryAt || this.#disposed) return;
+    this.#wideRetryAt = undefined;
+    this.#evaluateScope(false);
+  }
+
   // ---- UpstreamEvents ----
 
   onChange(upstream: Upstream, name: string, change: Change): void {
@@ -273,6 +319,7 @@ export class WatchGroup implements UpstreamEvents {
   }
 
   onSynced(upstream: Upstream): void {
+    if (upstream === this.#wide) this.#wideRefusals = 0;
     for (const name of upstream.names) {
       const entry = this.names.get(name);
       if (entry?.next === upstream) this.#tryCutover(entry);
@@ -295,6 +342,7 @@ export class WatchGroup implements UpstreamEvents {
         desired = count < policy.autoDowngradeBelow ? 'name' : 'namespace';
       } else desired = count >= policy.autoThreshold ? 'namespace' : 'name';
     }
+    if (desired === 'namespace' && this.#wideRetryAt !== undefined) desired = 'name';
     if (desired === this.#scope) return false;
     this.#deps.logger.info(
       { group: this.id, from: this.#scope, to: desired, names: this.names.size },
@@ -335,6 +383,12 @@ export class WatchGroup implements UpstreamEvents {
     const next = entry.next;
     if (!next?.synced) return;
     const source = entry.source;
+    if (source && !source.synced) {
+      // It may never complete (e.g. a refused namespace-wide list): bring the handlers from
+      // whatever it delivered to `next`'s state now.
+      this.#cutover(entry, true);
+      return;
+    }
     if (source && !sameState(source.view.get(entry.name), next.view.get(entry.name))) return;
     this.#cutover(entry, false);
   }

@@ -113,6 +113,15 @@ export function judgeHealth(input: HealthInput): HealthVerdict {
   }
 }
 
+/**
+ * A namespace-wide informer the API server refuses (403) while it lists or backs off. RBAC can
+ * allow field-selected lists of named objects (`resourceNames`) and still forbid listing the
+ * namespace, so the group should go back to per-name watches rather than wait on this one.
+ */
+export function wideWatchRefused(status: ReflectorStatus): boolean {
+  return (status.phase === 'Listing' || status.phase === 'Backoff') && statusOf(status.lastError) === 403;
+}
+
 /** The monitor's wait before its (n+1)-th restart of one informer: 0, initial, initial·factor, … ≤ cap. */
 export function restartDelay(restarts: number, backoff: RestartBackoff): number {
   if (restarts <= 0) return 0;

@@ -773,7 +773,14 @@ function resolvePolicy(policy: SharingPolicy | undefined): ResolvedPolicy {
       `must be an integer in [1, autoThreshold], got ${String(below)}`,
     );
   }
-  return { mode, autoThreshold: threshold, autoDowngradeBelow: below };
+  const retry = positive('sharing.forbiddenRetryMs', policy?.forbiddenRetryMs, 300_000);
+  return {
+    mode,
+    autoThreshold: threshold,
+    autoDowngradeBelow: below,
+    forbiddenRetryMs: retry,
+    forbiddenRetryCapMs: Math.max(retry, 3_600_000),
+  };
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -18,7 +18,9 @@
  *   connections. Computed at scrape time from the live informers.
  * - `elasti_operator_informer_monitor_restarts_total{scope, reason}`,
  *   `elasti_operator_informer_target_gone_total{scope}`,
- *   `elasti_operator_informer_migrations_total{to, forced}` (names handed between informers).
+ *   `elasti_operator_informer_migrations_total{to, forced}` (names handed between informers),
+ *   `elasti_operator_informer_wide_refused_total` (namespace-wide watches refused with 403, the
+ *   group fell back to per-name watches).
  *
  * @module
  */
@@ -41,6 +43,7 @@ export class ManagerMetrics {
   readonly monitorRestarts: Counter<'scope' | 'reason'>;
   readonly targetGone: Counter<'scope'>;
   readonly migrations: Counter<'to' | 'forced'>;
+  readonly wideRefused: Counter;
 
   constructor(registry: Registry, upstreams: UpstreamPhaseSource) {
     const registers = [registry];
@@ -88,6 +91,11 @@ export class ManagerMetrics {
       name: 'elasti_operator_informer_migrations_total',
       help: 'Watched names handed over from one upstream informer to another (sharing policy auto)',
       labelNames: ['to', 'forced'],
+      registers,
+    });
+    this.wideRefused = new Counter({
+      name: 'elasti_operator_informer_wide_refused_total',
+      help: 'Namespace-wide watches refused with 403; the group fell back to per-name watches',
       registers,
     });
   }

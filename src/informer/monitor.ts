@@ -3,7 +3,8 @@
  * acting on the verdicts of the pure rules in `health.ts` — restart a stalled or hung watch,
  * hold one that is recovering, and when an informer keeps failing with 403/404 or an object
  * vanished, check whether its namespace or object still exists and mark it gone (a delete for
- * its handlers, no restart loop). Kept apart from `manager.ts`, which owns the registrations
+ * its handlers, no restart loop). A namespace-wide watch refused with 403 sends its group back to
+ * per-name watches (`WatchGroup.refuseWide`). Kept apart from `manager.ts`, which owns the registrations
  * and groups this reads through {@link MonitorContext}.
  *
  * @module
@@ -11,7 +12,7 @@
 import { statusOf } from '../kube/errors.ts';
 import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
 import type { GoneKind, NameEntry, WatchGroup } from './group.ts';
-import { type HealthVerdict, judgeHealth, nextMemory } from './health.ts';
+import { type HealthVerdict, judgeHealth, nextMemory, wideWatchRefused } from './health.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import type { HealthBounds, ObjectReader, RestartBackoff } from './types.ts';
 import type { MonitoredInformer, Upstream } from './upstream.ts';
@@ -58,7 +59,16 @@ export class HealthMonitor {
       return c;
     };
     for (const group of this.#ctx.groups()) {
+      group.reconsider(now);
       for (const upstream of group.upstreams()) {
+        if (
+          upstream.scope === 'namespace' &&
+          wideWatchRefused(upstream.informer.status()) &&
+          group.refuseWide(now)
+        ) {
+          upstream.health = 'Failing';
+          continue;
+        }
         const verdict = this.#judge(upstream, now);
         if (verdict.action !== 'check-target') continue;
         const c = checkOf(group);

@@ -65,6 +65,11 @@ export interface KeyParams {
  *   GVR x namespace, `namespace` from `autoThreshold` on; back to `per-name` only when the count
  *   falls below `autoDowngradeBelow` (hysteresis, so a count oscillating around the threshold
  *   does not migrate back and forth).
+ *
+ * In every mode a namespace-wide watch is an optimisation, never a requirement: when its LIST or
+ * WATCH is forbidden (403) while per-name ones are allowed — RBAC with `resourceNames` grants only
+ * field-selected lists — the group goes back to per-name watches and tries namespace-wide again
+ * after `forbiddenRetryMs` (doubling per refusal, at most one hour).
  */
 export interface SharingPolicy {
   readonly mode: 'per-name' | 'namespace' | 'auto';
@@ -72,6 +77,8 @@ export interface SharingPolicy {
   readonly autoThreshold?: number;
   /** Names below which `auto` goes back to per-name watches. Default `floor(autoThreshold / 2)`, at least 1. */
   readonly autoDowngradeBelow?: number;
+  /** First wait before a namespace-wide watch refused with 403 is tried again (ms). Default 300 000. */
+  readonly forbiddenRetryMs?: number;
 }
 
 /** Options of one `add`. */

@@ -107,18 +107,21 @@ export async function adminClient(t: TestContext): Promise<KubeClient> {
 }
 
 /**
- * A Manager over its own KubeClient (on the test cluster, or through `server`, e.g. a TCP proxy),
+ * A Manager over its own KubeClient (on the test cluster as admin, as another identity through
+ * `kubeconfigPath`, or through `server`, e.g. a TCP proxy),
  * its watches counted. After the test the Manager is stopped BEFORE the client is closed: the
  * client's close is graceful and would otherwise wait for the open watches to end server-side
  * (minutes), since node:test runs `after` hooks in registration order.
  */
 export async function managerFor(
   t: TestContext,
-  options: Partial<ManagerOptions> & { server?: string } = {},
+  options: Partial<ManagerOptions> & { server?: string; kubeconfigPath?: string } = {},
 ): Promise<{ manager: Manager; registry: Registry; counting: CountingListerWatcher; client: KubeClient }> {
   const cluster = await testCluster();
-  const { server, ...managerOptions } = options;
-  const client = await KubeClient.create(server ? kubeconfigFor(t, cluster, server) : cluster.kubeconfigPath);
+  const { server, kubeconfigPath, ...managerOptions } = options;
+  const client = await KubeClient.create(
+    kubeconfigPath ?? (server ? kubeconfigFor(t, cluster, server) : cluster.kubeconfigPath),
+  );
   const registry = new Registry();
   const counting = new CountingListerWatcher(client);
   const manager = new Manager({

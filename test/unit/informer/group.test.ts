@@ -29,7 +29,13 @@ function group(cluster: FakeCluster, released: Upstream[] = []): WatchGroup {
       released.push(u);
       void u.stop();
     },
-    policy: { mode: 'per-name', autoThreshold: 25, autoDowngradeBelow: 12 },
+    policy: {
+      mode: 'per-name',
+      autoThreshold: 25,
+      autoDowngradeBelow: 12,
+      forbiddenRetryMs: 300_000,
+      forbiddenRetryCapMs: 3_600_000,
+    },
     handoverTimeoutMs: 1_000,
     now: Date.now,
     logger: silentLogger,

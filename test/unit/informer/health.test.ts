@@ -8,6 +8,7 @@ import {
   type MonitorMemory,
   nextMemory,
   restartDelay,
+  wideWatchRefused,
 } from '../../../src/informer/health.ts';
 import type { HealthBounds, RestartBackoff } from '../../../src/informer/types.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
@@ -269,5 +270,25 @@ describe('restartDelay and nextMemory', () => {
     assert.equal(nextMemory(m, healthy, NOW + 59_999, backoff).restarts, 4);
     assert.equal(nextMemory(m, healthy, NOW + 60_000, backoff).restarts, 0);
     assert.equal(nextMemory(m, { action: 'none', health: 'Recovering' }, NOW + 600_000, backoff).restarts, 4);
+  });
+});
+
+describe('wideWatchRefused', () => {
+  it('is true only for a 403 while listing or backing off', () => {
+    const phases: ReflectorPhase[] = ['Idle', 'Listing', 'Watching', 'Backoff', 'Stopped'];
+    for (const phase of phases) {
+      for (const code of [401, 403, 404, 500]) {
+        const refused = wideWatchRefused(
+          status({ phase, lastError: apiError(code), consecutiveFailures: 1 }),
+        );
+        assert.equal(
+          refused,
+          code === 403 && (phase === 'Listing' || phase === 'Backoff'),
+          `${phase} ${code}`,
+        );
+      }
+      assert.equal(wideWatchRefused(status({ phase, lastError: new Error('reset') })), false);
+      assert.equal(wideWatchRefused(status({ phase })), false);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InformerSyncTimeoutError } from '../../../src/informer/errors.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
 import { DEPLOYMENTS, type FakeCluster, type FakeInformer, recorder, SERVICES } from './fakes.ts';
 import { metricSum, settle, setup, waitFor, watchOf } from './helpers.ts';
 
@@ -257,5 +258,119 @@ describe('sharing policy', () => {
     const rv = cluster.put(DEPLOYMENTS, 'team-a', 'a').metadata.resourceVersion;
     assert.equal(rec.events.at(-1)?.endsWith(`>${rv}`), true);
     await settle();
+  });
+});
+
+describe('refused namespace-wide watches', () => {
+  const forbidden = new KubeApiError({
+    status: 403,
+    verb: 'list',
+    url: '/apis/apps/v1/namespaces/team-a/deployments',
+    reason: 'Forbidden',
+    gvr: DEPLOYMENTS,
+    namespace: 'team-a',
+  });
+
+  it('a 403 on the namespace-wide list sends the group back to per-name watches; it is tried again after the wait', async (t) => {
+    let clock = 1_000_000;
+    const { cluster, manager, registry } = setup(t, {
+      sharing: { mode: 'auto', autoThreshold: 3, forbiddenRetryMs: 60_000 },
+      now: () => clock,
+    });
+    let refuse = true;
+    cluster.onCreate = (informer) => {
+      if (informer.target.fieldSelector === undefined && refuse) {
+        informer.autoList = false;
+        informer.statusOverride = { phase: 'Backoff', lastError: forbidden, consecutiveFailures: 1 };
+      }
+    };
+    for (const n of ['a', 'b', 'c', 'd']) cluster.put(DEPLOYMENTS, 'team-a', n);
+    const rec = Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [n, recorder()]));
+    await manager.add(watchOf('es-a', 'a', rec.a?.handlers));
+    await manager.add(watchOf('es-b', 'b', rec.b?.handlers));
+    // The third name switches the group to one namespace-wide watch, which the server refuses.
+    let cDone = false;
+    const c = manager.add(watchOf('es-c', 'c', rec.c?.handlers)).then(() => {
+      cDone = true;
+    });
+    await settle();
+    assert.equal(wide(cluster).length, 1, 'the namespace-wide informer was started');
+    assert.equal(cDone, false, 'c waits on the refused informer');
+
+    await manager.runHealthCheck();
+    await c;
+    assert.deepEqual(
+      cluster
+        .live()
+        .map((i) => i.target.fieldSelector)
+        .sort(),
+      ['metadata.name=a', 'metadata.name=b', 'metadata.name=c'],
+      'every name is served by its own watch; the refused one is stopped',
+    );
+    assert.equal(await metricSum(registry, 'elasti_operator_informer_wide_refused_total'), 1);
+
+    // A fourth name before the wait is over stays per-name; its updates arrive.
+    await manager.add(watchOf('es-d', 'd', rec.d?.handlers));
+    assert.equal(wide(cluster).length, 0);
+    cluster.put(DEPLOYMENTS, 'team-a', 'd', { v: 2 });
+    await settle();
+    assert.match(rec.d?.events.at(-1) ?? '', /^update:d:/);
+
+    // Access granted; after the wait the next pass widens again, and every name moves over.
+    refuse = false;
+    clock += 59_000;
+    await manager.runHealthCheck();
+    assert.equal(wide(cluster).length, 0, 'not before the wait is over');
+    clock += 1_001;
+    await manager.runHealthCheck();
+    await waitFor(() => cluster.live().length === 1 && wide(cluster).length === 1, {
+      message: 'one namespace-wide watch',
+    });
+    cluster.put(DEPLOYMENTS, 'team-a', 'a', { v: 2 });
+    await settle();
+    for (const n of ['a', 'b', 'c']) {
+      const events = rec[n]?.events ?? [];
+      assert.equal(events.filter((e) => e.startsWith('add:')).length, 1, `${n}: one add: ${events.join()}`);
+      assert.ok(events[0]?.endsWith(':initial') || n === 'c', `${n}: ${events.join()}`);
+    }
+    assert.match(rec.a?.events.at(-1) ?? '', /^update:a:/, 'updates flow through the namespace-wide watch');
+  });
+
+  it('a refused namespace-wide watch is tried again after a wait that doubles per refusal', async (t) => {
+    let clock = 1_000_000;
+    const { cluster, manager, registry } = setup(t, {
+      sharing: { mode: 'namespace', forbiddenRetryMs: 10_000 },
+      now: () => clock,
+    });
+    cluster.onCreate = (informer) => {
+      if (informer.target.fieldSelector === undefined) {
+        informer.autoList = false;
+        informer.statusOverride = { phase: 'Listing', lastError: forbidden, consecutiveFailures: 2 };
+      }
+    };
+    cluster.put(DEPLOYMENTS, 'team-a', 'a');
+    const added = manager.add(watchOf('es-a', 'a'));
+    await settle();
+    await manager.runHealthCheck();
+    await added;
+    const widened = (): number =>
+      cluster.informers.filter((i) => i.target.fieldSelector === undefined).length;
+    assert.equal(widened(), 1);
+    // 10 s later: tried again (refused again) → next wait 20 s.
+    clock += 10_000;
+    await manager.runHealthCheck();
+    assert.equal(widened(), 2);
+    await manager.runHealthCheck();
+    assert.equal(await metricSum(registry, 'elasti_operator_informer_wide_refused_total'), 2);
+    clock += 19_999;
+    await manager.runHealthCheck();
+    assert.equal(widened(), 2, 'the second wait is 20 s');
+    clock += 1;
+    await manager.runHealthCheck();
+    assert.equal(widened(), 3);
+    assert.ok(
+      cluster.live().some((i) => i.target.fieldSelector === 'metadata.name=a'),
+      'the name keeps its own watch throughout',
+    );
   });
 });
