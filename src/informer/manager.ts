@@ -5,7 +5,7 @@
  * Manager verifies the object exists, registers the handlers under the request's key, and makes
  * sure exactly one upstream informer delivers that object's events. Unlike upstream, where every
  * request started its own informer, informers are shared: per GVR × namespace, per name or
- * namespace-wide as the {@link SharingPolicy} says (see `group.ts`). A health monitor restarts
+ * namespace-wide as the `SharingPolicy` says (see `group.ts`). A health monitor restarts
  * stalled informers and stops watching targets that are gone (see `health.ts`).
  *
  * Differences from upstream worth knowing:
@@ -21,21 +21,15 @@
  *
  * @module
  */
-import { Registry } from 'prom-client';
-import type { ListerWatcher } from '../kube/contracts.ts';
 import { errorMessage, statusOf } from '../kube/errors.ts';
-import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
   GroupVersionResource,
   KubeObject,
-  ListWatchTarget,
   Logger,
   ReflectorPhase,
   ResourceEventHandler,
 } from '../kube/types.ts';
-import { silentLogger } from '../kube/types.ts';
 import type { Change } from './delivery.ts';
-import { type EngineFactoryOptions, engineInformerFactory } from './engine.ts';
 import {
   AddCancelledError,
   AmbiguousKeyError,
@@ -44,7 +38,6 @@ import {
   InformerManagerError,
   InformerNotFoundError,
   InformerSyncTimeoutError,
-  InvalidOptionError,
   InvalidRequestWatchError,
   KeyConflictError,
   ManagerStoppedError,
@@ -53,79 +46,41 @@ import {
   TargetNotFoundError,
 } from './errors.ts';
 import { groupId, type ResolvedPolicy, WatchGroup } from './group.ts';
-import { defaultHealthBounds, defaultRestartBackoff, initialMemory } from './health.ts';
 import { getKey, keyOf, legacyKeyOf, parseKey, validateRequestWatch } from './key.ts';
+import { KeyIndex, requesterId } from './key-index.ts';
 import { errorLabel, ManagerMetrics, SUCCESS } from './metrics.ts';
 import { HealthMonitor } from './monitor.ts';
+import {
+  type ManagerOptions,
+  type ResolvedManagerOptions,
+  resolveManagerOptions,
+  validateAddOptions,
+} from './options.ts';
 import { Registration } from './registration.ts';
+import { ResolverWatch } from './resolver.ts';
+import { boundedSignal, joinPending } from './signals.ts';
 import type {
   AddOptions,
-  HealthBounds,
   InformerFactory,
   KeyParams,
   ObjectReader,
   RegistrationInfo,
   Requester,
   RequestWatch,
-  ResolverConfig,
-  RestartBackoff,
-  SharingPolicy,
   UpstreamInfo,
   UpstreamScope,
 } from './types.ts';
-import { type MonitoredInformer, type Upstream, UpstreamStoppedError } from './upstream.ts';
+import { type Upstream, UpstreamStoppedError } from './upstream.ts';
 
-/** Options of a {@link Manager}. */
-export interface ManagerOptions {
-  /** Reads targets (existence checks) and, without `informerFactory`, lists/watches them. `KubeClient` fits. */
-  readonly client: ObjectReader & Partial<ListerWatcher>;
-  /** Builds upstream informers. Default: the engine's `SharedInformer` over `client`. */
-  readonly informerFactory?: InformerFactory;
-  /** Where the Manager's metrics go. Default: a private registry. */
-  readonly registry?: Registry;
-  readonly logger?: Logger;
-  /** Engine metrics for the default informer factory. */
-  readonly engineMetrics?: EngineMetrics;
-  /** Reflector tuning for the default informer factory. */
-  readonly reflector?: EngineFactoryOptions['reflector'];
-  /** Default `{ mode: 'auto', autoThreshold: 25 }`. */
-  readonly sharing?: SharingPolicy;
-  /** Default bound of `add` and `initializeResolverInformer` (ms). Default 30 000 (upstream's). */
-  readonly syncTimeoutMs?: number;
-  /** Health monitor period (ms). Default 5 000 (upstream's). */
-  readonly monitorPeriodMs?: number;
-  readonly health?: Partial<HealthBounds>;
-  readonly restartBackoff?: Partial<RestartBackoff>;
-  /** How long a migrating name may wait for its two informers to agree before a forced cutover (ms). Default 30 000. */
-  readonly handoverTimeoutMs?: number;
-  /** Where the resolver Deployment is, for {@link Manager.initializeResolverInformer}. */
-  readonly resolver?: ResolverConfig;
-  /**
-   * Every this many ms (once {@link Manager.start} ran), each registration gets its object again as
-   * an update with `oldObj === newObj`, like upstream's 5-minute informer resync. 0 (default): off.
-   */
-  readonly resyncPeriodMs?: number;
-  /** Parallel GETs of one target check. Default 8. */
-  readonly targetCheckConcurrency?: number;
-  /** Clock (ms since epoch). Default `Date.now`. */
-  readonly now?: () => number;
-}
+export type { ManagerOptions } from './options.ts';
 
-/** The resolver's deployment name when the config gives none (upstream's constant). */
-export const DEFAULT_RESOLVER_DEPLOYMENT = 'elasti-resolver';
-
-const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
+export { DEFAULT_RESOLVER_DEPLOYMENT } from './resolver.ts';
 
 interface PendingAdd {
   readonly key: string;
   readonly requester: Requester;
   readonly promise: Promise<string>;
   readonly cancel: AbortController;
-}
-
-interface KeyIndex {
-  readonly legacyKey: string;
-  readonly requesterId: string;
 }
 
 /**
@@ -137,30 +92,21 @@ interface KeyIndex {
  * with {@link ManagerStoppedError}.
  */
 export class Manager {
+  readonly #opts: ResolvedManagerOptions;
+  // The options read on hot paths, by name.
   readonly #client: ObjectReader;
   readonly #factory: InformerFactory;
   readonly #logger: Logger;
-  readonly #metrics: ManagerMetrics;
   readonly #policy: ResolvedPolicy;
-  readonly #syncTimeoutMs: number;
-  readonly #monitorPeriodMs: number;
-  readonly #bounds: HealthBounds;
-  readonly #backoff: RestartBackoff;
-  readonly #handoverTimeoutMs: number;
-  readonly #resolverConfig: ResolverConfig | undefined;
-  readonly #checkConcurrency: number;
-  readonly #resyncPeriodMs: number;
-  readonly #now: () => number;
+  readonly #metrics: ManagerMetrics;
 
   readonly #registrations = new Map<string, Registration>();
   readonly #pending = new Map<string, PendingAdd>();
-  readonly #keyIndex = new Map<string, KeyIndex>();
-  readonly #legacy = new Map<string, Set<string>>();
-  readonly #byRequester = new Map<string, Set<string>>();
+  readonly #keys = new KeyIndex();
   readonly #groups = new Map<string, WatchGroup>();
   readonly #stops = new Set<Promise<void>>();
   readonly #lifetime = new AbortController();
-  #resolver: MonitoredInformer | undefined;
+  #resolver: ResolverWatch | undefined;
   #monitorTimer: NodeJS.Timeout | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -169,62 +115,22 @@ export class Manager {
   #stopping: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
-    if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-    const { client } = options;
-    if (!client || typeof client.get !== 'function') {
-      throw new InvalidOptionError('client', 'must have get() (a KubeClient)');
-    }
-    this.#client = client;
-    this.#logger = (options.logger ?? silentLogger).child({ component: 'informer-manager' });
-    if (options.informerFactory) {
-      if (typeof options.informerFactory !== 'function') {
-        throw new InvalidOptionError('informerFactory', 'must be a function');
-      }
-      this.#factory = options.informerFactory;
-    } else {
-      if (typeof client.list !== 'function' || typeof client.watch !== 'function') {
-        throw new InvalidOptionError('client', 'must list and watch when no informerFactory is given');
-      }
-      this.#factory = engineInformerFactory({
-        lw: client as ListerWatcher,
-        logger: this.#logger,
-        metrics: options.engineMetrics,
-        reflector: options.reflector,
-      });
-    }
-    this.#policy = resolvePolicy(options.sharing);
-    this.#syncTimeoutMs = positive('syncTimeoutMs', options.syncTimeoutMs, 30_000);
-    this.#monitorPeriodMs = positive('monitorPeriodMs', options.monitorPeriodMs, 5_000);
-    this.#handoverTimeoutMs = positive('handoverTimeoutMs', options.handoverTimeoutMs, 30_000);
-    this.#checkConcurrency = Math.floor(
-      positive('targetCheckConcurrency', options.targetCheckConcurrency, 8),
-    );
-    this.#resyncPeriodMs =
-      options.resyncPeriodMs === 0 ? 0 : positive('resyncPeriodMs', options.resyncPeriodMs, 0);
-    this.#bounds = { ...defaultHealthBounds, ...options.health };
-    for (const [name, value] of Object.entries(this.#bounds)) positive(`health.${name}`, value, 1);
-    this.#backoff = { ...defaultRestartBackoff, ...options.restartBackoff };
-    for (const [name, value] of Object.entries(this.#backoff)) positive(`restartBackoff.${name}`, value, 1);
-    if (options.resolver !== undefined) {
-      const { namespace, deploymentName } = options.resolver;
-      if (typeof namespace !== 'string' || namespace === '') {
-        throw new InvalidOptionError('resolver.namespace', 'must be a namespace name');
-      }
-      if (deploymentName !== undefined && (typeof deploymentName !== 'string' || deploymentName === '')) {
-        throw new InvalidOptionError('resolver.deploymentName', 'must be a deployment name');
-      }
-    }
-    this.#resolverConfig = options.resolver;
-    this.#now = options.now ?? Date.now;
-    this.#metrics = new ManagerMetrics(options.registry ?? new Registry(), () => this.#phases());
+    const opts = resolveManagerOptions(options);
+    this.#opts = opts;
+    this.#client = opts.client;
+    this.#factory = opts.factory;
+    this.#logger = opts.logger;
+    this.#policy = opts.policy;
+
+    this.#metrics = new ManagerMetrics(opts.registry, () => this.#phases());
     this.#monitor = new HealthMonitor({
       client: this.#client,
       logger: this.#logger,
       metrics: this.#metrics,
-      bounds: this.#bounds,
-      backoff: this.#backoff,
-      checkConcurrency: this.#checkConcurrency,
-      now: this.#now,
+      bounds: this.#opts.bounds,
+      backoff: this.#opts.backoff,
+      checkConcurrency: this.#opts.checkConcurrency,
+      now: this.#opts.now,
       signal: this.#lifetime.signal,
       groups: () => this.#groups.values(),
       isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
@@ -318,7 +224,7 @@ export class Manager {
       throw new InvalidRequestWatchError('stopForCRD', 'crdName and namespace must be strings');
     }
     if (this.#stopped) throw new ManagerStoppedError('stopForCRD');
-    const keys = [...(this.#byRequester.get(requesterId(namespace, crdName)) ?? [])];
+    const keys = this.#keys.keysOf(requesterId(namespace, crdName));
     const crdLabel = crdName.toLowerCase();
     for (const key of keys) {
       this.#stopKey(key, 'stopForCRD');
@@ -332,15 +238,18 @@ export class Manager {
   start(): void {
     if (this.#stopped) throw new ManagerStoppedError('start');
     if (this.#monitorTimer) return;
-    this.#monitorTimer = setInterval(() => void this.runHealthCheck(), this.#monitorPeriodMs);
+    this.#monitorTimer = setInterval(() => void this.runHealthCheck(), this.#opts.monitorPeriodMs);
     this.#monitorTimer.unref();
-    if (this.#resyncPeriodMs > 0) {
+    if (this.#opts.resyncPeriodMs > 0) {
       this.#resyncTimer = setInterval(() => {
         for (const group of this.#groups.values()) group.resync();
-      }, this.#resyncPeriodMs);
+      }, this.#opts.resyncPeriodMs);
       this.#resyncTimer.unref();
     }
-    this.#logger.info({ periodMs: this.#monitorPeriodMs, sharing: this.#policy }, 'informer manager started');
+    this.#logger.info(
+      { periodMs: this.#opts.monitorPeriodMs, sharing: this.#policy },
+      'informer manager started',
+    );
   }
 
   /**
@@ -366,60 +275,26 @@ export class Manager {
     options: AddOptions = {},
   ): Promise<void> {
     if (this.#stopped) throw new ManagerStoppedError('initializeResolverInformer');
-    const config = this.#resolverConfig;
+    const config = this.#opts.resolver;
     if (!config) throw new ResolverNotConfiguredError();
     if (!handlers || typeof handlers !== 'object') {
       throw new InvalidRequestWatchError('handlers', 'must be an object of callbacks');
     }
     validateAddOptions(options);
     await this.#stopResolver();
-    const name = config.deploymentName ?? DEFAULT_RESOLVER_DEPLOYMENT;
-    const target: ListWatchTarget = {
-      gvr: DEPLOYMENTS,
-      namespace: config.namespace,
-      fieldSelector: `metadata.name=${name}`,
-    };
-    const informer = this.#factory(target, `resolver/${config.namespace}/${name}`);
-    const record: MonitoredInformer = {
-      id: 'resolver',
-      scope: 'resolver',
-      target,
-      informer,
-      memory: initialMemory,
-      health: 'Starting',
-    };
-    this.#resolver = record;
-    const context: InformerErrorContext = {
-      key: 'resolver',
-      gvr: DEPLOYMENTS,
-      namespace: config.namespace,
-      name,
-    };
-    const timeoutMs = options.timeoutMs ?? this.#syncTimeoutMs;
-    const bound = boundedSignal(timeoutMs, [this.#lifetime.signal, options.signal]);
+    const resolver = new ResolverWatch(this.#factory, config);
+    // Visible to the monitor and to stop() while it syncs.
+    this.#resolver = resolver;
     try {
-      informer.addEventHandler(handlers as ResourceEventHandler<KubeObject>, { name: 'resolver' });
-      informer.start();
-      await informer.waitForSync(bound.signal);
-      record.health = 'Healthy';
-      this.#logger.info({ namespace: config.namespace, name }, 'resolver informer started');
-    } catch (error) {
-      if (this.#resolver === record) this.#resolver = undefined;
-      await informer.stop().catch(() => undefined);
-      if (this.#lifetime.signal.aborted)
-        throw new ManagerStoppedError('stopped while starting the resolver informer');
-      if (bound.timedOut()) {
-        const last = informer.status().lastError;
-        throw new InformerSyncTimeoutError(timeoutMs, { ...context, status: statusOf(last), cause: last });
-      }
-      if (options.signal?.aborted)
-        throw new InformerAbortedError({ ...context, cause: options.signal.reason });
-      throw new InformerManagerError(`resolver informer failed: ${errorMessage(error)}`, {
-        ...context,
-        cause: error,
+      await resolver.start(handlers as ResourceEventHandler<KubeObject>, {
+        timeoutMs: options.timeoutMs ?? this.#opts.syncTimeoutMs,
+        signal: options.signal,
+        lifetime: this.#lifetime.signal,
       });
-    } finally {
-      bound.dispose();
+      this.#logger.info({ namespace: config.namespace, name: resolver.name }, 'resolver informer started');
+    } catch (error) {
+      if (this.#resolver === resolver) this.#resolver = undefined;
+      throw error;
     }
   }
 
@@ -431,34 +306,8 @@ export class Manager {
   /** Every upstream informer (one list/watch each), including the resolver's. */
   upstreams(): UpstreamInfo[] {
     const infos: UpstreamInfo[] = [];
-    for (const group of this.#groups.values()) {
-      for (const u of group.upstreams()) {
-        infos.push({
-          id: u.id,
-          scope: u.scope,
-          target: u.target,
-          names: u.names.size,
-          synced: u.synced,
-          status: u.informer.status(),
-          health: u.health,
-          monitorRestarts: u.memory.restarts,
-        });
-      }
-    }
-    const r = this.#resolver;
-    if (r) {
-      const status = r.informer.status();
-      infos.push({
-        id: r.id,
-        scope: r.scope,
-        target: r.target,
-        names: 1,
-        synced: status.synced,
-        status,
-        health: r.health,
-        monitorRestarts: r.memory.restarts,
-      });
-    }
+    for (const group of this.#groups.values()) for (const u of group.upstreams()) infos.push(u.info());
+    if (this.#resolver) infos.push(this.#resolver.info());
     return infos;
   }
 
@@ -479,7 +328,7 @@ export class Manager {
   #startAdd(key: string, request: RequestWatch, options: AddOptions): Promise<string> {
     const cancel = new AbortController();
     const requester = { name: request.req.name, namespace: request.req.namespace };
-    this.#track(key, legacyKeyOf(request), requesterId(requester.namespace, requester.name));
+    this.#keys.track(key, legacyKeyOf(request), requesterId(requester.namespace, requester.name));
     const pending: PendingAdd = {
       key,
       requester,
@@ -500,7 +349,7 @@ export class Manager {
     cancel: AbortController,
   ): Promise<string> {
     const context: InformerErrorContext = { ...contextOf(request), key };
-    const timeoutMs = options.timeoutMs ?? this.#syncTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.#opts.syncTimeoutMs;
     const bound = boundedSignal(timeoutMs, [cancel.signal, options.signal]);
     const { signal } = bound;
     let registration: Registration | undefined;
@@ -514,7 +363,7 @@ export class Manager {
         key,
         legacyKey: legacyKeyOf(request),
         request,
-        since: this.#now(),
+        since: this.#opts.now(),
         report: (change, error) => this.#report(registration as Registration, change, error),
       });
       this.#registrations.set(key, registration);
@@ -623,8 +472,8 @@ export class Manager {
         createInformer: (target, name) => this.#factory(target, name),
         release: (upstream) => this.#releaseUpstream(upstream),
         policy: this.#policy,
-        handoverTimeoutMs: this.#handoverTimeoutMs,
-        now: this.#now,
+        handoverTimeoutMs: this.#opts.handoverTimeoutMs,
+        now: this.#opts.now,
         logger: this.#logger,
         metrics: this.#metrics,
       });
@@ -693,7 +542,7 @@ export class Manager {
   async #stopResolver(): Promise<void> {
     const resolver = this.#resolver;
     this.#resolver = undefined;
-    if (resolver) await resolver.informer.stop().catch(() => undefined);
+    await resolver?.stop();
   }
 
   async #doStop(): Promise<void> {
@@ -720,28 +569,16 @@ export class Manager {
 
   // ---- keys ----
 
-  #resolveKey(key: string): string {
-    if (this.#pending.has(key) || this.#registrations.has(key)) return key;
-    const candidates = this.#legacy.get(key);
-    if (candidates?.size === 1) return [...candidates][0] as string;
-    if (candidates && candidates.size > 1) throw new AmbiguousKeyError(key, [...candidates].sort());
-    throw new InformerNotFoundError(key);
+  #holds(key: string): boolean {
+    return this.#pending.has(key) || this.#registrations.has(key);
   }
 
-  #track(key: string, legacyKey: string, requester: string): void {
-    if (this.#keyIndex.has(key)) return;
-    this.#keyIndex.set(key, { legacyKey, requesterId: requester });
-    addTo(this.#legacy, legacyKey, key);
-    addTo(this.#byRequester, requester, key);
+  #resolveKey(key: string): string {
+    return this.#keys.resolve(key, (k) => this.#holds(k));
   }
 
   #untrackIfUnused(key: string): void {
-    if (this.#pending.has(key) || this.#registrations.has(key)) return;
-    const index = this.#keyIndex.get(key);
-    if (!index) return;
-    this.#keyIndex.delete(key);
-    removeFrom(this.#legacy, index.legacyKey, key);
-    removeFrom(this.#byRequester, index.requesterId, key);
+    if (!this.#holds(key)) this.#keys.untrack(key);
   }
 
   *#phases(): Iterable<{ scope: UpstreamScope; phase: ReflectorPhase }> {
@@ -754,120 +591,10 @@ export class Manager {
 
 // ---- helpers ----
 
-function resolvePolicy(policy: SharingPolicy | undefined): ResolvedPolicy {
-  const mode = policy?.mode ?? 'auto';
-  if (mode !== 'per-name' && mode !== 'namespace' && mode !== 'auto') {
-    throw new InvalidOptionError('sharing.mode', `must be per-name, namespace or auto, got ${String(mode)}`);
-  }
-  const threshold = policy?.autoThreshold ?? 25;
-  if (!Number.isInteger(threshold) || threshold < 1) {
-    throw new InvalidOptionError(
-      'sharing.autoThreshold',
-      `must be an integer >= 1, got ${String(threshold)}`,
-    );
-  }
-  const below = policy?.autoDowngradeBelow ?? Math.max(1, Math.floor(threshold / 2));
-  if (!Number.isInteger(below) || below < 1 || below > threshold) {
-    throw new InvalidOptionError(
-      'sharing.autoDowngradeBelow',
-      `must be an integer in [1, autoThreshold], got ${String(below)}`,
-    );
-  }
-  const retry = positive('sharing.forbiddenRetryMs', policy?.forbiddenRetryMs, 300_000);
-  return {
-    mode,
-    autoThreshold: threshold,
-    autoDowngradeBelow: below,
-    forbiddenRetryMs: retry,
-    forbiddenRetryCapMs: Math.max(retry, 3_600_000),
-  };
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(name, `must be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function validateAddOptions(options: AddOptions): void {
-  if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  const { timeoutMs, signal } = options;
-  if (
-    timeoutMs !== undefined &&
-    (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
-  ) {
-    throw new InvalidOptionError('timeoutMs', `must be a finite number > 0, got ${String(timeoutMs)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('signal', 'must be an AbortSignal');
-  }
-}
-
 function contextOf(request: RequestWatch): InformerErrorContext {
   return {
     gvr: request.groupVersionResource,
     namespace: request.resourceNamespace,
     name: request.resourceName,
   };
-}
-
-function requesterId(namespace: string, name: string): string {
-  return `${namespace}/${name.toLowerCase()}`;
-}
-
-/** Waits for another caller's add of the same key; this caller's own signal releases only this caller. */
-function joinPending(
-  pending: PendingAdd,
-  signal: AbortSignal | undefined,
-  context: InformerErrorContext,
-): Promise<string> {
-  if (!signal) return pending.promise;
-  if (signal.aborted) return Promise.reject(new InformerAbortedError({ ...context, cause: signal.reason }));
-  return new Promise<string>((resolve, reject) => {
-    const onAbort = (): void => reject(new InformerAbortedError({ ...context, cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.promise.then(
-      (key) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(key);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** A signal aborted by any of `signals` or after `timeoutMs`; `dispose` clears the timer. */
-function boundedSignal(
-  timeoutMs: number,
-  signals: (AbortSignal | undefined)[],
-): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-  const all = [timeout.signal, ...signals.filter((s): s is AbortSignal => s !== undefined)];
-  return {
-    signal: AbortSignal.any(all),
-    timedOut: () => timeout.signal.aborted,
-    dispose: () => clearTimeout(timer),
-  };
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }

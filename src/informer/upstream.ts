@@ -15,7 +15,7 @@ import type { HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '.
 import { Waiters } from '../kube/waiters.ts';
 import type { Change } from './delivery.ts';
 import { initialMemory, type MonitorMemory } from './health.ts';
-import type { SharedInformerLike, UpstreamHealth, UpstreamScope } from './types.ts';
+import type { SharedInformerLike, UpstreamHealth, UpstreamInfo, UpstreamScope } from './types.ts';
 
 /** Where an upstream reports what it saw. */
 export interface UpstreamEvents {
@@ -95,6 +95,20 @@ export class Upstream implements MonitoredInformer {
 
   get stopped(): boolean {
     return this.#stopping !== undefined;
+  }
+
+  /** What `Manager.upstreams()` reports about this informer. */
+  info(): UpstreamInfo {
+    return {
+      id: this.id,
+      scope: this.scope,
+      target: this.target,
+      names: this.names.size,
+      synced: this.synced,
+      status: this.informer.status(),
+      health: this.health,
+      monitorRestarts: this.memory.restarts,
+    };
   }
 
   /** Registers the dispatcher and starts the informer. Throws what the informer throws. */
