@@ -36,42 +36,13 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ListWatchTarget, Logger } from '../kube/types.ts';
+import type { GroupVersionResource, ListWatchTarget, Logger } from '../kube/types.ts';
 import { formatGvr } from '../kube/types.ts';
 import type { Change } from './delivery.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import { type GoneKind, type GroupMember, NameEntry, sameState } from './name-entry.ts';
 import type { SharedInformerLike, SharingPolicy } from './types.ts';
 import { Upstream, type UpstreamEvents } from './upstream.ts';
-
-/** A registration as the group sees it. */
-export interface GroupMember {
-  readonly key: string;
-  readonly name: string;
-  deliver(change: Change): void;
-}
-
-/** Why a name was declared gone. `object`: the object is gone, its watch stays. `final`: the watch was released. */
-export type GoneKind = 'object' | 'final';
-
-/** The registrations of one object name and the upstream(s) serving them. */
-export class NameEntry {
-  readonly name: string;
-  readonly members = new Map<string, GroupMember>();
-  /** The upstream whose events are delivered. Undefined only after a `final` gone. */
-  source: Upstream | undefined;
-  /** The upstream taking over in a migration. */
-  next: Upstream | undefined;
-  handoverSince: number | undefined;
-  gone: GoneKind | undefined;
-  /** A delete was synthesised for this name; the source's own delete for it must not repeat it. */
-  syntheticDelete = false;
-  /** Last target check (ms since epoch). */
-  lastCheckAt: number | undefined;
-
-  constructor(name: string) {
-    this.name = name;
-  }
-}
 
 /** The policy with its defaults filled in. */
 export interface ResolvedPolicy {
@@ -139,11 +110,6 @@ export class WatchGroup implements UpstreamEvents {
     const all = [...this.#perName.values()];
     if (this.#wide) all.push(this.#wide);
     return all;
-  }
-
-  /** Names currently being handed over. */
-  get handovers(): number {
-    return this.#handovers.size;
   }
 
   /**
@@ -276,11 +242,6 @@ export class WatchGroup implements UpstreamEvents {
     );
     this.#evaluateScope(true);
     return true;
-  }
-
-  /** When namespace-wide watches are off after a refusal, the time they may be tried again. */
-  get wideRetryAt(): number | undefined {
-    return this.#wideRetryAt;
   }
 
   /** Called on every monitor pass: once the wait after a refusal is over, decides the layout again. */
@@ -529,12 +490,4 @@ export class WatchGroup implements UpstreamEvents {
 /** The id of the group of a GVR × namespace. */
 export function groupId(gvr: GroupVersionResource, namespace: string): string {
   return namespace ? `${formatGvr(gvr)}/${namespace}` : formatGvr(gvr);
-}
-
-/** Same state of one object: both absent, or the same resourceVersion (compared for equality only). */
-export function sameState(a: KubeObject | undefined, b: KubeObject | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a === b) return true;
-  const rvA = a.metadata.resourceVersion;
-  return rvA !== undefined && rvA === b.metadata.resourceVersion;
 }

@@ -11,9 +11,10 @@
  */
 import { statusOf } from '../kube/errors.ts';
 import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
-import type { GoneKind, NameEntry, WatchGroup } from './group.ts';
+import type { WatchGroup } from './group.ts';
 import { type HealthVerdict, judgeHealth, nextMemory, wideWatchRefused } from './health.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import type { GoneKind, NameEntry } from './name-entry.ts';
 import type { HealthBounds, ObjectReader, RestartBackoff } from './types.ts';
 import type { MonitoredInformer, Upstream } from './upstream.ts';
 

@@ -5,7 +5,8 @@
  */
 import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
 import { type Change, Delivery, type DeliveryReport } from './delivery.ts';
-import type { GroupMember, NameEntry, WatchGroup } from './group.ts';
+import type { WatchGroup } from './group.ts';
+import type { GroupMember, NameEntry } from './name-entry.ts';
 import type { RegistrationInfo, RegistrationState, Requester, RequestWatch } from './types.ts';
 
 /** A registration as the Manager keeps it. */
