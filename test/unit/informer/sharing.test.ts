@@ -36,6 +36,14 @@ function wide(cluster: FakeCluster): FakeInformer[] {
   return cluster.live().filter((i) => i.target.fieldSelector === undefined);
 }
 
+/** The field selectors of the live informers, sorted (`undefined` for a namespace-wide one). */
+function liveSelectors(cluster: FakeCluster): (string | undefined)[] {
+  return cluster
+    .live()
+    .map((i) => i.target.fieldSelector)
+    .sort();
+}
+
 describe('sharing policy', () => {
   it('per-name: one field-selected informer per object name, shared by every requester of that name', async (t) => {
     const { cluster, manager } = setup(t, { sharing: { mode: 'per-name' } });
@@ -44,13 +52,7 @@ describe('sharing policy', () => {
     await manager.add(watchOf('es2', 'a'));
     await manager.add(watchOf('es3', 'b'));
     await manager.add(watchOf('es4', 'c'));
-    assert.deepEqual(
-      cluster
-        .live()
-        .map((i) => i.target.fieldSelector)
-        .sort(),
-      ['metadata.name=a', 'metadata.name=b', 'metadata.name=c'],
-    );
+    assert.deepEqual(liveSelectors(cluster), ['metadata.name=a', 'metadata.name=b', 'metadata.name=c']);
     await manager.stopInformer('es1/team-a/deployments.apps/a');
     assert.equal(cluster.live().length, 3, 'es2 still needs a');
     await manager.stopInformer('es2/team-a/deployments.apps/a');
@@ -300,10 +302,7 @@ describe('refused namespace-wide watches', () => {
     await manager.runHealthCheck();
     await c;
     assert.deepEqual(
-      cluster
-        .live()
-        .map((i) => i.target.fieldSelector)
-        .sort(),
+      liveSelectors(cluster),
       ['metadata.name=a', 'metadata.name=b', 'metadata.name=c'],
       'every name is served by its own watch; the refused one is stopped',
     );
