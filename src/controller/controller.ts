@@ -31,8 +31,9 @@ import type {
 import { silentLogger } from '../kube/types.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { KubeEventRecorder } from './events.ts';
+import { elastiServiceKey, InvalidKeyError } from './keys.ts';
 import { ControllerMetrics } from './metrics.ts';
-import { ElastiServiceReconciler, elastiServiceKey, InvalidKeyError } from './reconciler.ts';
+import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
 import {
   ENDPOINTSLICE_GVR,

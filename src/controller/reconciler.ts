@@ -25,35 +25,33 @@
  * A failure records a Warning Event and `Ready=False`, then is thrown so the work queue retries
  * the key with backoff.
  *
+ * The steps live here; the rest is delegated. `watches.ts` (`ElastiServiceWatches`) registers
+ * the watches with the Manager and remembers what was done for each ElastiService; `status.ts`
+ * (`StatusReporter`) writes the status and Events of each outcome; `finalizer.ts`,
+ * `private-service.ts`, `endpointslice.ts` and `release.ts` write the objects.
+ *
  * @module
  */
-import { formatFieldError, setStatusCondition, toCondition } from '../api/v1alpha1/condition.ts';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
-import { endpointSliceToResolverName, privateServiceName } from '../api/v1alpha1/names.ts';
 import { scaleTargetGvr } from '../api/v1alpha1/scale-target.ts';
-import type { Condition, ElastiMode, ElastiService, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
+import type { ElastiService } from '../api/v1alpha1/types.ts';
 import { type ValidationResult, validateElastiService } from '../api/v1alpha1/validate.ts';
 import { serviceKey } from '../crddirectory/directory.ts';
-import { InformerNotFoundError, TargetNotFoundError } from '../informer/errors.ts';
-import { resourceTypeOf } from '../informer/key.ts';
 import { errorMessage, isNotFound } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject, Logger, ResourceEventHandler } from '../kube/types.ts';
-import { formatGvr, silentLogger } from '../kube/types.ts';
-import { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
+import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
+import { silentLogger } from '../kube/types.ts';
 import type { OperatorConfig } from './config.ts';
 import { deleteResolverSlice, ensureResolverSlice } from './endpointslice.ts';
-import {
-  NoResolverEndpointsError,
-  PublicServiceNotFoundError,
-  ReconcileError,
-  ScaleTargetNotFoundError,
-} from './errors.ts';
+import { NoResolverEndpointsError, PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
+import { ensureFinalizer, removeFinalizer } from './finalizer.ts';
+import { elastiServiceKey, parseElastiServiceKey } from './keys.ts';
+import { listAll } from './list.ts';
 import { type ControllerMetrics, errorLabel } from './metrics.ts';
-import { deletePrivateService, ensurePrivateService, syncPrivateServiceIfExists } from './private-service.ts';
+import { ensurePrivateService, syncPrivateServiceIfExists } from './private-service.ts';
 import { decideMode, describeReadiness, evaluateTarget, selectorToQuery } from './readiness.ts';
-import { releaseOwnedObject } from './release.ts';
+import { releaseService } from './release.ts';
+import { StatusReporter } from './status.ts';
 import {
-  ENDPOINTSLICE_GVR,
   type EventRecorder,
   POD_GVR,
   type Pod,
@@ -65,6 +63,11 @@ import {
   type ServiceDirectory,
   type WatchManager,
 } from './types.ts';
+import { ElastiServiceWatches, type Held } from './watches.ts';
+
+// Exported from here before they had modules of their own; importers keep working.
+export { elastiServiceKey, InvalidKeyError, parseElastiServiceKey } from './keys.ts';
+export { statusMode } from './status.ts';
 
 /** What a reconcile asks of the queue besides success. */
 export interface ReconcileResult {
@@ -93,46 +96,9 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
-/** The key of an ElastiService: `namespace/name`. */
-export function elastiServiceKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
-/** A queue key that is not `namespace/name`. */
-export class InvalidKeyError extends Error {
-  override readonly name = 'InvalidKeyError';
-}
-
-/** Splits `namespace/name`. @throws {InvalidKeyError} */
-export function parseElastiServiceKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  const namespace = key.slice(0, slash);
-  const name = key.slice(slash + 1);
-  if (slash <= 0 || name === '' || name.includes('/'))
-    throw new InvalidKeyError(`not a namespace/name key: ${key}`);
-  return { namespace, name };
-}
-
-/** A watch the reconciler registered with the Manager. */
-interface HeldWatch {
-  readonly key: string;
-  readonly gvr: GroupVersionResource;
-  readonly name: string;
-}
-
-/** What is held in memory for one ElastiService. */
-interface Held {
-  uid: string | undefined;
-  target: HeldWatch | undefined;
-  publicService: HeldWatch | undefined;
-  /** The `spec.service` last acted on (to clean up when it changes). */
-  service: string | undefined;
-}
-
 /** See the module documentation. */
 export class ElastiServiceReconciler {
   readonly #client: ResourceClient;
-  readonly #manager: WatchManager;
   readonly #directory: ServiceDirectory;
   readonly #resolver: ResolverEndpoints;
   readonly #events: EventRecorder;
@@ -143,14 +109,13 @@ export class ElastiServiceReconciler {
   ) => readonly ElastiService[] | Promise<readonly ElastiService[]>;
   readonly #logger: Logger;
   readonly #metrics: ControllerMetrics | undefined;
-  readonly #now: () => Date;
-  readonly #held = new Map<string, Held>();
+  readonly #watches: ElastiServiceWatches;
+  readonly #status: StatusReporter;
   /** Keys whose last reconcile failed for lack of resolver endpoints: retried on any resolver change. */
   readonly #awaitingResolver = new Set<string>();
 
   constructor(options: ReconcilerOptions) {
     this.#client = options.client;
-    this.#manager = options.manager;
     this.#directory = options.directory;
     this.#resolver = options.resolver;
     this.#events = options.events;
@@ -159,12 +124,25 @@ export class ElastiServiceReconciler {
     this.#listElastiServices = options.listElastiServices ?? ((namespace) => this.#listFromApi(namespace));
     this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-reconciler' });
     this.#metrics = options.metrics;
-    this.#now = options.now ?? (() => new Date());
+    this.#watches = new ElastiServiceWatches({
+      manager: options.manager,
+      directory: options.directory,
+      enqueue: options.enqueue,
+      logger: this.#logger,
+    });
+    this.#status = new StatusReporter({
+      client: options.client,
+      events: options.events,
+      fieldManager: options.config.fieldManager,
+      logger: this.#logger,
+      metrics: options.metrics,
+      now: options.now ?? (() => new Date()),
+    });
   }
 
   /** Keys of the ElastiServices the reconciler holds watches or state for. */
   heldKeys(): string[] {
-    return [...this.#held.keys()].sort();
+    return this.#watches.keys();
   }
 
   /**
@@ -181,16 +159,7 @@ export class ElastiServiceReconciler {
 
   /** Stops every watch this reconciler registered (the controller is stopping). Best effort. */
   async releaseWatches(): Promise<void> {
-    const keys = [...this.#held.keys()];
-    for (const key of keys) {
-      const { namespace, name } = parseElastiServiceKey(key);
-      try {
-        await this.#manager.stopForCRD(name, namespace);
-      } catch (error) {
-        this.#logger.warn({ err: error, es: key }, 'failed to stop watches');
-      }
-      this.#held.delete(key);
-    }
+    await this.#watches.releaseAll();
   }
 
   /** Reconciles one ElastiService. Throws to ask for a retry with backoff. */
@@ -228,7 +197,7 @@ export class ElastiServiceReconciler {
       return {};
     }
 
-    const held = this.#held.get(key);
+    const held = this.#watches.get(key);
     if (held && held.uid !== es.metadata.uid) {
       // Deleted and recreated under the same name while we were not looking: start afresh.
       await this.#forget(key, namespace, name);
@@ -239,10 +208,10 @@ export class ElastiServiceReconciler {
       return {};
     }
 
-    es = await this.#ensureFinalizer(es, signal);
+    es = await ensureFinalizer(this.#client, es, this.#config.fieldManager, signal);
     const validation = validateElastiService(es);
     if (!validation.valid) {
-      await this.#reportInvalidSpec(key, es, validation);
+      await this.#status.invalidSpec(key, es, validation);
       return {};
     }
 
@@ -253,7 +222,7 @@ export class ElastiServiceReconciler {
     } catch (error) {
       if (error instanceof NoResolverEndpointsError) this.#awaitingResolver.add(key);
       else this.#awaitingResolver.delete(key);
-      if (!signal?.aborted) await this.#reportFailure(key, es, error);
+      if (!signal?.aborted) await this.#status.failure(key, es, error);
       throw error;
     }
   }
@@ -266,7 +235,7 @@ export class ElastiServiceReconciler {
   ): Promise<void> {
     const { namespace, name } = parseElastiServiceKey(key);
     const spec = validation.spec;
-    const held = this.#hold(key, es);
+    const held = this.#watches.hold(key, es);
 
     if (held.service !== undefined && held.service !== spec.service) {
       await this.#leaveService(key, es, held.service);
@@ -276,7 +245,7 @@ export class ElastiServiceReconciler {
     const ref = spec.scaleTargetRef;
     const gvr = scaleTargetGvr(ref);
     const target = await this.#getTarget(gvr, namespace, ref.kind, ref.name, signal);
-    await this.#watchTarget(key, es, held, gvr, ref.kind, ref.name);
+    await this.#watches.watchTarget(key, es, held, gvr, ref.kind, ref.name);
 
     this.#directory.set(serviceKey(namespace, spec.service), {
       crdName: name,
@@ -296,44 +265,14 @@ export class ElastiServiceReconciler {
     else await this.#enableServe(es, spec.service, signal);
 
     const previous = es.status?.mode;
-    const status = this.#statusWith(es, [
-      toCondition([], { observedGeneration: es.metadata.generation, now: this.#now() }),
-      condition(
-        CONDITION_SCALE_TARGET_FOUND,
-        'True',
-        'ScaleTargetFound',
-        '',
-        this.#now(),
-        es.metadata.generation,
-      ),
-      readyCondition(mode, why, this.#now(), es.metadata.generation),
-    ]);
-    status.mode = mode;
-    let statusError: unknown;
-    try {
-      es = await this.#patchStatus(es, status, signal);
-    } catch (error) {
-      statusError = error;
-      throw error;
-    } finally {
-      this.#metrics?.statusUpdate.inc({ crd_name: key, mode, error: errorLabel(statusError) });
-    }
-    this.#metrics?.setMode(key, mode);
+    const applied = await this.#status.applied(key, es, mode, why, signal);
     this.#directory.set(serviceKey(namespace, spec.service), {
       crdName: name,
       namespace,
-      spec: es.spec,
-      status: es.status ?? status,
+      spec: applied.es.spec,
+      status: applied.es.status ?? applied.status,
     });
-    if (previous !== mode) {
-      this.#logger.info({ es: key, from: previous ?? null, to: mode, why }, 'mode switched');
-      this.#events.record(
-        es,
-        'Normal',
-        mode === 'proxy' ? 'SwitchedToProxyMode' : 'SwitchedToServeMode',
-        `${previous ? `switched from ${previous} to ${mode} mode` : `${mode} mode`}: ${why}`,
-      );
-    }
+    if (previous !== mode) this.#status.modeSwitched(key, applied.es, previous, mode, why);
   }
 
   async #enableProxy(
@@ -371,7 +310,7 @@ export class ElastiServiceReconciler {
         'endpointslice to resolver',
       );
     }
-    await this.#watchPublicService(key, es, held, service);
+    await this.#watches.watchPublicService(key, es, held, service);
   }
 
   async #enableServe(es: ElastiService, service: string, signal: AbortSignal | undefined): Promise<void> {
@@ -429,109 +368,12 @@ export class ElastiServiceReconciler {
   ): Promise<Pod[] | undefined> {
     const labelSelector = selectorToQuery(target.spec?.selector);
     if (labelSelector === undefined) return undefined;
-    const pods: Pod[] = [];
-    let continueToken: string | undefined;
-    do {
-      const page = await this.#client.list<Pod>(
-        { gvr: POD_GVR, namespace, labelSelector },
-        { limit: 500, ...(continueToken ? { continue: continueToken } : {}), ...(signal ? { signal } : {}) },
-      );
-      pods.push(...page.items);
-      continueToken = page.continue || undefined;
-    } while (continueToken);
-    return pods;
-  }
-
-  /** Watches the scale target, replacing the watch of a previous ref. */
-  async #watchTarget(
-    key: string,
-    es: ElastiService,
-    held: Held,
-    gvr: GroupVersionResource,
-    kind: string,
-    name: string,
-  ): Promise<void> {
-    const current = held.target;
-    if (current && sameWatch(current, gvr, name)) return;
-    if (current) {
-      this.#logger.info(
-        { es: key, from: `${formatGvr(current.gvr)} ${current.name}`, to: `${formatGvr(gvr)} ${name}` },
-        'scale target changed',
-      );
-      await this.#stopWatch(current);
-      held.target = undefined;
-    }
-    const namespace = es.metadata.namespace ?? '';
-    try {
-      held.target = await this.#addWatch(key, es, gvr, name);
-    } catch (error) {
-      if (error instanceof TargetNotFoundError)
-        throw new ScaleTargetNotFoundError(kind, namespace, name, error);
-      throw error;
-    }
-  }
-
-  /** Watches the public Service (proxy mode), so the private Service follows its changes. */
-  async #watchPublicService(key: string, es: ElastiService, held: Held, service: string): Promise<void> {
-    const current = held.publicService;
-    if (current && current.name === service) return;
-    if (current) {
-      await this.#stopWatch(current);
-      held.publicService = undefined;
-    }
-    try {
-      held.publicService = await this.#addWatch(key, es, SERVICE_GVR, service);
-    } catch (error) {
-      if (error instanceof TargetNotFoundError) {
-        throw new PublicServiceNotFoundError(es.metadata.namespace ?? '', service, error);
-      }
-      throw error;
-    }
-  }
-
-  async #addWatch(
-    key: string,
-    es: ElastiService,
-    gvr: GroupVersionResource,
-    name: string,
-  ): Promise<HeldWatch> {
-    const namespace = es.metadata.namespace ?? '';
-    const crdName = es.metadata.name ?? '';
-    const enqueue = (): void => this.#enqueue(key);
-    const handlers: ResourceEventHandler = { onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue };
-    await this.#manager.add({
-      req: { name: crdName, namespace },
-      resourceName: name,
-      resourceNamespace: namespace,
-      groupVersionResource: gvr,
-      handlers,
-    });
-    const watchKey = this.#manager.getKey({
-      namespace,
-      crdName,
-      resourceType: resourceTypeOf(gvr),
-      resourceName: name,
-    });
-    return { key: watchKey, gvr, name };
-  }
-
-  async #stopWatch(watch: HeldWatch): Promise<void> {
-    try {
-      await this.#manager.stopInformer(watch.key);
-    } catch (error) {
-      if (!(error instanceof InformerNotFoundError)) {
-        this.#logger.warn({ err: error, key: watch.key }, 'failed to stop watch');
-      }
-    }
+    return listAll<Pod>(this.#client, { gvr: POD_GVR, namespace, labelSelector }, signal);
   }
 
   /** The ElastiService now fronts another Service: undo what was done for the old one. */
   async #leaveService(key: string, es: ElastiService, oldService: string): Promise<void> {
-    const held = this.#held.get(key);
-    if (held?.publicService) {
-      await this.#stopWatch(held.publicService);
-      held.publicService = undefined;
-    }
+    await this.#watches.unwatchPublicService(key);
     const namespace = es.metadata.namespace ?? '';
     await this.#cleanUpService(key, es, namespace, oldService);
     this.#logger.info(
@@ -545,35 +387,16 @@ export class ElastiServiceReconciler {
    * same Service, only removes this one's owner references and asks that one to reconcile.
    */
   async #cleanUpService(key: string, es: KubeObject, namespace: string, service: string): Promise<void> {
-    const siblings = (await this.#listElastiServices(namespace)).filter(
-      (other) =>
-        other.metadata.uid !== es.metadata.uid &&
-        other.metadata.name !== es.metadata.name &&
-        !other.metadata.deletionTimestamp &&
-        other.spec?.service === service,
-    );
-    if (siblings.length === 0) {
-      await deleteResolverSlice(this.#client, namespace, service);
-      await deletePrivateService(this.#client, namespace, service);
-      return;
-    }
-    const uid = es.metadata.uid ?? '';
-    await releaseOwnedObject(
+    const candidates = await this.#listElastiServices(namespace);
+    const siblings = await releaseService(
       this.#client,
-      SERVICE_GVR,
+      es,
       namespace,
-      privateServiceName(service),
-      uid,
+      service,
+      candidates,
       this.#config.fieldManager,
     );
-    await releaseOwnedObject(
-      this.#client,
-      ENDPOINTSLICE_GVR,
-      namespace,
-      endpointSliceToResolverName(service),
-      uid,
-      this.#config.fieldManager,
-    );
+    if (siblings.length === 0) return;
     for (const sibling of siblings) this.#enqueue(elastiServiceKey(namespace, sibling.metadata.name ?? ''));
     this.#logger.info(
       { es: key, service, siblings: siblings.map((s) => s.metadata.name) },
@@ -590,8 +413,7 @@ export class ElastiServiceReconciler {
     }
     let outcome: unknown;
     try {
-      await this.#manager.stopForCRD(name, namespace);
-      this.#held.delete(key);
+      await this.#watches.stop(key, namespace, name);
       this.#awaitingResolver.delete(key);
       const service =
         typeof es.spec?.service === 'string' && es.spec.service !== '' ? es.spec.service : undefined;
@@ -601,7 +423,7 @@ export class ElastiServiceReconciler {
         await this.#cleanUpService(key, es, namespace, svc);
       }
       this.#directory.deleteByCRD(namespace, name);
-      await this.#removeFinalizer(es);
+      await removeFinalizer(this.#client, es, this.#config.fieldManager);
       this.#metrics?.forget(key);
       this.#logger.info({ es: key }, 'ElastiService finalized');
     } catch (error) {
@@ -614,176 +436,13 @@ export class ElastiServiceReconciler {
   }
 
   async #forget(key: string, namespace: string, name: string): Promise<void> {
-    if (this.#held.has(key)) {
-      try {
-        await this.#manager.stopForCRD(name, namespace);
-      } catch (error) {
-        this.#logger.warn({ err: error, es: key }, 'failed to stop watches');
-      }
-      this.#held.delete(key);
-    }
+    await this.#watches.forget(key, namespace, name);
     this.#awaitingResolver.delete(key);
     this.#directory.deleteByCRD(namespace, name);
     this.#metrics?.forget(key);
   }
 
-  #hold(key: string, es: ElastiService): Held {
-    let held = this.#held.get(key);
-    if (!held) {
-      held = { uid: es.metadata.uid, target: undefined, publicService: undefined, service: undefined };
-      // After a restart nothing is held, but the directory may still know the old service.
-      held.service = this.#directory.findByCRD(
-        es.metadata.namespace ?? '',
-        es.metadata.name ?? '',
-      )?.details.spec.service;
-      this.#held.set(key, held);
-    }
-    return held;
-  }
-
-  async #ensureFinalizer(es: ElastiService, signal: AbortSignal | undefined): Promise<ElastiService> {
-    const finalizers = es.metadata.finalizers ?? [];
-    if (finalizers.includes(ELASTI_FINALIZER)) return es;
-    // resourceVersion in the patch makes it conditional: a concurrent change fails with 409 (retried).
-    return this.#client.patch<ElastiService>(
-      ELASTI_GVR,
-      es.metadata.namespace,
-      es.metadata.name ?? '',
-      {
-        metadata: {
-          finalizers: [...finalizers, ELASTI_FINALIZER],
-          resourceVersion: es.metadata.resourceVersion,
-        },
-      },
-      'merge',
-      { fieldManager: this.#config.fieldManager, ...(signal ? { signal } : {}) },
-    );
-  }
-
-  async #removeFinalizer(es: ElastiService): Promise<void> {
-    const finalizers = (es.metadata.finalizers ?? []).filter((f) => f !== ELASTI_FINALIZER);
-    try {
-      await this.#client.patch(
-        ELASTI_GVR,
-        es.metadata.namespace,
-        es.metadata.name ?? '',
-        {
-          metadata: {
-            finalizers: finalizers.length > 0 ? finalizers : null,
-            resourceVersion: es.metadata.resourceVersion,
-          },
-        },
-        'merge',
-        { fieldManager: this.#config.fieldManager },
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-
-  async #reportInvalidSpec(
-    key: string,
-    es: ElastiService,
-    validation: Extract<ValidationResult, { valid: false }>,
-  ): Promise<void> {
-    const specCondition = toCondition(validation.errors, {
-      observedGeneration: es.metadata.generation,
-      now: this.#now(),
-    });
-    const message = validation.errors.map(formatFieldError).join('; ');
-    this.#logger.warn({ es: key, errors: message }, 'invalid ElastiService spec');
-    this.#events.record(es, 'Warning', specCondition.reason, message);
-    const status = this.#statusWith(es, [
-      specCondition,
-      condition(CONDITION_READY, 'False', specCondition.reason, message, this.#now(), es.metadata.generation),
-    ]);
-    await this.#patchStatus(es, status);
-  }
-
-  /** Records a failed reconcile: Warning Event, `Ready=False` (and `ScaleTargetFound=False`). Best effort. */
-  async #reportFailure(key: string, es: ElastiService, error: unknown): Promise<void> {
-    const reason = error instanceof ReconcileError ? error.reason : 'ReconcileFailed';
-    const message = errorMessage(error);
-    this.#logger.warn({ es: key, err: error, reason }, 'reconcile failed');
-    this.#events.record(es, 'Warning', reason, message);
-    const conditions: Condition[] = [
-      condition(CONDITION_READY, 'False', reason, message, this.#now(), es.metadata.generation),
-    ];
-    if (error instanceof ScaleTargetNotFoundError) {
-      conditions.push(
-        condition(
-          CONDITION_SCALE_TARGET_FOUND,
-          'False',
-          reason,
-          message,
-          this.#now(),
-          es.metadata.generation,
-        ),
-      );
-    }
-    // The spec itself is fine (validation passed), whatever failed afterwards.
-    conditions.push(toCondition([], { observedGeneration: es.metadata.generation, now: this.#now() }));
-    try {
-      await this.#patchStatus(es, this.#statusWith(es, conditions));
-    } catch (patchError) {
-      this.#logger.debug({ es: key, err: patchError }, 'could not record the failure in status');
-    }
-  }
-
-  /** `es.status` with `conditions` merged in and a fresh lastReconciledTime. */
-  #statusWith(es: ElastiService, conditions: readonly Condition[]): ElastiServiceStatus {
-    let merged = es.status?.conditions ?? [];
-    for (const c of conditions) merged = setStatusCondition(merged, c);
-    const status: ElastiServiceStatus = { ...(es.status ?? {}), conditions: merged };
-    status.lastReconciledTime = formatTime(this.#now());
-    return status;
-  }
-
-  async #patchStatus(
-    es: ElastiService,
-    status: ElastiServiceStatus,
-    signal?: AbortSignal,
-  ): Promise<ElastiService> {
-    return this.#client.patchStatus<ElastiService>(
-      ELASTI_GVR,
-      es.metadata.namespace,
-      es.metadata.name ?? '',
-      { status },
-      'merge',
-      { fieldManager: this.#config.fieldManager, ...(signal ? { signal } : {}) },
-    );
-  }
-
   async #listFromApi(namespace: string): Promise<ElastiService[]> {
-    const items: ElastiService[] = [];
-    let continueToken: string | undefined;
-    do {
-      const page = await this.#client.list<ElastiService>(
-        { gvr: ELASTI_GVR, namespace },
-        { limit: 500, ...(continueToken ? { continue: continueToken } : {}) },
-      );
-      items.push(...page.items);
-      continueToken = page.continue || undefined;
-    } while (continueToken);
-    return items;
+    return listAll<ElastiService>(this.#client, { gvr: ELASTI_GVR, namespace });
   }
-}
-
-/** The mode an ElastiService's status reports, if valid. */
-export function statusMode(es: ElastiService): ElastiMode | undefined {
-  const mode = es.status?.mode;
-  return mode === 'proxy' || mode === 'serve' ? mode : undefined;
-}
-
-function sameWatch(watch: HeldWatch, gvr: GroupVersionResource, name: string): boolean {
-  return (
-    watch.name === name &&
-    watch.gvr.group === gvr.group &&
-    watch.gvr.version === gvr.version &&
-    watch.gvr.resource === gvr.resource
-  );
-}
-
-function formatTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
 }

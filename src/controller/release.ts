@@ -1,12 +1,18 @@
 /**
- * Dropping one ElastiService's claim on a shared object (see `owners.ts`).
+ * Dropping one ElastiService's claim on the objects derived from a Service (see `owners.ts`):
+ * the private Service and the EndpointSlice to the resolver are shared by every ElastiService
+ * fronting that Service, so they are deleted only when no other live one still does.
  *
  * @module
  */
+import { endpointSliceToResolverName, privateServiceName } from '../api/v1alpha1/names.ts';
+import type { ElastiService } from '../api/v1alpha1/types.ts';
 import { isNotFound } from '../kube/errors.ts';
 import type { GroupVersionResource, KubeObject } from '../kube/types.ts';
+import { deleteResolverSlice } from './endpointslice.ts';
 import { withoutOwner } from './owners.ts';
-import type { ResourceClient } from './types.ts';
+import { deletePrivateService } from './private-service.ts';
+import { ENDPOINTSLICE_GVR, type ResourceClient, SERVICE_GVR } from './types.ts';
 
 /**
  * Removes the owner reference of `ownerUid` from the object, if present. Returns whether a write
@@ -34,4 +40,43 @@ export async function releaseOwnedObject(
   next.metadata.ownerReferences = withoutOwner(refs, ownerUid);
   await client.replace(gvr, namespace, name, next, { fieldManager });
   return true;
+}
+
+/**
+ * `es` stops fronting `service`: deletes the objects derived from it, or, when another live
+ * ElastiService among `candidates` (the namespace's ElastiServices) fronts the same Service, only
+ * removes `es`'s owner references from them. Returns those other ElastiServices (empty when the
+ * objects were deleted): they should reconcile, to take the objects over.
+ */
+export async function releaseService(
+  client: ResourceClient,
+  es: KubeObject,
+  namespace: string,
+  service: string,
+  candidates: readonly ElastiService[],
+  fieldManager: string,
+): Promise<ElastiService[]> {
+  const siblings = candidates.filter(
+    (other) =>
+      other.metadata.uid !== es.metadata.uid &&
+      other.metadata.name !== es.metadata.name &&
+      !other.metadata.deletionTimestamp &&
+      other.spec?.service === service,
+  );
+  if (siblings.length === 0) {
+    await deleteResolverSlice(client, namespace, service);
+    await deletePrivateService(client, namespace, service);
+    return siblings;
+  }
+  const uid = es.metadata.uid ?? '';
+  await releaseOwnedObject(client, SERVICE_GVR, namespace, privateServiceName(service), uid, fieldManager);
+  await releaseOwnedObject(
+    client,
+    ENDPOINTSLICE_GVR,
+    namespace,
+    endpointSliceToResolverName(service),
+    uid,
+    fieldManager,
+  );
+  return siblings;
 }
