@@ -3,7 +3,8 @@
  *
  * - Vocabulary and contracts: `types.ts`, `contracts.ts`.
  * - Wire: `config.ts` (kubeconfig → connection), `client.ts` (`KubeClient`, a `ListerWatcher`
- *   plus CRUD), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine),
+ *   plus CRUD, sending through `transport.ts` and streaming through `watch-stream.ts`; both
+ *   internal), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine),
  *   `discovery.ts` (kind → resource), `resources.ts` (well-known GVRs and typed objects).
  * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
  *   `informer.ts` (`SharedInformer`), `metrics.ts` (`EngineMetrics`).
