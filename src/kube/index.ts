@@ -4,7 +4,8 @@
  * - Vocabulary and contracts: `types.ts`, `contracts.ts`.
  * - Wire: `config.ts` (kubeconfig → connection), `client.ts` (`KubeClient`, a `ListerWatcher`
  *   plus CRUD, sending through `transport.ts` and streaming through `watch-stream.ts`; both
- *   internal), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine),
+ *   internal), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine:
+ *   the driver, over `reflector-machine.ts`, `reflector-types.ts` and `reflector-effects.ts`),
  *   `discovery.ts` (kind → resource), `resources.ts` (well-known GVRs and typed objects).
  * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
  *   `informer.ts` (`SharedInformer`), `metrics.ts` (`EngineMetrics`).

@@ -3,8 +3,8 @@
  * { state, effects, next }`. No I/O, no clock, no randomness: every rule of the list/watch
  * protocol (see `reflector.ts` for the rules and their reasons) lives here and is unit-tested
  * exhaustively (`test/unit/kube/reflector-machine.test.ts`). The driver in `reflector.ts`
- * performs `next` and carries out `effects`. The types both speak (config, state, input,
- * effect, next operation) are in `reflector-types.ts`, re-exported here.
+ * performs `next`; `reflector-effects.ts` carries out `effects`. The types the three speak
+ * (config, state, input, effect, next operation) are in `reflector-types.ts`, re-exported here.
  *
  * @module
  */

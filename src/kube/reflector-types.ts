@@ -3,10 +3,11 @@
  * inputs it is fed, the effects it asks for and the next operation it names. Plain readonly
  * data, no behaviour.
  *
- * Two modules speak it: `reflector-machine.ts` (the pure `transition` over these values) and
- * `reflector.ts` (the driver that performs each {@link NextOp}, carries out each {@link Effect}
- * and turns what happened on the wire into a {@link MachineInput}). Kept on its own so the
- * machine's file holds only its rules; `reflector-machine.ts` re-exports everything here.
+ * Three modules speak it: `reflector-machine.ts` (the pure `transition` over these values),
+ * `reflector.ts` (the driver that performs each {@link NextOp} and turns what happened on the
+ * wire into a {@link MachineInput}) and `reflector-effects.ts` (which carries out each
+ * {@link Effect}). Kept on its own so the machine's file holds only its rules and the effects
+ * depend on the shapes, not on the rules; `reflector-machine.ts` re-exports everything here.
  *
  * @module
  */

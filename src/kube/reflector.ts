@@ -4,14 +4,17 @@
  *
  * It is built in two layers:
  *
- * 1. {@link transition} — a pure function `(state, input) -> { state, effects, next }`. The state
- *    is a plain value; the input is what just happened on the wire (a page arrived, an event, a
- *    close, an error, a timer); `effects` are the synchronous things to do about it (buffer
- *    items, hand the sink a full state or one event, report an error) and `next` is the one
- *    asynchronous operation to perform now (list a page, open a watch, keep reading, back off,
- *    exit). Every rule of the protocol lives here and is unit-tested without I/O or time.
- * 2. {@link Reflector} — a small driver that performs `next`, turns what happened into the next
- *    input, and carries out effects (sink calls, observer hooks, logging, backoff timing).
+ * 1. {@link transition} (`reflector-machine.ts`, its types in `reflector-types.ts`) — a pure
+ *    function `(state, input) -> { state, effects, next }`. The state is a plain value; the input
+ *    is what just happened on the wire (a page arrived, an event, a close, an error, a timer);
+ *    `effects` are the synchronous things to do about it (buffer items, hand the sink a full
+ *    state or one event, report an error) and `next` is the one asynchronous operation to
+ *    perform now (list a page, open a watch, keep reading, back off, exit). Every rule of the
+ *    protocol lives there and is unit-tested without I/O or time.
+ * 2. {@link Reflector} (this module) — a small driver that performs `next` (requests, the watch
+ *    stream, backoff timers, interrupts), turns what happened into the next input, and hands the
+ *    effects to `reflector-effects.ts`, which carries them out against the sink, the observer
+ *    and the logger, fencing each against their failures.
  *
  * Protocol choices (facts checked against the API docs, decisions ours):
  * - Lists are quorum reads (`resourceVersion` unset) paged with `limit`/`continue`. A list at
@@ -37,18 +40,12 @@ import type {
   ReflectorSink,
   WatchOptions,
 } from './contracts.ts';
-import { asStatus, KubeApiError, statusOf } from './errors.ts';
-import type {
-  Effect,
-  MachineConfig,
-  MachineInput,
-  MachineState,
-  NextOp,
-  Transition,
-} from './reflector-machine.ts';
+import { asStatus, KubeApiError } from './errors.ts';
+import { guardedLogger, ReflectorEffects, SinkError } from './reflector-effects.ts';
 import { awaitingInitialEvents, initialState, transition } from './reflector-machine.ts';
+import type { MachineConfig, MachineInput, MachineState, NextOp, Transition } from './reflector-types.ts';
 import type { KubeObject, ListWatchTarget, Logger, ReflectorStatus, WatchEvent } from './types.ts';
-import { formatGvr, objectKey, silentLogger } from './types.ts';
+import { formatGvr, silentLogger } from './types.ts';
 
 // The pure machine lives in its own module; re-exported so `reflector.ts` stays the one import.
 export * from './reflector-machine.ts';
@@ -91,11 +88,10 @@ export class Reflector<T extends KubeObject> {
   readonly name: string;
   readonly #lw: ListerWatcher;
   readonly #target: ListWatchTarget;
-  readonly #sink: ReflectorSink<T>;
   readonly #logger: Logger;
-  readonly #observer: ReflectorObserver;
   readonly #config: MachineConfig;
   readonly #backoff: Backoff;
+  readonly #effects: ReflectorEffects<T>;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #watchTimeout: { min: number; max: number };
@@ -110,8 +106,6 @@ export class Reflector<T extends KubeObject> {
   #op: AbortController | undefined;
   #interrupt: Interrupt | undefined;
   #stopRequested = false;
-  /** The initial state being collected, keyed by object key. */
-  #buffer = new Map<string, T>();
 
   constructor(opts: ReflectorOptions<T>) {
     if (!opts?.lw || !opts.target?.gvr || !opts.sink) {
@@ -127,11 +121,9 @@ export class Reflector<T extends KubeObject> {
     }
     this.#lw = opts.lw;
     this.#target = opts.target;
-    this.#sink = opts.sink;
     this.name =
       opts.name ?? `${formatGvr(opts.target.gvr)}${opts.target.namespace ? `@${opts.target.namespace}` : ''}`;
     this.#logger = guardedLogger((opts.logger ?? silentLogger).child({ reflector: this.name }));
-    this.#observer = opts.observer ?? {};
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
     this.#config = {
@@ -141,6 +133,13 @@ export class Reflector<T extends KubeObject> {
       immediateExpiredRetries: 1,
     };
     this.#backoff = new Backoff({ random: this.#random, now: this.#now, ...opts.backoff });
+    this.#effects = new ReflectorEffects({
+      sink: opts.sink,
+      observer: opts.observer ?? {},
+      logger: this.#logger,
+      backoff: this.#backoff,
+      now: this.#now,
+    });
     this.#watchTimeout = { min: Math.floor(wt.min), max: Math.floor(wt.max) };
     this.#idleTimeoutMs = opts.idleTimeoutMs;
     this.#streamDeadlineMs = opts.streamingList?.deadlineMs ?? 30_000;
@@ -227,7 +226,7 @@ export class Reflector<T extends KubeObject> {
     }
     this.#op = undefined;
     this.#interrupt = undefined;
-    this.#buffer.clear();
+    this.#effects.clearBuffer();
   }
 
   async #perform(next: NextOp): Promise<Transition> {
@@ -264,13 +263,13 @@ export class Reflector<T extends KubeObject> {
   async #list(options: Omit<ListOptions, 'signal'>): Promise<Transition> {
     const op = this.#beginOp();
     if (!options.continue)
-      this.#hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
+      this.#effects.hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
     try {
       const page = await this.#lw.list<T>(this.#target, { ...options, signal: op.signal });
       if (this.#stopRequested) return this.#apply({ type: 'stop' }, undefined);
       this.#interrupt = undefined;
       this.#lastEventAt = this.#now();
-      this.#hook('onListPage', (o) => o.onListPage?.(page.items.length));
+      this.#effects.hook('onListPage', (o) => o.onListPage?.(page.items.length));
       return this.#apply(
         {
           type: 'listPage',
@@ -299,7 +298,7 @@ export class Reflector<T extends KubeObject> {
     let events = 0;
     let deadline: NodeJS.Timeout | undefined;
     if (streaming) {
-      this.#hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
+      this.#effects.hook('onListStart', (o) => o.onListStart?.(this.#state.listing?.relist ?? false));
       deadline = setTimeout(() => {
         if (awaitingInitialEvents(this.#state)) this.#interruptOp({ type: 'deadline' });
       }, this.#streamDeadlineMs);
@@ -308,7 +307,7 @@ export class Reflector<T extends KubeObject> {
       this.#backoff.succeeded(startedAt);
     }
     const rv = options.resourceVersion ?? '';
-    this.#hook('onWatchStart', (o) => o.onWatchStart?.(rv));
+    this.#effects.hook('onWatchStart', (o) => o.onWatchStart?.(rv));
     this.#logger.debug({ resourceVersion: rv, timeoutSeconds, streaming }, 'watch starting');
     try {
       const stream = this.#lw.watch<T>(this.#target, {
@@ -381,123 +380,20 @@ export class Reflector<T extends KubeObject> {
     }
     let sinkError: SinkError | undefined;
     try {
-      for (const effect of step.effects) this.#effect(effect, input, payload);
+      for (const effect of step.effects) this.#effects.perform(effect, input, payload, step.state);
     } catch (error) {
       if (!(error instanceof SinkError)) throw error;
       sinkError = error;
     }
     if (step.state.phase !== before.phase) {
       const status = this.status();
-      this.#hook('onPhase', (o) => o.onPhase?.(status));
+      this.#effects.hook('onPhase', (o) => o.onPhase?.(status));
     }
     if (sinkError) {
       this.#logger.error({ err: sinkError.cause }, 'sink failed; relisting after backoff');
       return this.#apply({ type: 'sinkFailed', error: toError(sinkError.cause) }, undefined);
     }
     return step;
-  }
-
-  #effect(effect: Effect, input: MachineInput, payload: T[] | T | undefined): void {
-    switch (effect.kind) {
-      case 'resetBuffer':
-        this.#buffer = new Map();
-        return;
-      case 'buffer': {
-        const items = Array.isArray(payload) ? payload : payload ? [payload] : [];
-        const deleting = input.type === 'watchEvent' && input.eventType === 'DELETED';
-        for (const item of items) {
-          if (deleting) this.#buffer.delete(objectKey(item));
-          else this.#buffer.set(objectKey(item), item);
-        }
-        return;
-      }
-      case 'replace': {
-        const items = [...this.#buffer.values()];
-        this.#buffer = new Map();
-        try {
-          this.#sink.replace(items, effect.resourceVersion);
-        } catch (error) {
-          throw new SinkError(error);
-        }
-        this.#backoff.succeeded(this.#now());
-        this.#logger.info(
-          { items: items.length, resourceVersion: effect.resourceVersion, streaming: effect.streaming },
-          this.#state.relists > 0 && this.#state.lists > 1 ? 'relisted' : 'listed',
-        );
-        this.#hook('onListDone', (o) =>
-          o.onListDone?.(items.length, effect.resourceVersion, effect.streaming),
-        );
-        return;
-      }
-      case 'apply': {
-        if (!payload || Array.isArray(payload)) return;
-        try {
-          this.#sink.apply(effect.eventType, payload);
-        } catch (error) {
-          throw new SinkError(error);
-        }
-        this.#hook('onEvent', (o) => o.onEvent?.(effect.eventType));
-        return;
-      }
-      case 'bookmark':
-        this.#hook('onBookmark', (o) => o.onBookmark?.(effect.resourceVersion));
-        return;
-      case 'watchEnded':
-        this.#hook('onWatchEnd', (o) => o.onWatchEnd?.(effect.reason));
-        return;
-      case 'error': {
-        const status = statusOf(effect.error);
-        const fields = {
-          err: effect.error.message,
-          status,
-          reason: reasonOf(effect.error),
-          phase: this.#state.phase,
-        };
-        if (effect.expected) this.#logger.info(fields, 'list/watch interrupted');
-        else this.#logger.warn(fields, 'list/watch failed');
-        this.#hook('onError', (o) => o.onError?.(effect.error, status));
-        return;
-      }
-      case 'streamingFallback':
-        this.#logger.warn({ why: effect.why }, 'streaming list unavailable; using paged lists from now on');
-        return;
-    }
-  }
-
-  /** Observer hooks are someone else's code: their failures are logged, never propagated. */
-  #hook(name: string, call: (observer: ReflectorObserver) => void): void {
-    try {
-      call(this.#observer);
-    } catch (error) {
-      this.#logger.warn({ hook: name, err: error }, 'reflector observer hook threw');
-    }
-  }
-}
-
-/** A logger whose failures are swallowed: logging must never break the loop. */
-function guardedLogger(inner: Logger): Logger {
-  const guard =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (obj: object, msg?: string): void => {
-      try {
-        inner[level](obj, msg);
-      } catch {
-        // nothing sensible to do: the logger is the reporting channel
-      }
-    };
-  return {
-    debug: guard('debug'),
-    info: guard('info'),
-    warn: guard('warn'),
-    error: guard('error'),
-    child: (bindings) => guardedLogger(inner.child(bindings)),
-  };
-}
-
-/** Marks an exception thrown by the sink, to tell it apart from our own bugs. */
-class SinkError extends Error {
-  constructor(cause: unknown) {
-    super('sink threw', { cause });
   }
 }
 
@@ -525,8 +421,4 @@ function eventInput<T extends KubeObject>(event: WatchEvent<T>): MachineInput {
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function reasonOf(error: Error): string | undefined {
-  return error instanceof KubeApiError ? error.reason : error.name;
 }
