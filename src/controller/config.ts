@@ -47,8 +47,11 @@ export interface QueueSettings {
 /** Everything the controller is configured with. */
 export interface OperatorConfig {
   readonly resolver: ResolverSettings;
-  /** The one namespace whose ElastiServices are reconciled; `undefined` for all namespaces. */
-  readonly watchNamespace: string | undefined;
+  /**
+   * The namespaces whose ElastiServices are reconciled (one ElastiService watch each), sorted and
+   * without repeats; empty for all namespaces (one cluster-wide watch).
+   */
+  readonly watchNamespaces: readonly string[];
   /** Reconciles running in parallel (never two for the same ElastiService). */
   readonly workers: number;
   readonly queue: QueueSettings;
@@ -70,7 +73,10 @@ export interface OperatorConfig {
 /** Input of {@link resolveOperatorConfig}: any subset; the rest takes defaults. */
 export interface OperatorConfigInput {
   resolver?: Partial<ResolverSettings>;
+  /** One namespace, or several separated by commas (operator-sdk's `WATCH_NAMESPACE` form); `''` = all. */
   watchNamespace?: string | undefined;
+  /** Namespaces to watch; combined with `watchNamespace`. Empty or absent (and no `watchNamespace`) = all. */
+  watchNamespaces?: readonly string[] | undefined;
   workers?: number;
   queue?: Partial<QueueSettings>;
   resyncPeriodMs?: number;
@@ -89,7 +95,7 @@ export const DEFAULT_OPERATOR_CONFIG: OperatorConfig = deepFreeze({
     port: 8013,
     reverseProxyPort: 8012,
   },
-  watchNamespace: undefined,
+  watchNamespaces: [],
   workers: 2,
   queue: { baseDelayMs: 5, maxDelayMs: 1_000_000, qps: 10, burst: 100 },
   resyncPeriodMs: 5 * 60_000,
@@ -109,13 +115,24 @@ export class OperatorConfigError extends Error {
   }
 }
 
+/** The namespaces `input` names, from both fields, sorted and without repeats. */
+function namespacesOf(input: OperatorConfigInput): string[] {
+  const all = [
+    ...(typeof input.watchNamespace === 'string' ? input.watchNamespace.split(',') : []),
+    ...(input.watchNamespaces ?? []),
+  ];
+  return [...new Set(all.map((ns) => (typeof ns === 'string' ? ns.trim() : String(ns))))]
+    .filter((ns) => ns !== '')
+    .sort();
+}
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * The complete, frozen configuration: `input` over {@link DEFAULT_OPERATOR_CONFIG}.
- * `watchNamespace: ''` means all namespaces, like `undefined`.
+ * `watchNamespace: ''` means all namespaces, like `undefined`; `'a,b'` means `a` and `b`.
  *
  * @throws {OperatorConfigError} listing every invalid value.
  */
@@ -127,7 +144,7 @@ export function resolveOperatorConfig(input: OperatorConfigInput = {}): Operator
   const config: OperatorConfig = {
     resolver,
     queue,
-    watchNamespace: input.watchNamespace === '' ? undefined : input.watchNamespace,
+    watchNamespaces: namespacesOf(input),
     workers: input.workers ?? d.workers,
     resyncPeriodMs: input.resyncPeriodMs ?? d.resyncPeriodMs,
     cacheSyncTimeoutMs: input.cacheSyncTimeoutMs ?? d.cacheSyncTimeoutMs,
@@ -141,8 +158,8 @@ export function resolveOperatorConfig(input: OperatorConfigInput = {}): Operator
   checkName(problems, 'resolver.serviceName', resolver.serviceName, DNS1035_LABEL, 63);
   checkPort(problems, 'resolver.port', resolver.port);
   checkPort(problems, 'resolver.reverseProxyPort', resolver.reverseProxyPort);
-  if (config.watchNamespace !== undefined) {
-    checkName(problems, 'watchNamespace', config.watchNamespace, DNS1123_LABEL, 63);
+  for (const namespace of config.watchNamespaces) {
+    checkName(problems, 'watchNamespaces', namespace, DNS1123_LABEL, 63);
   }
   checkInteger(problems, 'workers', config.workers, 1, 1000);
   checkNumber(problems, 'queue.baseDelayMs', queue.baseDelayMs, Number.MIN_VALUE);

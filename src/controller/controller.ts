@@ -108,7 +108,8 @@ export class ElastiServiceController {
   /** Resolves once the controller has stopped (after {@link stop} or the signal). */
   readonly done: Promise<void>;
 
-  readonly #esInformer: ControllerInformer<ElastiService>;
+  /** One per watched namespace, or one cluster-wide. */
+  readonly #esInformers: ControllerInformer<ElastiService>[];
   readonly #sliceInformer: ControllerInformer<EndpointSlice>;
   readonly #manager: WatchManager;
   readonly #logger: Logger;
@@ -140,12 +141,12 @@ export class ElastiServiceController {
           logger: options.logger ?? silentLogger,
           ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
         }));
-    this.#esInformer = factory<ElastiService>(
-      config.watchNamespace === undefined
-        ? { gvr: ELASTI_GVR }
-        : { gvr: ELASTI_GVR, namespace: config.watchNamespace },
-      'elastiservices',
-    );
+    this.#esInformers =
+      config.watchNamespaces.length === 0
+        ? [factory<ElastiService>({ gvr: ELASTI_GVR }, 'elastiservices')]
+        : config.watchNamespaces.map((namespace) =>
+            factory<ElastiService>({ gvr: ELASTI_GVR, namespace }, `elastiservices/${namespace}`),
+          );
     this.#sliceInformer = factory<EndpointSlice>(
       {
         gvr: ENDPOINTSLICE_GVR,
@@ -165,7 +166,7 @@ export class ElastiServiceController {
       logger: this.#logger,
       ...(options.instance ? { instance: options.instance } : {}),
     });
-    const esInformer = this.#esInformer;
+    const esInformers = this.#esInformers;
     this.reconciler = new ElastiServiceReconciler({
       client: options.client,
       manager: options.manager,
@@ -177,7 +178,7 @@ export class ElastiServiceController {
       // The cache may lag a moment behind; it is only used to find other ElastiServices fronting
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
-        esInformer.store.list().filter((es) => es.metadata.namespace === namespace),
+        esInformers.flatMap((i) => i.store.list()).filter((es) => es.metadata.namespace === namespace),
       logger: this.#logger,
       ...(this.#metrics ? { metrics: this.#metrics } : {}),
     });
@@ -206,28 +207,30 @@ export class ElastiServiceController {
       const { namespace, name } = es.metadata;
       if (namespace && name) this.queue.add(elastiServiceKey(namespace, name));
     };
-    this.#esInformer.addEventHandler(
-      {
-        onAdd: enqueue,
-        onUpdate: (oldObj, newObj) => {
-          if (shouldEnqueueUpdate(oldObj, newObj)) enqueue(newObj);
+    for (const informer of this.#esInformers) {
+      informer.addEventHandler(
+        {
+          onAdd: enqueue,
+          onUpdate: (oldObj, newObj) => {
+            if (shouldEnqueueUpdate(oldObj, newObj)) enqueue(newObj);
+          },
+          onDelete: enqueue,
         },
-        onDelete: enqueue,
-      },
-      { name: 'elastiservice-controller', resyncPeriodMs: this.config.resyncPeriodMs },
-    );
+        { name: 'elastiservice-controller', resyncPeriodMs: this.config.resyncPeriodMs },
+      );
+    }
     const resolverChanged = (): void => this.reconciler.resolverChanged();
     this.#sliceInformer.addEventHandler(
       { onAdd: resolverChanged, onUpdate: resolverChanged, onDelete: resolverChanged },
       { name: 'resolver-endpoints' },
     );
-    this.#esInformer.start();
+    for (const informer of this.#esInformers) informer.start();
     this.#sliceInformer.start();
 
     const timeout = AbortSignal.timeout(this.config.cacheSyncTimeoutMs);
     const bound = AbortSignal.any([timeout, this.#lifetime.signal]);
     try {
-      await this.#esInformer.waitForSync(bound);
+      await Promise.all(this.#esInformers.map((i) => i.waitForSync(bound)));
     } catch (error) {
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
@@ -260,7 +263,10 @@ export class ElastiServiceController {
     for (let i = 0; i < this.config.workers; i++) this.#workers.push(this.#work(i));
     this.#started = true;
     this.#logger.info(
-      { workers: this.config.workers, namespace: this.config.watchNamespace ?? '(all)' },
+      {
+        workers: this.config.workers,
+        namespaces: this.config.watchNamespaces.length > 0 ? this.config.watchNamespaces : '(all)',
+      },
       'controller started',
     );
   }
@@ -285,7 +291,7 @@ export class ElastiServiceController {
     }
     this.#lifetime.abort(new Error('controller stopped'));
     await Promise.allSettled(this.#workers);
-    await Promise.allSettled([this.#esInformer.stop(), this.#sliceInformer.stop()]);
+    await Promise.allSettled([...this.#esInformers.map((i) => i.stop()), this.#sliceInformer.stop()]);
     await this.reconciler.releaseWatches();
     await this.events.flush();
     this.#logger.info({}, 'controller stopped');

@@ -18,7 +18,7 @@ const usage = `elasti-operator [flags]
   --leader-elect                      run leader election (default off)
   --leader-election-namespace NS      default: POD_NAMESPACE or elasti
   --leader-election-id NAME           default: elasti-operator-lock
-  --watch-namespace NS                reconcile only this namespace (default: all)
+  --watch-namespace NS[,NS...]        reconcile only these namespaces (default: WATCH_NAMESPACE, or all)
   --resolver-namespace NS             default: elasti
   --resolver-deployment NAME          default: elasti-resolver
   --resolver-service NAME             default: elasti-resolver-service
@@ -69,7 +69,7 @@ export function parseFlags(argv: string[]) {
         }
       : undefined,
     config: {
-      watchNamespace: values['watch-namespace'],
+      watchNamespace: values['watch-namespace'] ?? process.env.WATCH_NAMESPACE,
       ...(workers === undefined ? {} : { workers }),
       resolver: {
         ...(values['resolver-namespace'] ? { namespace: values['resolver-namespace'] } : {}),

@@ -9,8 +9,10 @@ import { describe, it } from 'node:test';
 import { ELASTI_FINALIZER } from '../../../src/api/v1alpha1/constants.ts';
 import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
+import { resolveOperatorConfig } from '../../../src/controller/config.ts';
 import type { EndpointSlice, Service } from '../../../src/controller/types.ts';
 import { SharedInformer } from '../../../src/kube/informer.ts';
+import { testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
@@ -429,5 +431,32 @@ describe('ElastiService controller on a real apiserver', () => {
       assert.equal(switches[0]?.count ?? 1, 1);
     }
     assert.equal(second.controller.ready, true);
+  });
+
+  it('several watch namespaces: ElastiServices in each are reconciled, one in another namespace is left alone', async (t) => {
+    const env = await setUp(t);
+    const second: Env = { ...env, ns: await testNamespace(t, 'ctl2') };
+    const outside: Env = { ...env, ns: await testNamespace(t, 'ctl3') };
+    const config = resolveOperatorConfig({
+      ...env.config,
+      watchNamespace: `${second.ns},${env.ns}`,
+    });
+    for (const e of [env, second, outside]) {
+      await createTarget(e, 'web', 1, 0);
+      await createService(e, 'web', 'web');
+    }
+    await startOperator({ ...env, config });
+    for (const e of [env, second, outside]) {
+      await createElastiService(e, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    }
+    await waitForMode(env, 'web-es', 'proxy');
+    await waitForMode(second, 'web-es', 'proxy');
+    assert.ok(await slice(second, 'web'), 'the EndpointSlice to the resolver exists in the second namespace');
+    // Both watched ElastiServices were reconciled after the unwatched one was created, so any
+    // reconcile of it would have happened by now.
+    const ignored = await outside.client.get<ElastiService>(ELASTI_GVR, outside.ns, 'web-es');
+    assert.equal(ignored.status, undefined, 'no status on the unwatched ElastiService');
+    assert.deepEqual(ignored.metadata.finalizers ?? [], [], 'no finalizer on the unwatched ElastiService');
+    assert.equal(await privateSvc(outside, 'web'), undefined);
   });
 });

@@ -23,7 +23,7 @@ describe('OperatorConfig', () => {
       port: 8013,
       reverseProxyPort: 8012,
     });
-    assert.equal(config.watchNamespace, undefined);
+    assert.deepEqual(config.watchNamespaces, []);
     assert.deepEqual(config.queue, { baseDelayMs: 5, maxDelayMs: 1_000_000, qps: 10, burst: 100 });
     assert.deepEqual(config, DEFAULT_OPERATOR_CONFIG);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.resolver));
@@ -39,12 +39,17 @@ describe('OperatorConfig', () => {
     assert.equal(config.resolver.namespace, 'infra');
     assert.equal(config.resolver.reverseProxyPort, 9000);
     assert.equal(config.resolver.serviceName, 'elasti-resolver-service');
-    assert.equal(config.watchNamespace, undefined);
+    assert.deepEqual(config.watchNamespaces, []);
     assert.equal(config.workers, 4);
     assert.equal(config.queue.qps, 50);
     assert.equal(config.queue.burst, 100);
     assert.deepEqual(resolveOperatorConfig(config), config);
-    assert.equal(resolveOperatorConfig({ watchNamespace: 'shop' }).watchNamespace, 'shop');
+    assert.deepEqual(resolveOperatorConfig({ watchNamespace: 'shop' }).watchNamespaces, ['shop']);
+    // Several namespaces: comma-separated (operator-sdk's WATCH_NAMESPACE form) and/or a list.
+    assert.deepEqual(
+      resolveOperatorConfig({ watchNamespace: 'b, a,,b', watchNamespaces: ['c', 'a'] }).watchNamespaces,
+      ['a', 'b', 'c'],
+    );
   });
 
   it('reports every bad value at once', () => {
@@ -66,7 +71,7 @@ describe('OperatorConfig', () => {
           'resolver.serviceName',
           'resolver.port',
           'resolver.reverseProxyPort',
-          'watchNamespace',
+          'watchNamespaces',
           'workers',
           'queue.baseDelayMs',
           'queue.maxDelayMs',

@@ -120,13 +120,18 @@ function setup(options: { esSyncs?: boolean; addresses?: string[] } = {}) {
     informers.push(informer as unknown as FakeInformer<KubeObject>);
     return informer;
   };
-  const esInformer = (): FakeInformer<ElastiService> =>
-    informers[0] as unknown as FakeInformer<ElastiService>;
+  const esInformers = (): FakeInformer<ElastiService>[] =>
+    informers.filter(
+      (i) => i.target.gvr.resource === 'elastiservices',
+    ) as unknown as FakeInformer<ElastiService>[];
+  const esInformer = (): FakeInformer<ElastiService> => esInformers()[0] as FakeInformer<ElastiService>;
   const sliceInformer = (): FakeInformer<EndpointSlice> =>
-    informers[1] as unknown as FakeInformer<EndpointSlice>;
+    informers.find(
+      (i) => i.target.gvr.resource !== 'elastiservices',
+    ) as unknown as FakeInformer<EndpointSlice>;
   const registry = new Registry();
   const client = cluster as FakeCluster & ListerWatcher;
-  return { cluster, manager, directory, factory, esInformer, sliceInformer, registry, client };
+  return { cluster, manager, directory, factory, esInformer, esInformers, sliceInformer, registry, client };
 }
 
 function world(cluster: FakeCluster, ready: boolean): ElastiService {
@@ -164,6 +169,37 @@ describe('shouldEnqueueUpdate', () => {
 });
 
 describe('ElastiServiceController (fake informers)', () => {
+  it('several watch namespaces: one ElastiService watch each; events from any of them are reconciled', async () => {
+    const env = setup();
+    const es = world(env.cluster, false);
+    const controller = await startController({
+      client: env.client,
+      manager: env.manager,
+      directory: env.directory,
+      config: { watchNamespace: `zz-other,${NS}`, resolver: { namespace: 'r' } },
+      informerFactory: env.factory,
+      registry: env.registry,
+    });
+    assert.deepEqual(
+      env.esInformers().map((i) => i.target),
+      [
+        { gvr: ELASTI_GVR, namespace: NS },
+        { gvr: ELASTI_GVR, namespace: 'zz-other' },
+      ].sort((a, b) => a.namespace.localeCompare(b.namespace)),
+    );
+    const own = env.esInformers().find((i) => i.target.namespace === NS);
+    own?.emitAdd(es);
+    await waitFor(() => env.cluster.peek<ElastiService>(ELASTI_GVR, NS, 'web-es')?.status?.mode === 'proxy', {
+      message: 'proxy mode',
+      timeoutMs: 5000,
+    });
+    await controller.stop();
+    assert.ok(
+      env.esInformers().every((i) => i.stopped),
+      'every ElastiService watch stopped',
+    );
+  });
+
   it('reconciles an added ElastiService through the queue and registers the handlers it needs', async () => {
     const env = setup();
     const es = world(env.cluster, false);
