@@ -21,21 +21,14 @@
  *
  * @module
  */
-import { errorMessage, statusOf } from '../kube/errors.ts';
-import type {
-  GroupVersionResource,
-  KubeObject,
-  Logger,
-  ReflectorPhase,
-  ResourceEventHandler,
-} from '../kube/types.ts';
+import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
+import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import type { Change } from './delivery.ts';
 import {
   AddCancelledError,
   AmbiguousKeyError,
   InformerAbortedError,
   type InformerErrorContext,
-  InformerManagerError,
   InformerNotFoundError,
   InformerSyncTimeoutError,
   InvalidRequestWatchError,
@@ -45,7 +38,7 @@ import {
   TargetCheckError,
   TargetNotFoundError,
 } from './errors.ts';
-import { groupId, type ResolvedPolicy, WatchGroup } from './group.ts';
+import { groupId, WatchGroup } from './group.ts';
 import { getKey, keyOf, legacyKeyOf, parseKey, validateRequestWatch } from './key.ts';
 import { KeyIndex, requesterId } from './key-index.ts';
 import { errorLabel, ManagerMetrics, SUCCESS } from './metrics.ts';
@@ -61,16 +54,13 @@ import { ResolverWatch } from './resolver.ts';
 import { boundedSignal, joinPending } from './signals.ts';
 import type {
   AddOptions,
-  InformerFactory,
   KeyParams,
-  ObjectReader,
   RegistrationInfo,
   Requester,
   RequestWatch,
   UpstreamInfo,
-  UpstreamScope,
 } from './types.ts';
-import { type Upstream, UpstreamStoppedError } from './upstream.ts';
+import type { Upstream } from './upstream.ts';
 
 export type { ManagerOptions } from './options.ts';
 
@@ -93,11 +83,6 @@ interface PendingAdd {
  */
 export class Manager {
   readonly #opts: ResolvedManagerOptions;
-  // The options read on hot paths, by name.
-  readonly #client: ObjectReader;
-  readonly #factory: InformerFactory;
-  readonly #logger: Logger;
-  readonly #policy: ResolvedPolicy;
   readonly #metrics: ManagerMetrics;
 
   readonly #registrations = new Map<string, Registration>();
@@ -117,20 +102,13 @@ export class Manager {
   constructor(options: ManagerOptions) {
     const opts = resolveManagerOptions(options);
     this.#opts = opts;
-    this.#client = opts.client;
-    this.#factory = opts.factory;
-    this.#logger = opts.logger;
-    this.#policy = opts.policy;
-
-    this.#metrics = new ManagerMetrics(opts.registry, () => this.#phases());
+    // Scraped upstreams by phase; computed at scrape time from the live informers.
+    this.#metrics = new ManagerMetrics(opts.registry, () =>
+      this.upstreams().map((u) => ({ scope: u.scope, phase: u.status.phase })),
+    );
     this.#monitor = new HealthMonitor({
-      client: this.#client,
-      logger: this.#logger,
+      ...opts,
       metrics: this.#metrics,
-      bounds: this.#opts.bounds,
-      backoff: this.#opts.backoff,
-      checkConcurrency: this.#opts.checkConcurrency,
-      now: this.#opts.now,
       signal: this.#lifetime.signal,
       groups: () => this.#groups.values(),
       isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
@@ -246,8 +224,8 @@ export class Manager {
       }, this.#opts.resyncPeriodMs);
       this.#resyncTimer.unref();
     }
-    this.#logger.info(
-      { periodMs: this.#opts.monitorPeriodMs, sharing: this.#policy },
+    this.#opts.logger.info(
+      { periodMs: this.#opts.monitorPeriodMs, sharing: this.#opts.policy },
       'informer manager started',
     );
   }
@@ -282,7 +260,7 @@ export class Manager {
     }
     validateAddOptions(options);
     await this.#stopResolver();
-    const resolver = new ResolverWatch(this.#factory, config);
+    const resolver = new ResolverWatch(this.#opts.factory, config);
     // Visible to the monitor and to stop() while it syncs.
     this.#resolver = resolver;
     try {
@@ -291,7 +269,10 @@ export class Manager {
         signal: options.signal,
         lifetime: this.#lifetime.signal,
       });
-      this.#logger.info({ namespace: config.namespace, name: resolver.name }, 'resolver informer started');
+      this.#opts.logger.info(
+        { namespace: config.namespace, name: resolver.name },
+        'resolver informer started',
+      );
     } catch (error) {
       if (this.#resolver === resolver) this.#resolver = undefined;
       throw error;
@@ -357,7 +338,7 @@ export class Manager {
     // `#pending` is set before any await here can fail.
     await Promise.resolve();
     try {
-      await this.#verifyTarget(request, context, signal);
+      await verifyTarget(this.#opts.client, request, context, signal);
       signal.throwIfAborted();
       registration = new Registration({
         key,
@@ -372,13 +353,13 @@ export class Manager {
       registration.entry = group.attach(registration);
       // The GET just saw the object: an earlier "object gone" verdict on this name is stale.
       if (registration.entry.gone === 'object') registration.entry.gone = undefined;
-      await this.#waitForSource(registration, context, signal);
+      await waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);
-      this.#logger.info({ key, upstream: registration.entry.source?.id }, 'informer registration added');
+      this.#opts.logger.info({ key, upstream: registration.entry.source?.id }, 'informer registration added');
       return key;
     } catch (error) {
-      const mapped = this.#addFailure(error, {
+      const mapped = addFailure(error, {
         cancel,
         caller: options.signal,
         timedOut: bound.timedOut(),
@@ -387,81 +368,11 @@ export class Manager {
         registration,
       });
       if (registration) this.#removeRegistration(registration, true);
-      this.#logger.warn({ key, err: mapped }, 'informer registration failed');
+      this.#opts.logger.warn({ key, err: mapped }, 'informer registration failed');
       throw mapped;
     } finally {
       bound.dispose();
     }
-  }
-
-  async #verifyTarget(
-    request: RequestWatch,
-    context: InformerErrorContext,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const gvr = request.groupVersionResource;
-    const name = request.resourceName;
-    try {
-      await this.#client.get(gvr, request.resourceNamespace || undefined, name, signal);
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const status = statusOf(error);
-      if (status === 404) throw new TargetNotFoundError({ ...context, gvr, name, cause: error });
-      throw new TargetCheckError({ ...context, gvr, name, status, cause: error });
-    }
-  }
-
-  async #waitForSource(
-    registration: Registration,
-    context: InformerErrorContext,
-    signal: AbortSignal,
-  ): Promise<void> {
-    for (;;) {
-      signal.throwIfAborted();
-      const source = registration.entry?.source;
-      if (!source) {
-        // The target's namespace was found gone while we were waiting.
-        throw new TargetNotFoundError({ ...context, gvr: registration.gvr, name: registration.name });
-      }
-      if (source.synced) return;
-      try {
-        await source.whenSynced(signal);
-      } catch (error) {
-        // The source was replaced (migration) or released: wait for whichever serves the name now.
-        if (error instanceof UpstreamStoppedError && registration.entry?.source !== source) continue;
-        throw error;
-      }
-    }
-  }
-
-  #addFailure(
-    error: unknown,
-    how: {
-      cancel: AbortController;
-      caller: AbortSignal | undefined;
-      timedOut: boolean;
-      timeoutMs: number;
-      context: InformerErrorContext;
-      registration: Registration | undefined;
-    },
-  ): Error {
-    if (how.cancel.signal.aborted && how.cancel.signal.reason instanceof Error)
-      return how.cancel.signal.reason;
-    if (how.timedOut) {
-      const last = how.registration?.entry?.source?.informer.status().lastError;
-      return new InformerSyncTimeoutError(how.timeoutMs, {
-        ...how.context,
-        status: statusOf(last),
-        cause: last ?? error,
-      });
-    }
-    if (how.caller?.aborted) return new InformerAbortedError({ ...how.context, cause: how.caller.reason });
-    if (error instanceof InformerManagerError) return error;
-    return new InformerManagerError(`add of ${how.context.key ?? ''} failed: ${errorMessage(error)}`, {
-      ...how.context,
-      status: statusOf(error),
-      cause: error,
-    });
   }
 
   #groupFor(gvr: GroupVersionResource, namespace: string): WatchGroup {
@@ -469,12 +380,12 @@ export class Manager {
     let group = this.#groups.get(id);
     if (!group) {
       group = new WatchGroup(gvr, namespace, {
-        createInformer: (target, name) => this.#factory(target, name),
+        createInformer: (target, name) => this.#opts.factory(target, name),
         release: (upstream) => this.#releaseUpstream(upstream),
-        policy: this.#policy,
+        policy: this.#opts.policy,
         handoverTimeoutMs: this.#opts.handoverTimeoutMs,
         now: this.#opts.now,
-        logger: this.#logger,
+        logger: this.#opts.logger,
         metrics: this.#metrics,
       });
       this.#groups.set(id, group);
@@ -486,7 +397,7 @@ export class Manager {
     const crd = `${registration.requester.namespace}/${registration.requester.name}`;
     this.#metrics.handlerCounter.inc({ crd_name: crd, key: registration.key, error: errorLabel(error) });
     if (error !== undefined) {
-      this.#logger.error(
+      this.#opts.logger.error(
         { key: registration.key, event: change.type, err: error },
         'informer handler failed',
       );
@@ -524,7 +435,7 @@ export class Manager {
     if (registration.active) {
       registration.active = false;
       this.#metrics.informerCount.remove({ informer_name: registration.key });
-      this.#logger.info({ key: registration.key }, 'informer registration removed');
+      this.#opts.logger.info({ key: registration.key }, 'informer registration removed');
     }
     this.#untrackIfUnused(registration.key);
   }
@@ -546,7 +457,7 @@ export class Manager {
   }
 
   async #doStop(): Promise<void> {
-    this.#logger.info({ registrations: this.#registrations.size }, 'stopping informer manager');
+    this.#opts.logger.info({ registrations: this.#registrations.size }, 'stopping informer manager');
     if (this.#monitorTimer) clearInterval(this.#monitorTimer);
     if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#monitorTimer = undefined;
@@ -564,7 +475,7 @@ export class Manager {
     await Promise.all(adds);
     await this.#ticking;
     await this.#settleStops();
-    this.#logger.info({}, 'informer manager stopped');
+    this.#opts.logger.info({}, 'informer manager stopped');
   }
 
   // ---- keys ----
@@ -580,21 +491,4 @@ export class Manager {
   #untrackIfUnused(key: string): void {
     if (!this.#holds(key)) this.#keys.untrack(key);
   }
-
-  *#phases(): Iterable<{ scope: UpstreamScope; phase: ReflectorPhase }> {
-    for (const group of this.#groups.values()) {
-      for (const u of group.upstreams()) yield { scope: u.scope, phase: u.informer.status().phase };
-    }
-    if (this.#resolver) yield { scope: 'resolver', phase: this.#resolver.informer.status().phase };
-  }
-}
-
-// ---- helpers ----
-
-function contextOf(request: RequestWatch): InformerErrorContext {
-  return {
-    gvr: request.groupVersionResource,
-    namespace: request.resourceNamespace,
-    name: request.resourceName,
-  };
 }
