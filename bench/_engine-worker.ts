@@ -57,6 +57,42 @@ async function syncOurs(streaming: boolean): Promise<number> {
   return now() - start;
 }
 
+/**
+ * The floor, not a product: one unpaged LIST for a resourceVersion, then one raw WATCH whose
+ * lines are only `JSON.parse`d and handed to the handler — no cache, no queue, no resume, no
+ * error handling. Whatever latency it shows comes from the apiserver, etcd and this machine.
+ */
+async function syncRawWatch(): Promise<number> {
+  const { connect } = await import('../src/kube/config.ts');
+  const { request } = await import('undici');
+  const conn = await connect(kubeconfig);
+  const base = `${conn.server}/api/v1/namespaces/${namespace}/configmaps`;
+  const start = now();
+  const listed = await request(base, { dispatcher: conn.dispatcher, headers: await conn.headers() });
+  const list = (await listed.body.json()) as { metadata: { resourceVersion: string }; items: unknown[] };
+  if (list.items.length !== expected) throw new Error(`raw list: ${list.items.length} of ${expected}`);
+  const syncMs = now() - start;
+  const watch = await request(`${base}?watch=true&resourceVersion=${list.metadata.resourceVersion}`, {
+    dispatcher: conn.dispatcher,
+    headers: await conn.headers(),
+  });
+  void (async () => {
+    let rest = '';
+    for await (const chunk of watch.body) {
+      rest += (chunk as Buffer).toString('utf8');
+      let nl = rest.indexOf('\n');
+      while (nl >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        const event = JSON.parse(line) as { type: string; object: ConfigMapLike };
+        if (event.type === 'MODIFIED') onUpdate(event.object);
+        nl = rest.indexOf('\n');
+      }
+    }
+  })();
+  return syncMs;
+}
+
 async function syncClientNode(): Promise<number> {
   const { CoreV1Api, KubeConfig, makeInformer } = await import('@kubernetes/client-node');
   type V1ConfigMap = import('@kubernetes/client-node').V1ConfigMap;
@@ -82,7 +118,11 @@ async function syncClientNode(): Promise<number> {
 
 try {
   const syncMs =
-    contender === 'client-node' ? await syncClientNode() : await syncOurs(contender === 'ours-streaming');
+    contender === 'client-node'
+      ? await syncClientNode()
+      : contender === 'raw-watch-floor'
+        ? await syncRawWatch()
+        : await syncOurs(contender === 'ours-streaming');
   globalThis.gc?.();
   const memory = process.memoryUsage();
   send({

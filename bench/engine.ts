@@ -11,8 +11,10 @@
  *    time of that write (same machine, `performance.timeOrigin + performance.now()` on both
  *    sides), plus events/s delivered.
  *
- * Contenders: ours with a paged list, ours with the streaming list, and
- * @kubernetes/client-node's informer (the TypeScript peer).
+ * Contenders: ours with a paged list, ours with the streaming list,
+ * @kubernetes/client-node's informer (the TypeScript peer), and a floor: one raw WATCH whose
+ * events are only parsed (no cache, queue or resume), to show how much of the latency is the
+ * apiserver and the machine rather than any informer.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,7 @@ import { startControlPlane } from '../tools/controlplane/harness.ts';
 import { now, percentile, pool } from './_util.ts';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' } as const;
-export const contenders = ['ours-paged', 'ours-streaming', 'client-node'] as const;
+export const contenders = ['ours-paged', 'ours-streaming', 'client-node', 'raw-watch-floor'] as const;
 export type Contender = (typeof contenders)[number];
 
 /** Messages between this process and a contender's worker. */
