@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { ELASTI_FINALIZER } from '../../../src/api/v1alpha1/constants.ts';
 import { endpointSliceToResolverName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
+import type { OperatorConfigInput } from '../../../src/controller/config.ts';
 import {
   type ControllerInformer,
   type ControllerInformerFactory,
@@ -131,7 +132,21 @@ function setup(options: { esSyncs?: boolean; addresses?: string[] } = {}) {
     ) as unknown as FakeInformer<EndpointSlice>;
   const registry = new Registry();
   const client = cluster as FakeCluster & ListerWatcher;
-  return { cluster, manager, directory, factory, esInformer, esInformers, sliceInformer, registry, client };
+  /** Starts a controller on this environment's fakes with `config`. */
+  const start = (config: OperatorConfigInput) =>
+    startController({ client, manager, directory, config, informerFactory: factory, registry });
+  return {
+    cluster,
+    manager,
+    directory,
+    factory,
+    esInformer,
+    esInformers,
+    sliceInformer,
+    registry,
+    client,
+    start,
+  };
 }
 
 function world(cluster: FakeCluster, ready: boolean): ElastiService {
@@ -172,14 +187,7 @@ describe('ElastiServiceController (fake informers)', () => {
   it('several watch namespaces: one ElastiService watch each; events from any of them are reconciled', async () => {
     const env = setup();
     const es = world(env.cluster, false);
-    const controller = await startController({
-      client: env.client,
-      manager: env.manager,
-      directory: env.directory,
-      config: { watchNamespace: `zz-other,${NS}`, resolver: { namespace: 'r' } },
-      informerFactory: env.factory,
-      registry: env.registry,
-    });
+    const controller = await env.start({ watchNamespace: `zz-other,${NS}`, resolver: { namespace: 'r' } });
     assert.deepEqual(
       env.esInformers().map((i) => i.target),
       [
@@ -203,13 +211,10 @@ describe('ElastiServiceController (fake informers)', () => {
   it('reconciles an added ElastiService through the queue and registers the handlers it needs', async () => {
     const env = setup();
     const es = world(env.cluster, false);
-    const controller = await startController({
-      client: env.client,
-      manager: env.manager,
-      directory: env.directory,
-      config: { watchNamespace: NS, resolver: { namespace: 'r' }, resyncPeriodMs: 1234 },
-      informerFactory: env.factory,
-      registry: env.registry,
+    const controller = await env.start({
+      watchNamespace: NS,
+      resolver: { namespace: 'r' },
+      resyncPeriodMs: 1234,
     });
     assert.equal(controller.ready, true);
     assert.deepEqual(env.esInformer().target, { gvr: ELASTI_GVR, namespace: NS });
@@ -243,13 +248,7 @@ describe('ElastiServiceController (fake informers)', () => {
   it('status-only updates do not cause reconciles; a resolver change reconciles proxy-mode ElastiServices', async () => {
     const env = setup();
     const es = world(env.cluster, false);
-    const controller = await startController({
-      client: env.client,
-      manager: env.manager,
-      directory: env.directory,
-      config: { resolver: { namespace: 'r' } },
-      informerFactory: env.factory,
-    });
+    const controller = await env.start({ resolver: { namespace: 'r' } });
     env.esInformer().emitAdd(es);
     await waitFor(() => env.cluster.peek<ElastiService>(ELASTI_GVR, NS, 'web-es')?.status?.mode === 'proxy', {
       message: 'proxy mode',
@@ -299,14 +298,7 @@ describe('ElastiServiceController (fake informers)', () => {
       new KubeApiError({ status: 500, verb: 'get', url: 'fake://', reason: 'InternalError' }),
       3,
     );
-    const controller = await startController({
-      client: env.client,
-      manager: env.manager,
-      directory: env.directory,
-      config: { resolver: { namespace: 'r' } },
-      informerFactory: env.factory,
-      registry: env.registry,
-    });
+    const controller = await env.start({ resolver: { namespace: 'r' } });
     env.esInformer().emitAdd(es);
     await waitFor(() => env.cluster.peek<ElastiService>(ELASTI_GVR, NS, 'web-es')?.status?.mode === 'serve', {
       message: 'serve mode after retries',
@@ -320,13 +312,7 @@ describe('ElastiServiceController (fake informers)', () => {
   it('throws ControllerStartError when the ElastiService cache does not sync in time, leaving nothing running', async () => {
     const env = setup({ esSyncs: false });
     await assert.rejects(
-      startController({
-        client: env.client,
-        manager: env.manager,
-        directory: env.directory,
-        config: { resolver: { namespace: 'r' }, cacheSyncTimeoutMs: 50 },
-        informerFactory: env.factory,
-      }),
+      env.start({ resolver: { namespace: 'r' }, cacheSyncTimeoutMs: 50 }),
       (error: unknown) =>
         error instanceof ControllerStartError && /did not sync within 50 ms/.test(error.message),
     );
@@ -356,13 +342,7 @@ describe('ElastiServiceController (fake informers)', () => {
   it('stop lets an in-flight reconcile finish (drain)', async () => {
     const env = setup();
     const es = world(env.cluster, true);
-    const controller = await startController({
-      client: env.client,
-      manager: env.manager,
-      directory: env.directory,
-      config: { resolver: { namespace: 'r' }, drainTimeoutMs: 5000 },
-      informerFactory: env.factory,
-    });
+    const controller = await env.start({ resolver: { namespace: 'r' }, drainTimeoutMs: 5000 });
     env.esInformer().emitAdd(es);
     await waitFor(() => controller.queue.processingCount === 1, { message: 'in flight', timeoutMs: 5000 });
     await controller.stop();
