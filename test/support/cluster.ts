@@ -184,8 +184,17 @@ export function deferrer(t: TestContext): Defer {
   };
 }
 
-/** Writes a kubeconfig for `server` (e.g. a TCP proxy in front of the apiserver), removed after the test. */
-export function kubeconfigFor(defer: Defer, server: string, caPem: string, token: string): string {
+/**
+ * Writes a kubeconfig for `server` (e.g. a TCP proxy in front of the apiserver), removed after the
+ * test; `impersonate` makes every request act as that user (the token must be allowed to).
+ */
+export function kubeconfigFor(
+  defer: Defer,
+  server: string,
+  caPem: string,
+  token: string,
+  impersonate?: string,
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'config');
@@ -200,7 +209,7 @@ export function kubeconfigFor(defer: Defer, server: string, caPem: string, token
       `  cluster: {server: '${server}', certificate-authority-data: ${ca}}`,
       'users:',
       '- name: u',
-      `  user: {token: '${token}'}`,
+      impersonate ? `  user: {token: '${token}', as: '${impersonate}'}` : `  user: {token: '${token}'}`,
       'contexts:',
       '- name: x',
       '  context: {cluster: c, user: u}',
