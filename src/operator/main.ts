@@ -14,6 +14,8 @@ import { missingNodeFlags } from './runtime.ts';
 
 const usage = `elasti-operator [flags]
   --kubeconfig PATH                   default: KUBECONFIG, ~/.kube/config, or in-cluster
+  --http2                             talk to the API server over HTTP/2 (default HTTP/1.1); worth it
+                                      when most watches are per-name (many small namespaces)
   --bind-address HOST:PORT            /metrics, /healthz, /readyz (default :8080)
   --leader-elect                      run leader election (default off)
   --leader-election-namespace NS      default: POD_NAMESPACE or elasti
@@ -36,6 +38,7 @@ export function parseFlags(argv: string[]) {
       kubeconfig: { type: 'string' },
       'bind-address': { type: 'string', default: ':8080' },
       'leader-elect': { type: 'boolean', default: false },
+      http2: { type: 'boolean', default: false },
       'leader-election-namespace': { type: 'string' },
       'leader-election-id': { type: 'string', default: 'elasti-operator-lock' },
       'watch-namespace': { type: 'string' },
@@ -62,6 +65,7 @@ export function parseFlags(argv: string[]) {
     kubeconfig: values.kubeconfig,
     bindAddress: values['bind-address'],
     logLevel: values['log-level'],
+    http2: values.http2,
     leaderElection: values['leader-elect']
       ? {
           namespace: values['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'elasti',
@@ -103,6 +107,7 @@ async function main(): Promise<number> {
   }
   const operator = await runOperator({
     kubeconfig: flags.kubeconfig,
+    http2: flags.http2,
     httpBindAddress: flags.bindAddress,
     leaderElection: flags.leaderElection,
     config: flags.config,

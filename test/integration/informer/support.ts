@@ -115,12 +115,13 @@ export async function adminClient(t: TestContext): Promise<KubeClient> {
  */
 export async function managerFor(
   t: TestContext,
-  options: Partial<ManagerOptions> & { server?: string; kubeconfigPath?: string } = {},
+  options: Partial<ManagerOptions> & { server?: string; kubeconfigPath?: string; http2?: boolean } = {},
 ): Promise<{ manager: Manager; registry: Registry; counting: CountingListerWatcher; client: KubeClient }> {
   const cluster = await testCluster();
-  const { server, kubeconfigPath, ...managerOptions } = options;
+  const { server, kubeconfigPath, http2, ...managerOptions } = options;
   const client = await KubeClient.create(
     kubeconfigPath ?? (server ? kubeconfigFor(t, cluster, server) : cluster.kubeconfigPath),
+    { http2: http2 ?? false },
   );
   const registry = new Registry();
   const counting = new CountingListerWatcher(client);

@@ -10,6 +10,8 @@ describe('operator flags', () => {
     assert.equal(flags.leaderElection, undefined);
     assert.deepEqual(flags.config.resolver, {});
     assert.equal(flags.config.watchNamespace, undefined);
+    assert.equal(flags.http2, false);
+    assert.equal(parseFlags(['--http2']).http2, true);
   });
 
   it('reads leader election, namespaces and the resolver', () => {
