@@ -15,7 +15,7 @@ import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { deferrer, privateControlPlane } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import { prng } from '../../unit/informer/fakes.ts';
-import { createDeployments, DEPLOYMENTS, deployment, managerFor } from './support.ts';
+import { createDeployments, DEPLOYMENTS, deployment, managerFor, watchOf } from './support.ts';
 
 /** What one registration's handlers believe about their object. */
 interface Belief {
@@ -68,17 +68,11 @@ describe('informer Manager under combined faults', () => {
           belief.present = present;
           belief.resourceVersion = present ? obj.metadata.resourceVersion : undefined;
         };
-        return {
-          req: { name: es, namespace: ns },
-          resourceName: name,
-          resourceNamespace: ns,
-          groupVersionResource: DEPLOYMENTS,
-          handlers: {
-            onAdd: (obj) => saw('add', obj, !belief.present, true),
-            onUpdate: (_old, obj) => saw('update', obj, belief.present, true),
-            onDelete: (obj) => saw('delete', obj, belief.present, false),
-          },
-        };
+        return watchOf(es, ns, name, {
+          onAdd: (obj) => saw('add', obj, !belief.present, true),
+          onUpdate: (_old, obj) => saw('update', obj, belief.present, true),
+          onDelete: (obj) => saw('delete', obj, belief.present, false),
+        });
       };
       // Every Deployment watched by its own requester; every third by a second one too.
       const requests = names.flatMap((name, i) =>

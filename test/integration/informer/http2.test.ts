@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
-import { adminClient, createDeployments, DEPLOYMENTS, forEachLimit, managerFor } from './support.ts';
+import { adminClient, createDeployments, DEPLOYMENTS, forEachLimit, managerFor, watchOf } from './support.ts';
 
 describe('informer Manager over HTTP/2', () => {
   it('150 per-name watches share a few connections; after every connection is cut, each update still arrives', async (t) => {
@@ -30,19 +30,15 @@ describe('informer Manager over HTTP/2', () => {
     const latest = new Map<string, string | undefined>();
     const annotation = (obj: KubeObject): string | undefined => obj.metadata.annotations?.step;
     await forEachLimit(names, 32, (name) =>
-      manager.add({
-        req: { name: `es-${name}`, namespace: ns },
-        resourceName: name,
-        resourceNamespace: ns,
-        groupVersionResource: DEPLOYMENTS,
-        handlers: {
+      manager.add(
+        watchOf(`es-${name}`, ns, name, {
           onAdd: (obj) => void latest.set(name, annotation(obj)),
           onUpdate: (_old, obj) => {
             if (obj.metadata.name !== name) throw new Error(`${name} got ${obj.metadata.name}`);
             latest.set(name, annotation(obj));
           },
-        },
-      }),
+        }),
+      ),
     );
     assert.equal(counting.open, 150, '150 watch streams');
     assert.ok(proxy.open <= 5, `multiplexed over ${proxy.open} connections`);

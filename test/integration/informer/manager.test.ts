@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InformerNotFoundError, TargetNotFoundError } from '../../../src/informer/errors.ts';
-import type { RequestWatch } from '../../../src/informer/types.ts';
 import type { ResourceEventHandler } from '../../../src/kube/types.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { rawApi, testCluster, testNamespace } from '../../support/cluster.ts';
@@ -19,6 +18,7 @@ import {
   DEPLOYMENTS,
   forEachLimit,
   managerFor,
+  watchOf,
 } from './support.ts';
 
 interface Recorder {
@@ -36,22 +36,6 @@ function recorder(): Recorder {
       onDelete: (o, info) =>
         void events.push(`delete:${o.metadata.name}${info.finalStateUnknown ? ':unknown' : ''}`),
     },
-  };
-}
-
-function watchOf(
-  es: string,
-  namespace: string,
-  name: string,
-  handlers: ResourceEventHandler,
-  gvr = DEPLOYMENTS,
-): RequestWatch {
-  return {
-    req: { name: es, namespace },
-    resourceName: name,
-    resourceNamespace: namespace,
-    groupVersionResource: gvr,
-    handlers,
   };
 }
 

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../../src/kube/types.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import { metricSum } from '../../unit/informer/helpers.ts';
-import { adminClient, createDeployments, DEPLOYMENTS, managerFor } from './support.ts';
+import { adminClient, createDeployments, DEPLOYMENTS, managerFor, watchOf } from './support.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 
@@ -56,17 +56,13 @@ describe('informer Manager with RBAC on named objects only', () => {
     // The third name switches the group to a namespace-wide watch, which RBAC refuses.
     await Promise.all(
       names.map((name) =>
-        manager.add({
-          req: { name: `es-${name}`, namespace: ns },
-          resourceName: name,
-          resourceNamespace: ns,
-          groupVersionResource: DEPLOYMENTS,
-          handlers: {
+        manager.add(
+          watchOf(`es-${name}`, ns, name, {
             onAdd: record('add'),
             onUpdate: (_old, obj) => record('update')(obj),
             onDelete: record('delete'),
-          },
-        }),
+          }),
+        ),
       ),
     );
     assert.ok((await metricSum(registry, 'elasti_operator_informer_wide_refused_total')) >= 1);

@@ -2,12 +2,14 @@
 import type { TestContext } from 'node:test';
 import { Registry } from 'prom-client';
 import { Manager, type ManagerOptions } from '../../../src/informer/manager.ts';
+import type { RequestWatch } from '../../../src/informer/types.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
 import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/contracts.ts';
 import type {
   GroupVersionResource,
   KubeObject,
   ListWatchTarget,
+  ResourceEventHandler,
   WatchEvent,
 } from '../../../src/kube/types.ts';
 import {
@@ -153,4 +155,21 @@ export async function apiserverWatches(api: RawApi, resource: string): Promise<n
     total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
+}
+
+/** A RequestWatch of requester `es` (in `namespace`) on the object `name` there (a Deployment by default). */
+export function watchOf(
+  es: string,
+  namespace: string,
+  name: string,
+  handlers: ResourceEventHandler,
+  gvr = DEPLOYMENTS,
+): RequestWatch {
+  return {
+    req: { name: es, namespace },
+    resourceName: name,
+    resourceNamespace: namespace,
+    groupVersionResource: gvr,
+    handlers,
+  };
 }
