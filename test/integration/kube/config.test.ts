@@ -4,7 +4,7 @@
  * exec credential plugin (the lazy @kubernetes/client-node path), including its re-run on 401.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -12,6 +12,7 @@ import { KubeClient } from '../../../src/kube/client.ts';
 import { connect } from '../../../src/kube/config.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 import { testCluster } from '../../support/cluster.ts';
+import { writeExecPlugin } from '../../support/exec-plugin.ts';
 
 interface NamespaceList {
   items: Array<{ metadata: { name: string } }>;
@@ -27,23 +28,6 @@ function tempDir(t: TestContext): string {
 async function namespaceNames(client: KubeClient): Promise<string[]> {
   const list = await client.request<NamespaceList>('GET', '/api/v1/namespaces');
   return list.items.map((ns) => ns.metadata.name);
-}
-
-/**
- * An exec credential plugin (client.authentication.k8s.io/v1): prints the content of
- * `tokenPath` as its bearer token and appends a line to `runsPath` per run.
- */
-function writeExecPlugin(dir: string, tokenPath: string, runsPath: string): string {
-  const path = join(dir, 'credential-plugin.sh');
-  writeFileSync(
-    path,
-    `#!/bin/sh
-echo run >> '${runsPath}'
-printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat '${tokenPath}')"
-`,
-  );
-  chmodSync(path, 0o755);
-  return path;
 }
 
 function execKubeconfig(server: string, caPem: string, command: string): string {

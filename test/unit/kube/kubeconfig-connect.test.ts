@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { connect } from '../../../src/kube/config.ts';
 import { KubeConfigError } from '../../../src/kube/errors.ts';
+import { writeExecPlugin } from '../../support/exec-plugin.ts';
 
 const configModule = new URL('../../../src/kube/config.ts', import.meta.url).href;
 
@@ -40,23 +41,6 @@ contexts:
   context: {cluster: c, user: u}
 current-context: x
 `;
-}
-
-/**
- * An exec credential plugin (client.authentication.k8s.io/v1) printing the content of
- * `tokenPath` as its token and counting its runs in `runsPath`.
- */
-function execPlugin(dir: string, tokenPath: string, runsPath: string): string {
-  const path = join(dir, 'plugin.sh');
-  writeFileSync(
-    path,
-    `#!/bin/sh
-echo run >> '${runsPath}'
-printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat '${tokenPath}')"
-`,
-  );
-  chmodSync(path, 0o755);
-  return path;
 }
 
 function countRuns(runsPath: string): number {
@@ -119,7 +103,7 @@ describe('connect: client-node only for plugins', () => {
   it('an exec user loads it and gets its token from the plugin', async (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'token'), 'from-plugin');
-    const plugin = execPlugin(dir, join(dir, 'token'), join(dir, 'runs'));
+    const plugin = writeExecPlugin(dir, join(dir, 'token'), join(dir, 'runs'));
     const path = join(dir, 'config');
     writeFileSync(
       path,
@@ -137,12 +121,12 @@ describe('connect: credential refresh', () => {
     const tokenPath = join(dir, 'token');
     const runsPath = join(dir, 'runs');
     writeFileSync(tokenPath, 'exec-1');
-    execPlugin(dir, tokenPath, runsPath);
+    writeExecPlugin(dir, tokenPath, runsPath);
     const path = join(dir, 'config');
     // Relative to the kubeconfig's directory, not to this process's cwd.
     writeFileSync(
       path,
-      kubeconfig(`exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh}`),
+      kubeconfig(`exec: {apiVersion: client.authentication.k8s.io/v1, command: ./credential-plugin.sh}`),
     );
     let now = 0;
     const conn = await connect(path, { headerTtlMs: 1000, now: () => now });
