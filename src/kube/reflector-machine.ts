@@ -93,12 +93,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
         return { state, effects: [{ kind: 'buffer' }], next: { op: 'consume' } };
       if (state.phase !== 'Watching') return unexpected(state, input);
       return {
-        state: {
-          ...state,
-          resourceVersion: input.resourceVersion || state.resourceVersion,
-          resourceVersionUsable: true,
-          lastError: undefined,
-        },
+        state: progressed(state, input.resourceVersion || state.resourceVersion),
         effects: [{ kind: 'apply', eventType: input.eventType }],
         next: { op: 'consume' },
       };
@@ -123,12 +118,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
       if (state.phase !== 'Watching') return unexpected(state, input);
       if (!input.resourceVersion) return { state, effects: [], next: { op: 'consume' } };
       return {
-        state: {
-          ...state,
-          resourceVersion: input.resourceVersion,
-          resourceVersionUsable: true,
-          lastError: undefined,
-        },
+        state: progressed(state, input.resourceVersion),
         effects: [{ kind: 'bookmark', resourceVersion: input.resourceVersion }],
         next: { op: 'consume' },
       };
@@ -257,6 +247,11 @@ function beginList(
       },
     },
   };
+}
+
+/** The state after the watch made progress to `resourceVersion` (an event or a bookmark). */
+function progressed(state: MachineState, resourceVersion: string | undefined): MachineState {
+  return { ...state, resourceVersion, resourceVersionUsable: true, lastError: undefined };
 }
 
 /** The state after a complete initial state was handed to the sink. */
