@@ -168,11 +168,16 @@ export class WatchGroup implements UpstreamEvents {
   }
 
   /**
-   * Declares a name's target gone after a check. A delete (`finalStateUnknown`) is delivered if
-   * the handlers' last state still has the object. `final` also releases the name's upstreams.
+   * Declares a name's target gone after a check that started when `entry.changes` was
+   * `changesAtCheck`. A delete (`finalStateUnknown`) is delivered if the handlers' last state
+   * still has the object. `final` also releases the name's upstreams. Returns false, changing
+   * nothing, when the entry is no longer this group's or its handlers got anything since the
+   * check started (the answer is stale).
    */
-  markGone(entry: NameEntry, kind: GoneKind): void {
-    if (this.names.get(entry.name) !== entry) return;
+  markGone(entry: NameEntry, kind: GoneKind, changesAtCheck: number): boolean {
+    if (this.names.get(entry.name) !== entry) return false;
+    // The answer predates what the handlers hold now: a later check will decide.
+    if (entry.changes !== changesAtCheck) return false;
     const last = entry.source?.view.get(entry.name);
     if (last && !entry.syntheticDelete) {
       entry.syntheticDelete = true;
@@ -186,6 +191,7 @@ export class WatchGroup implements UpstreamEvents {
       this.#releaseName(source, entry.name);
       this.#evaluateScope(false);
     }
+    return true;
   }
 
   /** Entries whose object the source no longer has (deleted, or absent since sync) and that are due for a check. */
@@ -478,10 +484,12 @@ export class WatchGroup implements UpstreamEvents {
   // ---- delivery ----
 
   #deliver(entry: NameEntry, change: Change): void {
+    entry.changes++;
     for (const member of entry.members.values()) member.deliver(change);
   }
 
   #replay(entry: NameEntry, member: GroupMember): void {
+    entry.changes++;
     const current = entry.source?.view.get(entry.name);
     if (current) member.deliver({ type: 'add', obj: current, isInInitialList: true });
   }

@@ -413,6 +413,9 @@ export class Manager {
     if (!pending && !registration) throw new InformerNotFoundError(key);
     if (pending) {
       const context: InformerErrorContext = { key };
+      // Forget the attempt now, not when it settles: an `add` right after this stop must start a
+      // fresh attempt rather than join the cancelled one (the last call decides the state).
+      this.#pending.delete(key);
       pending.cancel.abort(
         this.#stopped ? new ManagerStoppedError('stopped while adding') : new AddCancelledError(context, by),
       );

@@ -143,11 +143,16 @@ export class HealthMonitor {
     now: number,
   ): Promise<void> {
     for (const entry of entries) entry.lastCheckAt = now;
+    // What each name's handlers had got when the evidence started being gathered: an answer is
+    // applied only to entries that got nothing since (see NameEntry.changes).
+    const changesAtStart = new Map<NameEntry, number>();
+    for (const entry of group.names.values()) changesAtStart.set(entry, entry.changes);
     const live = (): boolean => this.#ctx.isCurrent(group);
     const namespace = group.namespace ? await this.#namespaceState(group.namespace) : 'present';
     if (!live()) return;
     if (namespace === 'gone') {
-      for (const entry of [...group.names.values()]) this.#markGone(group, entry, 'final', 'namespace gone');
+      for (const [entry, changes] of changesAtStart)
+        this.#markGone(group, entry, 'final', 'namespace gone', changes);
       return;
     }
     const candidates = [...entries].filter(
@@ -165,14 +170,21 @@ export class HealthMonitor {
         entry,
         final ? 'final' : 'object',
         final ? 'watch cannot recover' : 'object deleted',
+        changesAtStart.get(entry) ?? Number.NaN,
       );
     });
   }
 
-  #markGone(group: WatchGroup, entry: NameEntry, kind: GoneKind, why: string): void {
+  #markGone(group: WatchGroup, entry: NameEntry, kind: GoneKind, why: string, changesAtCheck: number): void {
     const before = entry.gone;
     const scope = entry.source?.scope ?? 'name';
-    group.markGone(entry, kind);
+    if (!group.markGone(entry, kind, changesAtCheck)) {
+      this.#ctx.logger.debug(
+        { group: group.id, name: entry.name },
+        'target check overtaken by newer events; ignored',
+      );
+      return;
+    }
     if (before === entry.gone) return;
     if (before === undefined) this.#ctx.metrics.targetGone.inc({ scope });
     this.#ctx.logger.info({ group: group.id, name: entry.name, kind, why }, 'watched target is gone');

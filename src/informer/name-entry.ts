@@ -33,6 +33,13 @@ export class NameEntry {
   syntheticDelete = false;
   /** Last target check (ms since epoch). */
   lastCheckAt: number | undefined;
+  /**
+   * Counts what reached this name's handlers (events, replays, synthesised changes). A target
+   * check remembers it when it starts: if it moved by the time the answer arrives, the handlers
+   * have seen something newer than that answer (e.g. the object recreated while a 404 was in
+   * flight) and the answer must not be applied.
+   */
+  changes = 0;
 
   constructor(name: string) {
     this.name = name;

@@ -60,6 +60,11 @@ export class FakeCluster implements ObjectReader {
   getGate: Promise<void> | undefined;
   /** When set, GETs of objects throw this. */
   getError: Error | undefined;
+  /**
+   * When set, GETs of objects read the cluster at once but answer only when this resolves: the
+   * answer is then stale, as a response in flight while the object changes is.
+   */
+  answerGate: Promise<void> | undefined;
   /** Called for every informer the factory builds, before the Manager uses it. */
   onCreate: ((informer: FakeInformer) => void) | undefined;
   #rv = 100;
@@ -158,6 +163,7 @@ export class FakeCluster implements ObjectReader {
     signal?.throwIfAborted();
     if (this.getError) throw this.getError;
     const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
+    if (this.answerGate) await this.answerGate;
     if (!obj) throw notFound(gvr, namespace, name);
     return obj as T;
   }

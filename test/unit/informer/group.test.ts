@@ -53,7 +53,7 @@ describe('WatchGroup', () => {
     const entry = g.attach(m);
     await waitFor(() => entry.source?.synced);
     const first = m.seen.length;
-    g.markGone(entry, 'object');
+    g.markGone(entry, 'object', entry.changes);
     assert.equal(m.seen.length, first + 1);
     assert.match(m.seen.at(-1) ?? '', /^delete:/);
     const back = cluster.put(DEPLOYMENTS, 'team-a', 'web');
@@ -69,7 +69,7 @@ describe('WatchGroup', () => {
     const m = member('k', 'web');
     const entry = g.attach(m);
     await waitFor(() => entry.source?.synced);
-    g.markGone(entry, 'object');
+    g.markGone(entry, 'object', entry.changes);
     cluster.remove(DEPLOYMENTS, 'team-a', 'web');
     assert.equal(m.seen.filter((e) => e.startsWith('delete:')).length, 1);
     g.dispose();
