@@ -103,8 +103,10 @@ export class Manager {
     const opts = resolveManagerOptions(options);
     this.#opts = opts;
     // Scraped upstreams by phase; computed at scrape time from the live informers.
-    this.#metrics = new ManagerMetrics(opts.registry, () =>
-      this.upstreams().map((u) => ({ scope: u.scope, phase: u.status.phase })),
+    this.#metrics = new ManagerMetrics(
+      opts.registry,
+      () => this.upstreams().map((u) => ({ scope: u.scope, phase: u.status.phase })),
+      () => [...this.#registrations.values()].map((r) => r.delivery.depth),
     );
     this.#monitor = new HealthMonitor({
       ...opts,

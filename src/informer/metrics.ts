@@ -21,6 +21,12 @@
  *   `elasti_operator_informer_migrations_total{to, forced}` (names handed between informers),
  *   `elasti_operator_informer_wide_refused_total` (namespace-wide watches refused with 403, the
  *   group fell back to per-name watches).
+ * - `elasti_operator_informer_registration_queue_depth` and `..._queue_depth_max`: changes queued
+ *   for registrations' handlers and not yet handed to them, summed over registrations and the
+ *   deepest one. The engine's `elasti_kube_handler_queue_depth` cannot show this backlog: the
+ *   Manager's dispatcher is the engine's only handler and never waits, so the events wait here,
+ *   in each registration's own queue (see `delivery.ts`). Per-registration depth is in
+ *   `Manager.list()` (`queueDepth`), not in a label, to keep one series per Manager.
  *
  * @module
  */
@@ -30,6 +36,9 @@ import type { UpstreamScope } from './types.ts';
 
 /** The upstream informers the scrape-time gauge reads. */
 export type UpstreamPhaseSource = () => Iterable<{ scope: UpstreamScope; phase: ReflectorPhase }>;
+
+/** The queue depth of every registration, read at scrape time. */
+export type QueueDepthSource = () => Iterable<number>;
 
 /** Label value for a successful outcome (upstream's `values.Success`). */
 export const SUCCESS = 'success';
@@ -44,8 +53,10 @@ export class ManagerMetrics {
   readonly targetGone: Counter<'scope'>;
   readonly migrations: Counter<'to' | 'forced'>;
   readonly wideRefused: Counter;
+  readonly queueDepth: Gauge;
+  readonly queueDepthMax: Gauge;
 
-  constructor(registry: Registry, upstreams: UpstreamPhaseSource) {
+  constructor(registry: Registry, upstreams: UpstreamPhaseSource, queueDepths: QueueDepthSource = () => []) {
     const registers = [registry];
     this.informerCount = new Gauge({
       name: 'elasti_operator_informer_count',
@@ -97,6 +108,26 @@ export class ManagerMetrics {
       name: 'elasti_operator_informer_wide_refused_total',
       help: 'Namespace-wide watches refused with 403; the group fell back to per-name watches',
       registers,
+    });
+    this.queueDepth = new Gauge({
+      name: 'elasti_operator_informer_registration_queue_depth',
+      help: "Changes queued for registrations' handlers and not yet delivered, summed over registrations",
+      registers,
+      collect() {
+        let total = 0;
+        for (const depth of queueDepths()) total += depth;
+        this.set(total);
+      },
+    });
+    this.queueDepthMax = new Gauge({
+      name: 'elasti_operator_informer_registration_queue_depth_max',
+      help: 'Changes queued for the handlers of the registration with the deepest queue',
+      registers,
+      collect() {
+        let deepest = 0;
+        for (const depth of queueDepths()) deepest = Math.max(deepest, depth);
+        this.set(deepest);
+      },
     });
   }
 }

@@ -64,6 +64,7 @@ export class Registration implements GroupMember {
       upstreamId: this.entry?.source?.id,
       migrating: this.entry?.next !== undefined,
       since: this.since,
+      queueDepth: this.delivery.depth,
     };
   }
 }

@@ -165,6 +165,11 @@ export interface RegistrationInfo {
   /** True while the name is being handed over between two upstream informers. */
   readonly migrating: boolean;
   readonly since: number;
+  /**
+   * Changes queued for this registration's handlers and not yet handed to them (a slow handler
+   * builds a backlog here; other registrations are not held back by it).
+   */
+  readonly queueDepth: number;
 }
 
 /** The scope of an upstream informer. */
