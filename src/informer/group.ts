@@ -380,6 +380,10 @@ export class WatchGroup implements UpstreamEvents {
     entry.handoverSince = undefined;
     this.#handovers.delete(entry);
     this.#deps.metrics.migrations.inc({ to: next.scope, forced: String(forced) });
+    this.#deps.logger.debug(
+      { group: this.id, name: entry.name, from: source?.id, to: next.id, forced },
+      'informer name cut over',
+    );
     if (source && source !== next) this.#releaseName(source, entry.name);
   }
 

@@ -304,11 +304,10 @@ async function scenario(
       const name = id.slice(id.indexOf('->') + 2);
       trace.push(`--- ${id}: deliveries (ms rv): ${beliefs.get(id)?.history.join(' | ') ?? 'none'}`);
       trace.push(`--- ${id}: manager lines about ${name}, faults and writer steps:`);
-      const quoted = `"${name}"`;
-      const own = new RegExp(`(\\b|/)${name}\\b`);
-      for (const line of logLines) {
-        if (line.includes(quoted) || own.test(line) || line.includes(' fault ')) trace.push(line);
-      }
+      // Its own lines, and what every upstream did (relists, restarts, layout changes, faults).
+      const own = new RegExp(`\\b${name}\\b`);
+      const shared = /fault |relisted|listed|restarts informer|layout|handover|forbidden/;
+      for (const line of logLines) if (own.test(line) || shared.test(line)) trace.push(line);
     }
   }
   return {
