@@ -26,6 +26,7 @@ const usage = `npm run soak -- [flags]
   --parallel N          seeds at a time, each its own process and control plane (default 2)
   --pressure N          CPU-burning processes running meanwhile (default 0)
   --steps N             faults per run (default 16)
+  --writer-seed N       the writer's seed for every run (default: derived from each seed)
   --out DIR             where traces of losses go (default .soak)`;
 
 class FlagError extends Error {}
@@ -62,6 +63,7 @@ function parseFlags(argv: string[]) {
       parallel: { type: 'string', default: '2' },
       pressure: { type: 'string', default: '0' },
       steps: { type: 'string', default: '16' },
+      'writer-seed': { type: 'string' },
       out: { type: 'string', default: '.soak' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -84,12 +86,15 @@ function parseFlags(argv: string[]) {
     parallel: positive('parallel', values.parallel),
     pressure: positive('pressure', values.pressure, 0),
     steps: positive('steps', values.steps),
+    writerSeed:
+      values['writer-seed'] === undefined ? undefined : positive('writer-seed', values['writer-seed']),
     out: values.out,
   };
 }
 
 interface Run {
   readonly seed: number;
+  readonly writerSeed?: number;
   readonly sharing: Mode;
   readonly http2: boolean;
   readonly steps: number;
@@ -98,7 +103,7 @@ interface Run {
 /** The child: one run, its result as one JSON line on stdout. */
 async function child(spec: string): Promise<void> {
   const run = JSON.parse(spec) as Run;
-  const result = await runChaos({ seed: run.seed, http2: run.http2, sharing: run.sharing, steps: run.steps });
+  const result = await runChaos({ ...run });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
     sharing: flags.modes[i % flags.modes.length] as Mode,
     http2: flags.transports[Math.floor(i / flags.modes.length) % flags.transports.length] as boolean,
     steps: flags.steps,
+    ...(flags.writerSeed === undefined ? {} : { writerSeed: flags.writerSeed }),
   }));
   const burning = burners(flags.pressure);
   const killBurners = (): void => {

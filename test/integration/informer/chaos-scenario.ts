@@ -26,6 +26,8 @@ import { createDeployments, DEPLOYMENTS, deployment, watchOf } from './support.t
 /** What one run varies. */
 export interface ChaosOptions {
   readonly seed: number;
+  /** Seed of the writer's generator (default derived from `seed`). */
+  readonly writerSeed?: number;
   readonly http2: boolean;
   readonly sharing: SharingPolicy['mode'];
   /** Faults in the sequence (default 16). */
@@ -180,7 +182,7 @@ async function scenario(
 
   // Two generators, so the writer's pace cannot change the fault sequence.
   const random = prng(seed);
-  const writerRandom = prng(seed ^ 0x5eed);
+  const writerRandom = prng(options.writerSeed ?? seed ^ 0x5eed);
   const pick = <T>(items: readonly T[], rnd = random): T => items[Math.floor(rnd() * items.length)] as T;
   const faults: string[] = [];
   const note = (what: string): void => {
