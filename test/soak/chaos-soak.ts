@@ -27,6 +27,8 @@ const usage = `npm run soak -- [flags]
   --pressure N          CPU-burning processes running meanwhile (default 0)
   --steps N             faults per run (default 16)
   --writer-seed N       the writer's seed for every run (default: derived from each seed)
+  --check-ms N          health-monitor period and target-check interval (default 250 / 1000):
+                        smaller makes target checks race deletes and recreations more often
   --out DIR             where traces of losses go (default .soak)`;
 
 class FlagError extends Error {}
@@ -64,6 +66,7 @@ function parseFlags(argv: string[]) {
       pressure: { type: 'string', default: '0' },
       steps: { type: 'string', default: '16' },
       'writer-seed': { type: 'string' },
+      'check-ms': { type: 'string' },
       out: { type: 'string', default: '.soak' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -86,6 +89,7 @@ function parseFlags(argv: string[]) {
     parallel: positive('parallel', values.parallel),
     pressure: positive('pressure', values.pressure, 0),
     steps: positive('steps', values.steps),
+    checkMs: values['check-ms'] === undefined ? undefined : positive('check-ms', values['check-ms']),
     writerSeed:
       values['writer-seed'] === undefined ? undefined : positive('writer-seed', values['writer-seed']),
     out: values.out,
@@ -94,6 +98,8 @@ function parseFlags(argv: string[]) {
 
 interface Run {
   readonly seed: number;
+  readonly monitorPeriodMs?: number;
+  readonly targetCheckIntervalMs?: number;
   readonly writerSeed?: number;
   readonly sharing: Mode;
   readonly http2: boolean;
@@ -154,6 +160,9 @@ async function main(): Promise<void> {
     http2: flags.transports[Math.floor(i / flags.modes.length) % flags.transports.length] as boolean,
     steps: flags.steps,
     ...(flags.writerSeed === undefined ? {} : { writerSeed: flags.writerSeed }),
+    ...(flags.checkMs === undefined
+      ? {}
+      : { monitorPeriodMs: flags.checkMs, targetCheckIntervalMs: flags.checkMs }),
   }));
   const burning = burners(flags.pressure);
   const killBurners = (): void => {

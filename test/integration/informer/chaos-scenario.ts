@@ -32,6 +32,12 @@ export interface ChaosOptions {
   readonly sharing: SharingPolicy['mode'];
   /** Faults in the sequence (default 16). */
   readonly steps?: number;
+  /**
+   * Health monitor period and target-check interval (ms; default 250 and 1,000). Shorter makes
+   * target checks race the writer's deletes and recreations more often.
+   */
+  readonly monitorPeriodMs?: number;
+  readonly targetCheckIntervalMs?: number;
   /** How long handlers may take to converge after the last fault (default 90 s). */
   readonly convergeTimeoutMs?: number;
 }
@@ -140,8 +146,8 @@ async function scenario(
     registry: new Registry(),
     logger: memoryLogger(started, logLines),
     sharing: { mode: sharing, autoThreshold: 10 },
-    monitorPeriodMs: 250,
-    health: { idleBoundMs: 3_000, targetCheckIntervalMs: 1_000 },
+    monitorPeriodMs: options.monitorPeriodMs ?? 250,
+    health: { idleBoundMs: 3_000, targetCheckIntervalMs: options.targetCheckIntervalMs ?? 1_000 },
     restartBackoff: { initialMs: 500, capMs: 2_000 },
     handoverTimeoutMs: 2_000,
     reflector: { backoff: { initialMs: 100, capMs: 1_000 }, idleTimeoutMs: 5_000 },
