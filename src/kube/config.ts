@@ -56,6 +56,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import { KubeConfigError } from './errors.ts';
+import { guardedConnector } from './h2-stream-guard.ts';
 import {
   authHeadersOf,
   type Kubeconfig,
@@ -411,5 +412,10 @@ export function buildDispatcher(
     }
     return new ProxyAgent({ uri: proxyUrl, requestTls: connectOpts, ...common });
   }
-  return new Agent({ connect: connectOpts, ...common });
+  // Over HTTP/2 every stream gets a persistent error sink (see h2-stream-guard.ts): an undici
+  // bug otherwise lets a connection cut crash the process.
+  return new Agent({
+    connect: common.allowH2 ? guardedConnector({ ...connectOpts, allowH2: true }) : connectOpts,
+    ...common,
+  });
 }

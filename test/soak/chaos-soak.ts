@@ -113,7 +113,7 @@ async function child(spec: string): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
-function runInChild(run: Run): Promise<ChaosResult | { error: string }> {
+function runInChild(run: Run): Promise<ChaosResult | { error: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [import.meta.filename, '--child', JSON.stringify(run)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,12 +124,12 @@ function runInChild(run: Run): Promise<ChaosResult | { error: string }> {
       out += chunk.toString();
     });
     proc.stderr.on('data', (chunk: Buffer) => {
-      err = (err + chunk.toString()).slice(-4_000);
+      err = (err + chunk.toString()).slice(-64_000);
     });
     proc.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as ChaosResult);
-      else resolve({ error: `child exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}` });
+      else resolve({ error: `child exited ${code}`, stderr: err });
     });
   });
 }
@@ -186,7 +186,11 @@ async function main(): Promise<void> {
       if ('error' in result) {
         totals.errors++;
         lost.push(run.seed);
-        process.stdout.write(`${label}: ERROR ${result.error}\n`);
+        mkdirSync(flags.out, { recursive: true });
+        const path = join(flags.out, `seed-${run.seed}-${run.sharing}-${run.http2 ? 'h2' : 'h1'}.stderr.txt`);
+        writeFileSync(path, result.stderr);
+        const last = result.stderr.trim().split('\n').slice(-3).join(' | ');
+        process.stdout.write(`${label}: ERROR ${result.error}: ${last}\n  stderr: ${path}\n`);
         continue;
       }
       totals.faults += result.faults.length;
