@@ -60,7 +60,11 @@ export interface OperatorConfig {
    * drift nobody announced (e.g. a private Service edited by hand). 0 disables it.
    */
   readonly resyncPeriodMs: number;
-  /** How long start-up waits for the controller's caches (ms). */
+  /**
+   * How long start-up waits for the controller's caches (ms); then start-up fails with the
+   * informer's last error and the operator exits 1. Default 2 min: controller-runtime's
+   * `CacheSyncTimeout`, the wait operator users know.
+   */
   readonly cacheSyncTimeoutMs: number;
   /** How long stop waits for in-flight reconciles (ms). */
   readonly drainTimeoutMs: number;
@@ -99,7 +103,7 @@ export const DEFAULT_OPERATOR_CONFIG: OperatorConfig = deepFreeze({
   workers: 2,
   queue: { baseDelayMs: 5, maxDelayMs: 1_000_000, qps: 10, burst: 100 },
   resyncPeriodMs: 5 * 60_000,
-  cacheSyncTimeoutMs: 60_000,
+  cacheSyncTimeoutMs: 120_000, // controller-runtime's CacheSyncTimeout default
   drainTimeoutMs: 10_000,
   eventComponent: 'elasti-operator',
   fieldManager: 'elasti-operator',

@@ -17,8 +17,8 @@ import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
-import { errorMessage } from '../kube/errors.ts';
-import { SharedInformer } from '../kube/informer.ts';
+import { errorMessage, statusOf } from '../kube/errors.ts';
+import { InformerSyncError, SharedInformer } from '../kube/informer.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
   HandlerOptions,
@@ -84,9 +84,20 @@ export interface StartControllerOptions {
   instance?: string;
 }
 
-/** The controller could not start: its ElastiService cache did not sync in time. */
+/**
+ * The controller could not start: its ElastiService cache did not sync within
+ * `cacheSyncTimeoutMs`. The message names the cause the informer saw (e.g. `403 Forbidden: …
+ * cannot list resource "elastiservices"`, `ECONNREFUSED`, a TLS verification failure); `status`
+ * is its HTTP status when the server answered.
+ */
 export class ControllerStartError extends Error {
   override readonly name = 'ControllerStartError';
+  /** HTTP status of the last list error, when the server answered. */
+  readonly status: number | undefined;
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.status = cause instanceof InformerSyncError ? cause.status : statusOf(cause);
+  }
 }
 
 /** True for the ElastiService changes the reconciler must see (see the module documentation). */
@@ -235,11 +246,13 @@ export class ElastiServiceController {
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
       if (stopRequested) return; // stopped while starting: not a failure
+      // controller-runtime's convention: give up after CacheSyncTimeout and fail start-up with
+      // the reason; unlike its "timed out waiting for cache to be synced", say what failed.
       throw new ControllerStartError(
         timeout.aborted
-          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
+          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms: ${errorMessage(error)}`
           : `ElastiService cache did not sync: ${errorMessage(error)}`,
-        { cause: error },
+        error,
       );
     }
     try {

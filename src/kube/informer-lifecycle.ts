@@ -101,7 +101,7 @@ export interface InformerErrorInfo {
  *
  * @example
  * ```ts
- * const informer = new SharedInformer({ lw: client, target: { gvr: resources.configmaps.gvr, namespace: 'app' } });
+ * const informer = new SharedInformer({ lw: client, target: { gvr: resources.configMaps.gvr, namespace: 'app' } });
  * const listener = informer.addLifecycleListener({
  *   onError: (error, info) => {
  *     if (info.status === 403) console.warn(`${info.informer}: forbidden, check RBAC: ${error.message}`);
@@ -169,7 +169,9 @@ export class LifecycleListeners {
 }
 
 function isTimeoutReason(reason: unknown): boolean {
-  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+  return (
+    typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError'
+  );
 }
 
 function reasonText(reason: unknown): string {

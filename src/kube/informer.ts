@@ -13,8 +13,8 @@ import type { ListerWatcher, ReflectorObserver, ReflectorSink } from './contract
 import {
   type InformerLifecycleListener,
   InformerSyncError,
-  type LifecycleRegistration,
   LifecycleListeners,
+  type LifecycleRegistration,
 } from './informer-lifecycle.ts';
 import type { EngineMetrics, InformerMetricsHandle } from './metrics.ts';
 import { type HandlerListener, Processor } from './processor.ts';

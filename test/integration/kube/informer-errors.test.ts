@@ -4,12 +4,12 @@
  * CA (TLS verification). Each must reject within its deadline with the cause in the message.
  */
 import assert from 'node:assert/strict';
-import { rootCertificates } from 'node:tls';
 import { test } from 'node:test';
-import { freePort } from '../../../tools/controlplane/harness.ts';
+import { rootCertificates } from 'node:tls';
 import { KubeClient } from '../../../src/kube/client.ts';
 import { InformerSyncError, SharedInformer } from '../../../src/kube/informer.ts';
 import { resources } from '../../../src/kube/resources.ts';
+import { freePort } from '../../../tools/controlplane/harness.ts';
 import { deferrer, kubeconfigFor, testCluster, testNamespace } from '../../support/cluster.ts';
 
 const deadlineMs = 4_000;

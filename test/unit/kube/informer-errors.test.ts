@@ -64,7 +64,9 @@ describe('waitForSync names the cause', () => {
 
   test('a transport failure is named by its code', async (t) => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-    const { informer } = failingInformer(() => new KubeTransportError('list', 'https://127.0.0.1:1/api', refused));
+    const { informer } = failingInformer(
+      () => new KubeTransportError('list', 'https://127.0.0.1:1/api', refused),
+    );
     t.after(() => informer.stop());
     informer.start();
     await waitFor(() => informer.status().consecutiveFailures >= 1, { message: 'a failed list' });
@@ -123,7 +125,8 @@ describe('lifecycle listener', () => {
     const phases: ReflectorPhase[] = [];
     let synced = 0;
     informer.addLifecycleListener({
-      onError: (_error, info) => errors.push({ status: info.status, informer: info.informer, synced: info.synced }),
+      onError: (_error, info) =>
+        errors.push({ status: info.status, informer: info.informer, synced: info.synced }),
       onPhase: (status) => phases.push(status.phase),
       onSynced: () => synced++,
     });
