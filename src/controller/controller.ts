@@ -17,7 +17,7 @@ import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
-import { errorMessage, statusOf } from '../kube/errors.ts';
+import { errorMessage, isNamespaceTerminating, statusOf } from '../kube/errors.ts';
 import { InformerSyncError, SharedInformer } from '../kube/informer.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
@@ -137,7 +137,10 @@ export class ElastiServiceController {
     // Resolving an already resolved config is a no-op apart from re-checking it.
     this.config = resolveOperatorConfig(options.config ?? {});
     const config = this.config;
-    this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-controller' });
+    // Each part binds its own `component` on the caller's logger: a child of a child would
+    // write the key twice on every line.
+    const baseLogger = options.logger ?? silentLogger;
+    this.#logger = baseLogger.child({ component: 'elastiservice-controller' });
     this.#manager = options.manager;
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
@@ -174,7 +177,7 @@ export class ElastiServiceController {
     this.#metrics = options.registry ? new ControllerMetrics(options.registry, this.queue) : undefined;
     this.events = new KubeEventRecorder(options.client, {
       component: config.eventComponent,
-      logger: this.#logger,
+      logger: baseLogger,
       ...(options.instance ? { instance: options.instance } : {}),
     });
     const esInformers = this.#esInformers;
@@ -190,7 +193,7 @@ export class ElastiServiceController {
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
         esInformers.flatMap((i) => i.store.list()).filter((es) => es.metadata.namespace === namespace),
-      logger: this.#logger,
+      logger: baseLogger,
       ...(this.#metrics ? { metrics: this.#metrics } : {}),
     });
     this.#signal = options.signal;
@@ -333,10 +336,19 @@ export class ElastiServiceController {
         } else {
           const delay = this.queue.addRateLimited(key);
           this.#metrics?.retries.inc();
-          this.#logger.warn(
-            { err: error, key, worker: id, retryInMs: delay, retries: this.queue.numRequeues(key) },
-            'reconcile failed; retrying with backoff',
-          );
+          const fields = {
+            key,
+            error: errorMessage(error),
+            worker: id,
+            retryInMs: delay,
+            retries: this.queue.numRequeues(key),
+          };
+          // One line per failed reconcile; the stack is for us, at debug. A namespace being
+          // deleted refuses new objects: expected, and the ElastiService goes with it.
+          if (isNamespaceTerminating(error))
+            this.#logger.info(fields, 'reconcile failed: namespace is being deleted; retrying with backoff');
+          else this.#logger.warn(fields, 'reconcile failed; retrying with backoff');
+          this.#logger.debug({ key, err: error }, 'reconcile failure detail');
         }
       } finally {
         this.queue.done(key);

@@ -56,7 +56,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 import { KubeConfigError } from './errors.ts';
-import { type Logger, silentLogger } from './types.ts';
 import {
   authHeadersOf,
   type Kubeconfig,
@@ -65,6 +64,7 @@ import {
   type TlsMaterial,
   tlsMaterialOf,
 } from './kubeconfig.ts';
+import { type Logger, silentLogger } from './types.ts';
 
 export {
   authHeadersOf,

@@ -184,6 +184,24 @@ export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409 && err.reason !== 'AlreadyExists';
 }
 
+/**
+ * 403 because the namespace is being deleted (the apiserver refuses new objects in a Terminating
+ * namespace, with the status cause `NamespaceTerminating`): an expected condition while a
+ * namespace goes away, not a permission problem.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  if (!(err instanceof KubeApiError) || err.status !== 403) return false;
+  const causes = err.body?.details?.causes ?? [];
+  if (
+    causes.some(
+      (c) => isRecord(c) && (c.reason === 'NamespaceTerminating' || c.type === 'NamespaceTerminating'),
+    )
+  ) {
+    return true;
+  }
+  return /because it is being terminated/.test(err.body?.message ?? '');
+}
+
 /** 401 or 403. */
 export function isAuthError(err: unknown): boolean {
   const status = statusOf(err);
