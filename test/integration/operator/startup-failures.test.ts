@@ -11,6 +11,9 @@ import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { ControllerStartError } from '../../../src/controller/controller.ts';
+import { KubeClient } from '../../../src/kube/client.ts';
+import { resources } from '../../../src/kube/resources.ts';
+import { LEASE_GVR, type Lease } from '../../../src/operator/leader-election.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
 import { freePort } from '../../../tools/controlplane/harness.ts';
 import { deferrer, kubeconfigFor, testCluster, testNamespace } from '../../support/cluster.ts';
@@ -155,4 +158,42 @@ test('endpoints: an IPv6 bind address serves, 0 serves nothing', async (t) => {
   });
   t.after(() => off.stop());
   assert.equal(off.httpPort, undefined, 'no endpoint server');
+});
+
+test('leading without access to ElastiServices: done resolves failed with the cause (the process exits 1)', async (t) => {
+  const defer = deferrer(t);
+  const cluster = await testCluster();
+  const ns = await testNamespace(t, 'op-lead-403');
+  const admin = await KubeClient.create(cluster.kubeconfigPath);
+  defer(() => admin.close());
+  // A user allowed the Lease and nothing else.
+  const user = `lease-only-${ns}`;
+  await admin.create(resources.roles.gvr, ns, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'lease' },
+    rules: [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ],
+  });
+  await admin.create(resources.roleBindings.gvr, ns, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'lease' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'lease' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+  });
+  const kubeconfig = kubeconfigFor(defer, cluster.apiserverUrl, cluster.caPem, cluster.token, user);
+  const operator = await runOperator({
+    kubeconfig,
+    leaderElection: { namespace: ns, name: 'lock', identity: 'x', leaseDurationMs: 3_000 },
+    config: { watchNamespace: ns, cacheSyncTimeoutMs: 2_000 },
+  });
+  defer(() => operator.stop());
+  assert.equal(await operator.done, 'failed');
+  const failure = operator.failure();
+  assert.ok(failure instanceof ControllerStartError, String(failure));
+  assert.match(failure.message, /403 Forbidden: elastiservices\.elasti\.truefoundry\.com is forbidden/);
+  const lease = await admin.get<Lease>(LEASE_GVR, ns, 'lock');
+  assert.equal(lease.spec?.holderIdentity ?? '', '', 'the lease was released for another replica');
 });
