@@ -258,7 +258,8 @@ async function scenario(
       const name = pick(names);
       const key = `es-${name}/${NAMESPACE}/deployments.apps/${name}`;
       note(`churn ${name}`);
-      await manager.stopInformer(key);
+      // A requester whose earlier re-add found its target deleted is not registered to stop.
+      if (!churned.has(name)) await manager.stopInformer(key);
       churned.add(name);
       if (!deleted.has(name)) {
         try {
