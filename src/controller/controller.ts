@@ -16,6 +16,7 @@
 import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
+import { boundedSignal } from '../informer/signals.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { SharedInformer } from '../kube/informer.ts';
@@ -43,7 +44,7 @@ import {
   type ServiceDirectory,
   type WatchManager,
 } from './types.ts';
-import { defaultControllerRateLimiter, RateLimitingQueue } from './workqueue.ts';
+import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
 
 /** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
 export interface ControllerInformer<T extends KubeObject> {
@@ -227,16 +228,19 @@ export class ElastiServiceController {
     for (const informer of this.#esInformers) informer.start();
     this.#sliceInformer.start();
 
-    const timeout = AbortSignal.timeout(this.config.cacheSyncTimeoutMs);
-    const bound = AbortSignal.any([timeout, this.#lifetime.signal]);
+    // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
+    // else pending (seen on Node 22) could exit before the deadline instead of failing at it.
+    const deadline = boundedSignal(this.config.cacheSyncTimeoutMs, [this.#lifetime.signal]);
+    const bound = deadline.signal;
     try {
       await Promise.all(this.#esInformers.map((i) => i.waitForSync(bound)));
     } catch (error) {
+      deadline.dispose();
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
       if (stopRequested) return; // stopped while starting: not a failure
       throw new ControllerStartError(
-        timeout.aborted
+        deadline.timedOut()
           ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
           : `ElastiService cache did not sync: ${errorMessage(error)}`,
         { cause: error },
@@ -247,6 +251,8 @@ export class ElastiServiceController {
     } catch (error) {
       // Not fatal: proxy-mode reconciles fail (and retry) until the resolver endpoints are known.
       this.#logger.warn({ err: error }, 'resolver endpoint cache not synced; continuing');
+    } finally {
+      deadline.dispose();
     }
     if (this.#stopping) return;
     try {
