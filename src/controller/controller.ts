@@ -30,6 +30,7 @@ import type {
   ResourceEventHandler,
 } from '../kube/types.ts';
 import { silentLogger } from '../kube/types.ts';
+import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { KubeEventRecorder } from './events.ts';
 import { elastiServiceKey, InvalidKeyError } from './keys.ts';
@@ -44,7 +45,6 @@ import {
   type ServiceDirectory,
   type WatchManager,
 } from './types.ts';
-import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
 
 /** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
 export interface ControllerInformer<T extends KubeObject> {

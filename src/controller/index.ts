@@ -17,6 +17,8 @@
  *
  * @module
  */
+
+export * from '../runtime/workqueue.ts';
 export * from './conditions.ts';
 export * from './config.ts';
 export * from './controller.ts';
@@ -31,4 +33,3 @@ export * from './reconciler.ts';
 export * from './release.ts';
 export * from './resolver-endpoints.ts';
 export * from './types.ts';
-export * from '../runtime/workqueue.ts';
