@@ -21,7 +21,12 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  ResourceEventHandler,
+} from '../kube/types.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import type { Change } from './delivery.ts';
 import {
@@ -142,7 +147,7 @@ export class Manager {
    *   series (the add counter counts the failure). Handlers may have received the initial add
    *   before a late failure, but nothing after it.
    */
-  async add<T extends KubeObject = KubeObject>(
+  async add<T extends KubeObjectLike = KubeObject>(
     request: RequestWatch<T>,
     options: AddOptions = {},
   ): Promise<string> {
@@ -248,7 +253,7 @@ export class Manager {
    * `handlers`, resolving once its initial state is cached. Calling it again replaces the
    * previous resolver informer.
    */
-  async initializeResolverInformer<T extends KubeObject = KubeObject>(
+  async initializeResolverInformer<T extends KubeObjectLike = KubeObject>(
     handlers: ResourceEventHandler<T>,
     options: AddOptions = {},
   ): Promise<void> {
@@ -264,7 +269,7 @@ export class Manager {
     // Visible to the monitor and to stop() while it syncs.
     this.#resolver = resolver;
     try {
-      await resolver.start(handlers as ResourceEventHandler<KubeObject>, {
+      await resolver.start(handlers as unknown as ResourceEventHandler<KubeObject>, {
         timeoutMs: options.timeoutMs ?? this.#opts.syncTimeoutMs,
         signal: options.signal,
         lifetime: this.#lifetime.signal,

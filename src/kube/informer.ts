@@ -18,6 +18,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   Logger,
   ReflectorStatus,
@@ -41,7 +42,7 @@ export interface ReflectorLike {
 export type ReflectorFactory = (options: InformerReflectorOptions) => ReflectorLike;
 
 /** Options of a {@link SharedInformer}. */
-export interface SharedInformerOptions<T extends KubeObject> {
+export interface SharedInformerOptions<T extends KubeObjectLike = KubeObject> {
   lw: ListerWatcher;
   target: ListWatchTarget;
   /** For logs and metrics. Default: the GVR, plus `@namespace` when namespaced. */
@@ -91,7 +92,7 @@ const defaultReflectorFactory: ReflectorFactory = (options) => new Reflector<Kub
  * After `stop()` no timer, socket or listener of this informer remains; it cannot be restarted
  * (build a new one). The cache stays readable after stop, frozen at its last state.
  */
-export class SharedInformer<T extends KubeObject = KubeObject> {
+export class SharedInformer<T extends KubeObjectLike = KubeObject> {
   readonly name: string;
   /** The cache. Objects are shared with handlers: treat them as read-only. */
   readonly store: ReadonlyStore<T>;
@@ -348,7 +349,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 }
 
 /** A narrow view of a listener, so callers cannot enqueue into it. */
-function registrationOf<T extends KubeObject>(listener: HandlerListener<T>): HandlerRegistration {
+function registrationOf<T extends KubeObjectLike = KubeObject>(
+  listener: HandlerListener<T>,
+): HandlerRegistration {
   return {
     remove: () => listener.remove(),
     hasSynced: () => listener.hasSynced(),

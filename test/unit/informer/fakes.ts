@@ -13,6 +13,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -130,7 +131,7 @@ export class FakeCluster implements ObjectReader {
     this.namespaces.delete(namespace);
   }
 
-  async get<T extends KubeObject>(
+  async get<T extends KubeObjectLike>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -159,7 +160,7 @@ export class FakeCluster implements ObjectReader {
     if (this.getError) throw this.getError;
     const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
     if (!obj) throw notFound(gvr, namespace, name);
-    return obj as T;
+    return obj as unknown as T;
   }
 
   /** Objects a target selects. */
