@@ -85,6 +85,25 @@ interface PendingAdd {
  * `add`/`stopInformer`/`stopForCRD` any number of times, `stop()`. After `stop()` no informer,
  * timer or request of this Manager remains, and every method except the read-only ones rejects
  * with {@link ManagerStoppedError}.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, Manager, resources } from 'elasti-informer';
+ *
+ * const client = await KubeClient.create();
+ * const manager = new Manager({ client });
+ * manager.start();
+ * // Resolves once the watch of default/settings has synced; rejects if the object does not exist.
+ * const key = await manager.add({
+ *   req: { namespace: 'default', name: 'my-app' }, // who asks: stopForCRD() finds its watches
+ *   resourceName: 'settings',
+ *   resourceNamespace: 'default',
+ *   groupVersionResource: resources.configMaps.gvr,
+ *   handlers: { onUpdate: (_old, cm) => console.log('settings changed', cm.metadata.resourceVersion) },
+ * });
+ * await manager.stopInformer(key);
+ * await manager.stop();
+ * ```
  */
 export class Manager {
   readonly #opts: ResolvedManagerOptions;

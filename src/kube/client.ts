@@ -96,6 +96,16 @@ export class KubeClient implements ListerWatcher {
   /**
    * Connects with a kubeconfig (path, object, or default loading rules). The client owns that
    * connection: {@link close} closes it.
+   *
+   * @example
+   * ```ts
+   * import { KubeClient, resources, type ConfigMap } from 'elasti-informer';
+   *
+   * const client = await KubeClient.create(); // KUBECONFIG, ~/.kube/config, or in-cluster
+   * const cm = await client.get<ConfigMap>(resources.configMaps.gvr, 'default', 'settings');
+   * await client.patch(resources.configMaps.gvr, 'default', 'settings', { data: { a: '1' } }, 'merge');
+   * await client.close();
+   * ```
    */
   static async create(
     source?: KubeConfigSource,

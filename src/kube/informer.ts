@@ -91,6 +91,23 @@ const defaultReflectorFactory: ReflectorFactory = (options) => new Reflector<Kub
  * Lifecycle: construct, add handlers (any time), `start()`, `waitForSync()`, … `stop()`.
  * After `stop()` no timer, socket or listener of this informer remains; it cannot be restarted
  * (build a new one). The cache stays readable after stop, frozen at its last state.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, resources, SharedInformer } from 'elasti-informer';
+ * import type { V1Pod } from '@kubernetes/client-node'; // or your own interface, or kubernetes-types
+ *
+ * const client = await KubeClient.create();
+ * const pods = new SharedInformer<V1Pod>({
+ *   lw: client,
+ *   target: { gvr: resources.pods.gvr, namespace: 'web', labelSelector: 'app=shop' },
+ *   indexers: { byNode: (pod) => [pod.spec?.nodeName ?? ''] },
+ * });
+ * pods.addEventHandler({ onUpdate: (_old, pod) => console.log(pod.metadata?.name, pod.status?.phase) });
+ * pods.start();
+ * await pods.waitForSync(AbortSignal.timeout(30_000));
+ * const onNode1 = pods.store.byIndex('byNode', 'node-1');
+ * ```
  */
 export class SharedInformer<T extends KubeObjectLike = KubeObject> {
   readonly name: string;

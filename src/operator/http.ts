@@ -31,6 +31,15 @@ export function parseBindAddress(value: string): { host: string; port: number } 
 /**
  * Serves the endpoints on `bind`. Readiness checks are evaluated per request, so `/readyz`
  * reflects the state at that moment.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { startOperatorHttp } from 'elasti-informer/health';
+ *
+ * const server = await startOperatorHttp(':8080', new Registry(), { informers: () => informer.hasSynced() || 'not synced' });
+ * // GET /metrics, /healthz, /readyz; later: await server.close();
+ * ```
  */
 export async function startOperatorHttp(
   bind: string,
