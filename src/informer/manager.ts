@@ -21,7 +21,12 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  ResourceEventHandler,
+} from '../kube/types.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import type { Change } from './delivery.ts';
 import {
@@ -80,6 +85,25 @@ interface PendingAdd {
  * `add`/`stopInformer`/`stopForCRD` any number of times, `stop()`. After `stop()` no informer,
  * timer or request of this Manager remains, and every method except the read-only ones rejects
  * with {@link ManagerStoppedError}.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, Manager, resources } from 'elasti-informer';
+ *
+ * const client = await KubeClient.create();
+ * const manager = new Manager({ client });
+ * manager.start();
+ * // Resolves once the watch of default/settings has synced; rejects if the object does not exist.
+ * const key = await manager.add({
+ *   req: { namespace: 'default', name: 'my-app' }, // who asks: stopForCRD() finds its watches
+ *   resourceName: 'settings',
+ *   resourceNamespace: 'default',
+ *   groupVersionResource: resources.configMaps.gvr,
+ *   handlers: { onUpdate: (_old, cm) => console.log('settings changed', cm.metadata.resourceVersion) },
+ * });
+ * await manager.stopInformer(key);
+ * await manager.stop();
+ * ```
  */
 export class Manager {
   readonly #opts: ResolvedManagerOptions;
@@ -144,7 +168,7 @@ export class Manager {
    *   series (the add counter counts the failure). Handlers may have received the initial add
    *   before a late failure, but nothing after it.
    */
-  async add<T extends KubeObject = KubeObject>(
+  async add<T extends KubeObjectLike = KubeObject>(
     request: RequestWatch<T>,
     options: AddOptions = {},
   ): Promise<string> {
@@ -250,7 +274,7 @@ export class Manager {
    * `handlers`, resolving once its initial state is cached. Calling it again replaces the
    * previous resolver informer.
    */
-  async initializeResolverInformer<T extends KubeObject = KubeObject>(
+  async initializeResolverInformer<T extends KubeObjectLike = KubeObject>(
     handlers: ResourceEventHandler<T>,
     options: AddOptions = {},
   ): Promise<void> {
@@ -266,7 +290,7 @@ export class Manager {
     // Visible to the monitor and to stop() while it syncs.
     this.#resolver = resolver;
     try {
-      await resolver.start(handlers as ResourceEventHandler<KubeObject>, {
+      await resolver.start(handlers as unknown as ResourceEventHandler<KubeObject>, {
         timeoutMs: options.timeoutMs ?? this.#opts.syncTimeoutMs,
         signal: options.signal,
         lifetime: this.#lifetime.signal,

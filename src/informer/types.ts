@@ -10,6 +10,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -29,7 +30,7 @@ export interface Requester {
  * ElastiService can change after the watch was added, so read its latest state from the CRD
  * directory or the controller's cache inside the handler.
  */
-export interface RequestWatch<T extends KubeObject = KubeObject> {
+export interface RequestWatch<T extends KubeObjectLike = KubeObject> {
   /** The ElastiService that asks (upstream: the reconcile `ctrl.Request`). */
   readonly req: Requester;
   readonly resourceName: string;
@@ -89,7 +90,7 @@ export interface AddOptions {
 }
 
 /** The subset of the engine's `SharedInformer` the Manager uses; the real class satisfies it. */
-export interface SharedInformerLike<T extends KubeObject = KubeObject> {
+export interface SharedInformerLike<T extends KubeObjectLike = KubeObject> {
   start(): void;
   stop(): Promise<void>;
   addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
@@ -104,7 +105,7 @@ export type InformerFactory = (target: ListWatchTarget, name: string) => SharedI
 
 /** Reads single objects; `KubeClient` satisfies it. Errors carry the HTTP status as `KubeApiError`. */
 export interface ObjectReader {
-  get<T extends KubeObject>(
+  get<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,

@@ -26,7 +26,7 @@ import {
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import { Manager } from '../../../src/informer/manager.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
-import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
+import type { GroupVersionResource, KubeObject, KubeObjectLike } from '../../../src/kube/types.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -258,7 +258,7 @@ export async function createElastiService(
 }
 
 /** GET, or `undefined` on 404. */
-export async function getOrUndefined<T extends KubeObject>(
+export async function getOrUndefined<T extends KubeObjectLike>(
   env: Env,
   gvr: GroupVersionResource,
   name: string,

@@ -13,6 +13,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -135,7 +136,7 @@ export class FakeCluster implements ObjectReader {
     this.namespaces.delete(namespace);
   }
 
-  async get<T extends KubeObject>(
+  async get<T extends KubeObjectLike>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -165,7 +166,7 @@ export class FakeCluster implements ObjectReader {
     const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
     if (this.answerGate) await this.answerGate;
     if (!obj) throw notFound(gvr, namespace, name);
-    return obj as T;
+    return obj as unknown as T;
   }
 
   /** Objects a target selects. */
