@@ -126,6 +126,7 @@ function runInChild(run: Run): Promise<ChaosResult | { error: string; stderr: st
     proc.stderr.on('data', (chunk: Buffer) => {
       err = (err + chunk.toString()).slice(-64_000);
     });
+    proc.on('error', (error) => resolve({ error: `could not run the child: ${error.message}`, stderr: err }));
     proc.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as ChaosResult);
