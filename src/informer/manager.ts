@@ -21,6 +21,8 @@
  *
  * @module
  */
+
+import { LifecycleListeners, type LifecycleRegistration } from '../kube/informer-lifecycle.ts';
 import type {
   GroupVersionResource,
   KubeObject,
@@ -60,6 +62,7 @@ import { boundedSignal, joinPending } from './signals.ts';
 import type {
   AddOptions,
   KeyParams,
+  ManagerLifecycleListener,
   RegistrationInfo,
   Requester,
   RequestWatch,
@@ -120,12 +123,14 @@ export class Manager {
   #resyncTimer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   readonly #monitor: HealthMonitor;
+  readonly #lifecycle: LifecycleListeners<ManagerLifecycleListener>;
   #stopped = false;
   #stopping: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
     const opts = resolveManagerOptions(options);
     this.#opts = opts;
+    this.#lifecycle = new LifecycleListeners(opts.logger, 'onUpstreamError/onRegistrationState');
     // Scraped upstreams by phase; computed at scrape time from the live informers.
     this.#metrics = new ManagerMetrics(
       opts.registry,
@@ -139,7 +144,27 @@ export class Manager {
       groups: () => this.#groups.values(),
       isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
       resolver: () => this.#resolver,
+      targetGone: (entry) => {
+        for (const member of entry.members.values()) this.#emitState(member.key, 'TargetGone');
+      },
     });
+  }
+
+  /**
+   * Adds hooks on upstream failures and registration state changes (see
+   * {@link ManagerLifecycleListener}); `remove()` on the result stops them.
+   */
+  addLifecycleListener(listener: ManagerLifecycleListener): LifecycleRegistration {
+    return this.#lifecycle.add(listener);
+  }
+
+  #emitState(
+    key: string,
+    state: 'Active' | 'TargetGone' | 'Removed',
+    registration = this.#registrations.get(key),
+  ): void {
+    if (!registration || this.#lifecycle.size === 0) return;
+    this.#lifecycle.emit('onRegistrationState', registration.info(), state);
   }
 
   /** Upstream `GetKey`: `crdname/namespace/resourcetype/resourcename`, lower-cased (see `key.ts`). */
@@ -382,6 +407,7 @@ export class Manager {
       await waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);
+      this.#emitState(key, 'Active', registration);
       this.#opts.logger.info({ key, upstream: registration.entry.source?.id }, 'informer registration added');
       return key;
     } catch (error) {
@@ -413,6 +439,20 @@ export class Manager {
         now: this.#opts.now,
         logger: this.#opts.logger,
         metrics: this.#metrics,
+        upstreamError: (upstream, error, info) => {
+          if (this.#lifecycle.size === 0) return;
+          const keys: string[] = [];
+          for (const name of upstream.names) {
+            for (const member of group?.names.get(name)?.members.values() ?? []) keys.push(member.key);
+          }
+          this.#lifecycle.emit('onUpstreamError', error, {
+            upstream: upstream.id,
+            target: upstream.target,
+            status: info.status,
+            failures: info.failures,
+            keys,
+          });
+        },
       });
       this.#groups.set(id, group);
     }
@@ -462,6 +502,7 @@ export class Manager {
       }
     }
     if (registration.active) {
+      this.#emitState(registration.key, 'Removed', registration);
       registration.active = false;
       this.#metrics.informerCount.remove({ informer_name: registration.key });
       this.#opts.logger.info({ key: registration.key }, 'informer registration removed');

@@ -383,6 +383,22 @@ export class FakeInformer implements SharedInformerLike {
     this.restarts.push(reason);
   }
 
+  readonly #lifecycle = new Set<{
+    onError?(error: Error, info: { status: number | undefined; failures: number }): void;
+  }>();
+
+  addLifecycleListener(listener: {
+    onError?(error: Error, info: { status: number | undefined; failures: number }): void;
+  }): { remove(): void } {
+    this.#lifecycle.add(listener);
+    return { remove: () => void this.#lifecycle.delete(listener) };
+  }
+
+  /** Reports a list/watch failure to the lifecycle listeners, as the engine's reflector would. */
+  fail(error: Error, status: number | undefined, failures = 0): void {
+    for (const l of this.#lifecycle) l.onError?.(error, { status, failures });
+  }
+
   handlerCount(): number {
     return this.handlers.filter((h) => !h.removed).length;
   }
