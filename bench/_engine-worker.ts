@@ -27,10 +27,16 @@ const onUpdate = (obj: ConfigMapLike): void => {
 
 // Each contender's code is imported only in its own process, so RSS counts only its own modules.
 const baselineRss = process.memoryUsage().rss;
+/** RSS once the contender's modules are loaded, before it connects: the module graph's cost. */
+let importedRssMb = 0;
+const imported = (): void => {
+  importedRssMb = process.memoryUsage().rss / 2 ** 20;
+};
 
 async function syncOurs(): Promise<number> {
   const { KubeClient } = await import('../src/kube/client.ts');
   const { SharedInformer } = await import('../src/kube/informer.ts');
+  imported();
   const client = await KubeClient.create(kubeconfig);
   const informer = new SharedInformer<KubeObject>({
     lw: client,
@@ -65,6 +71,7 @@ async function syncOurs(): Promise<number> {
 async function syncRawWatch(): Promise<number> {
   const { connect } = await import('../src/kube/config.ts');
   const { request } = await import('undici');
+  imported();
   const conn = await connect(kubeconfig);
   const base = `${conn.server}/api/v1/namespaces/${namespace}/configmaps`;
   const start = now();
@@ -95,6 +102,7 @@ async function syncRawWatch(): Promise<number> {
 
 async function syncClientNode(): Promise<number> {
   const { CoreV1Api, KubeConfig, makeInformer } = await import('@kubernetes/client-node');
+  imported();
   type V1ConfigMap = import('@kubernetes/client-node').V1ConfigMap;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
@@ -135,7 +143,7 @@ try {
     rssDeltaMb: rss - baselineRss / 2 ** 20,
     heapMb: afterGc.heapUsed as number,
     objects: expected,
-    detail: { atSync, afterGc },
+    detail: { baselineRssMb: baselineRss / 2 ** 20, importedRssMb, atSync, afterGc },
   });
   // CPU this process spends from here on is the cost of receiving, decoding, caching and
   // delivering the update events: the engine's own cost, independent of the apiserver's.

@@ -23,7 +23,10 @@
  * | lean loader, exec-plugin user (now)      | 108–110 MB       | 165–167 MB (client-node loaded on demand) |
  *
  * For scale, same method: bare Node ~45 MB; importing a one-line `.ts` file (Node's TypeScript
- * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB.
+ * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB. Since then the
+ * dispatchers come from `undici-lean.ts` (undici's Agent/ProxyAgent without its package entry):
+ * the compiled engine's RSS after import went from ~72 to ~60 MB, and after syncing 10,000
+ * ConfigMaps from ~165 to ~155 MB (`bench/RESULTS.md`).
  *
  * ## HTTP/1.1 or HTTP/2
  *
@@ -54,7 +57,7 @@
  * @module
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { KubeConfigError } from './errors.ts';
 import {
   authHeadersOf,
@@ -64,6 +67,7 @@ import {
   type TlsMaterial,
   tlsMaterialOf,
 } from './kubeconfig.ts';
+import { Agent, ProxyAgent } from './undici-lean.ts';
 
 export {
   authHeadersOf,
