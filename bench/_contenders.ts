@@ -95,12 +95,40 @@ export const allContenders: readonly Contender[] = [
   },
 ];
 
-/** The contenders `BENCH_CONTENDERS=a,b` selects (all by default); exits 2 on an unknown id. */
+const oursAsShipped = allContenders[0] as NodeContender;
+
+/** Ours as shipped with one thing changed (V8 flags or worker settings). */
+export function variantOfOurs(
+  id: string,
+  label: string,
+  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker'>,
+): NodeContender {
+  return { ...oursAsShipped, ...change, id, label };
+}
+
+/** Memory settings under test, each differing from "ours as shipped" in one thing. */
+export const oursVariants: readonly NodeContender[] = [
+  variantOfOurs('ours-v8-defaults', 'ours, V8 default flags', { nodeFlags: [] }),
+  variantOfOurs('ours-semi-space-2', 'ours, `--max-semi-space-size=2`', {
+    nodeFlags: ['--max-semi-space-size=2'],
+  }),
+  variantOfOurs('ours-optimize-for-size', 'ours, `--optimize-for-size`', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, '--optimize-for-size'],
+  }),
+  variantOfOurs('ours-page-100', 'ours, pages of 100', { worker: { engine: 'ours', pageSize: 100 } }),
+];
+
+/**
+ * The contenders `BENCH_CONTENDERS=a,b` selects from `defaults` and `extras` (`defaults` when
+ * unset); exits 2 on an unknown id.
+ */
 export function selectContenders(
-  available: readonly Contender[],
+  defaults: readonly Contender[],
+  extras: readonly Contender[] = [],
   wanted = process.env.BENCH_CONTENDERS,
 ): Contender[] {
-  if (!wanted) return [...available];
+  if (!wanted) return [...defaults];
+  const available = [...defaults, ...extras];
   const ids = wanted.split(',').map((id) => id.trim());
   const unknown = ids.filter((id) => !available.some((c) => c.id === id));
   if (unknown.length > 0) {

@@ -33,6 +33,7 @@ import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
   allContenders,
   type Contender,
+  oursVariants,
   prepare,
   referenceId,
   selectContenders,
@@ -196,7 +197,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const rates = (process.env.BENCH_RATES ?? '1000').split(',').map(Number);
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const contenders = selectContenders(allContenders);
+  const contenders = selectContenders(allContenders, oursVariants);
   const built = prepare(contenders);
   const plane = await startControlPlane();
   const client = await KubeClient.create(plane.kubeconfigPath);

@@ -21,12 +21,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/kube/client.ts';
-import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
   allContenders,
   type Contender,
-  type NodeContender,
+  oursVariants,
   prepare,
   referenceId,
   selectContenders,
@@ -41,34 +40,10 @@ const byId = (id: string): Contender => {
   return found;
 };
 
-const shipped = byId('ours-paged');
-if (shipped.kind !== 'node') throw new Error('ours-paged is a Node contender');
-const oursAsShipped: NodeContender = shipped;
-/** Ours as shipped with one thing changed. */
-const variant = (
-  id: string,
-  label: string,
-  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker'>,
-) => ({
-  ...oursAsShipped,
-  ...change,
-  id,
-  label,
-});
-
 /** Ours as shipped, one variant per setting under test, and the client-go yardstick. */
 export const memoryContenders: readonly Contender[] = [
-  oursAsShipped,
-  variant('ours-v8-defaults', 'ours, V8 default flags', { nodeFlags: [] }),
-  variant('ours-semi-space-2', 'ours, `--max-semi-space-size=2`', {
-    nodeFlags: ['--max-semi-space-size=2'],
-  }),
-  variant('ours-optimize-for-size', 'ours, `--optimize-for-size`', {
-    nodeFlags: [...OPERATOR_NODE_FLAGS, '--optimize-for-size'],
-  }),
-  variant('ours-page-100', 'ours, pages of 100', {
-    worker: { engine: 'ours', pageSize: 100 },
-  }),
+  byId('ours-paged'),
+  ...oursVariants,
   byId(referenceId),
   byId('client-go-typed'),
 ];
@@ -77,6 +52,7 @@ interface Sample {
   readonly contender: string;
   readonly round: number;
   readonly objects: number;
+  readonly syncMs: number;
   readonly rssMb: number;
   readonly heapMb: number;
   readonly detail: Record<string, unknown> | undefined;
@@ -98,6 +74,7 @@ async function sample(
       contender: contender.id,
       round,
       objects,
+      syncMs: synced.syncMs,
       rssMb: synced.rssMb,
       heapMb: synced.heapMb,
       detail: synced.detail as Record<string, unknown> | undefined,
@@ -118,6 +95,7 @@ function breakdown(s: Sample): Record<string, number | undefined> {
   const heapCommitted = sum('committed');
   const anonymous = num(atSync.anonymous);
   return {
+    syncMs: s.syncMs,
     rssMb: s.rssMb,
     heapMb: s.heapMb,
     fileBackedMb: num(atSync.fileBacked),
@@ -160,6 +138,7 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     }
     const sizeColumns: Column[] = [
+      { key: 'syncMs', heading: 'sync', unit: 'ms' },
       { key: 'rssMb', heading: 'RSS', unit: 'MB' },
       { key: 'heapMb', heading: 'live heap', unit: 'MB', digits: 1 },
       { key: 'fileBackedMb', heading: 'file-backed', unit: 'MB' },
