@@ -152,6 +152,7 @@ async function measure(
   rates: number[],
   seconds: number,
   round: number,
+  sequence: number,
 ): Promise<Record<string, unknown>> {
   const worker = startContender(contender, { kubeconfig, namespace, expected: objects }, built);
   try {
@@ -159,7 +160,9 @@ async function measure(
     if (synced.type !== 'synced') throw new Error(`${contender.id}: ${JSON.stringify(synced)}`);
     const phases: Record<string, unknown>[] = [];
     for (const [i, rate] of rates.entries()) {
-      const seqBase = round * 10_000_000 + (i + 1) * 1_000_000;
+      // Unique per measurement: a patch that writes the value an earlier contender left is a
+      // no-op on the server and would produce no event at all.
+      const seqBase = sequence * 10_000_000 + (i + 1) * 1_000_000;
       phases.push(await writePhase(contender.id, worker, client, namespace, objects, rate, seconds, seqBase));
     }
     return {
@@ -221,6 +224,7 @@ export async function run(): Promise<Record<string, unknown>> {
             rates,
             seconds,
             round,
+            results.length + 1,
           ),
         );
       }
