@@ -25,8 +25,8 @@
  * For scale, same method: bare Node ~45 MB; importing a one-line `.ts` file (Node's TypeScript
  * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB. Since then the
  * dispatchers come from `undici-lean.ts` (undici's Agent/ProxyAgent without its package entry):
- * the compiled engine's RSS after import went from ~72 to ~60 MB, and after syncing 10,000
- * ConfigMaps from ~165 to ~155 MB (`bench/RESULTS.md`).
+ * the compiled engine's RSS after import went from ~72 to ~62 MB; after syncing 10,000
+ * ConfigMaps the saving is 2–3 MB RSS and 2.5 MB of live heap (`bench/RESULTS.md`, "memory").
  *
  * ## HTTP/1.1 or HTTP/2
  *

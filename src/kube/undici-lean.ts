@@ -4,8 +4,8 @@
  * `import 'undici'` evaluates the whole package — fetch, WebSocket, EventSource, the mock and
  * cache layers and the web streams they need — although the engine only needs an `Agent` (or a
  * `ProxyAgent`) and the `request` method of its dispatcher. Loading just those modules keeps
- * ~12 MB less resident in every process that imports the engine (measured in `bench/RESULTS.md`,
- * "module graph at import"). The classes are undici's own (same module instances as the package
+ * ~11 MB less resident at import in every process that imports the engine, 2–3 MB after a sync
+ * of 10,000 objects (measured in `bench/RESULTS.md`, "Module graph at import"). The classes are undici's own (same module instances as the package
  * entry's, so `instanceof` and the `Dispatcher` type hold); undici is pinned to an exact version
  * in package.json, so the internal paths below cannot move under us unnoticed (a unit test
  * imports this module).
