@@ -23,7 +23,10 @@
  * | lean loader, exec-plugin user (now)      | 108–110 MB       | 165–167 MB (client-node loaded on demand) |
  *
  * For scale, same method: bare Node ~45 MB; importing a one-line `.ts` file (Node's TypeScript
- * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB.
+ * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB. Since then the
+ * dispatchers come from `undici-lean.ts` (undici's Agent/ProxyAgent without its package entry):
+ * the compiled engine's RSS after import went from ~72 to ~62 MB; after syncing 10,000
+ * ConfigMaps the saving is 2–3 MB RSS and 2.5 MB of live heap (`bench/RESULTS.md`, "memory").
  *
  * ## HTTP/1.1 or HTTP/2
  *
@@ -53,7 +56,7 @@
  *
  * @module
  */
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { KubeConfigError } from './errors.ts';
 import { guardedConnector } from './h2-stream-guard.ts';
 import {
@@ -65,6 +68,7 @@ import {
   tlsMaterialOf,
 } from './kubeconfig.ts';
 import { type Logger, silentLogger } from './types.ts';
+import { Agent, ProxyAgent } from './undici-lean.ts';
 
 export {
   authHeadersOf,
