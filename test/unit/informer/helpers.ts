@@ -7,6 +7,15 @@ import { DEPLOYMENTS, FakeCluster, type FakeClusterOptions } from './fakes.ts';
 
 export { waitFor } from '../../support/wait.ts';
 
+/** Health bounds that never restart an informer and check a vanished target on every monitor pass. */
+export const CHECK_TARGETS_EVERY_PASS = {
+  idleBoundMs: 60_000,
+  listDeadlineMs: 60_000,
+  backoffBoundMs: 60_000,
+  goneAfterFailures: 3,
+  targetCheckIntervalMs: 1,
+};
+
 export interface Setup {
   cluster: FakeCluster;
   registry: Registry;

@@ -3,15 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 import { DEPLOYMENTS } from './fakes.ts';
-import { setup, watchOf } from './helpers.ts';
+import { CHECK_TARGETS_EVERY_PASS, setup, watchOf } from './helpers.ts';
 
-const health = {
-  idleBoundMs: 60_000,
-  listDeadlineMs: 60_000,
-  backoffBoundMs: 60_000,
-  goneAfterFailures: 3,
-  targetCheckIntervalMs: 1,
-};
+const health = CHECK_TARGETS_EVERY_PASS;
 
 describe('Manager lifecycle listener', () => {
   it('reports upstream errors with the registrations they delay, and Active → TargetGone → Removed', async (t) => {

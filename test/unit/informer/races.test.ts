@@ -7,15 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddCancelledError } from '../../../src/informer/errors.ts';
 import { DEPLOYMENTS, prng, recorder } from './fakes.ts';
-import { settle, setup, waitFor, watchOf } from './helpers.ts';
+import { CHECK_TARGETS_EVERY_PASS, settle, setup, waitFor, watchOf } from './helpers.ts';
 
-const health = {
-  idleBoundMs: 60_000,
-  listDeadlineMs: 60_000,
-  backoffBoundMs: 60_000,
-  goneAfterFailures: 3,
-  targetCheckIntervalMs: 1,
-};
+const health = CHECK_TARGETS_EVERY_PASS;
 
 /** A promise and the function that resolves it. */
 function gate(): { promise: Promise<void>; open(): void } {
