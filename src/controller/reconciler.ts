@@ -12,9 +12,10 @@
  *    our owner references and let that one take over), drop the directory entry, remove the
  *    finalizer.
  * 3. Otherwise add the finalizer; validate (an invalid spec sets `SpecValid=False`, records an
- *    Event and stops there — no retry until the spec changes); read the scale target (missing →
- *    `ScaleTargetFound=False`, Event, retried with backoff); watch it through the Manager
- *    (restarted when the ref changed); record the ElastiService in the directory.
+ *    Event and stops there — no retry until the spec changes); watch the scale target through the
+ *    Manager (restarted when the ref changed; registered even while the target does not exist, so
+ *    its creation reconciles at once); read it (missing → `ScaleTargetFound=False`, Event,
+ *    retried with backoff); record the ElastiService in the directory.
  * 4. Decide the mode from the target's replicas and its ready Pods (`readiness.ts`) and apply it:
  *    proxy → private Service, EndpointSlice to the resolver, watch on the public Service;
  *    serve → EndpointSlice deleted (the private Service, if any, kept in sync). Every write is
@@ -244,8 +245,9 @@ export class ElastiServiceReconciler {
 
     const ref = spec.scaleTargetRef;
     const gvr = scaleTargetGvr(ref);
-    const target = await this.#getTarget(gvr, namespace, ref.kind, ref.name, signal);
+    // Watch first: a target that does not exist yet is then reported by its creation event.
     await this.#watches.watchTarget(key, es, held, gvr, ref.kind, ref.name);
+    const target = await this.#getTarget(gvr, namespace, ref.kind, ref.name, signal);
 
     this.#directory.set(serviceKey(namespace, spec.service), {
       crdName: name,

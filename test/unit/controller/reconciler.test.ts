@@ -398,11 +398,20 @@ describe('ElastiServiceReconciler: spec problems', () => {
     assert.equal(es.status?.mode, 'proxy');
   });
 
-  it('target vanishing between the GET and the watch is the same ScaleTargetNotFound failure', async () => {
+  it('target missing: its watch is registered anyway, and its creation enqueues the ElastiService', async () => {
     const env = setup();
     world(env, { ready: 0 });
+    env.cluster.remove(DEPLOYMENTS, NS, 'web');
     env.manager.missing.add(`deployments/${NS}/web`);
     await assert.rejects(env.reconciler.reconcile(KEY), ScaleTargetNotFoundError);
+    const targetKey = 'web-es/shop/deployments.apps/web';
+    assert.deepEqual(env.manager.keys(), [targetKey]);
+    assert.equal(env.manager.allowMissing.get(targetKey), true);
+    env.enqueued.length = 0;
+    const created = env.cluster.put(DEPLOYMENTS, deployment(NS, 'web', 1));
+    env.manager.missing.clear();
+    assert.equal(env.manager.fireAdd('deployments', NS, 'web', created), 1);
+    assert.deepEqual(env.enqueued, [KEY]);
   });
 
   it('legacy kind "deployments" watches deployments.apps', async () => {
