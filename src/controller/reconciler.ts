@@ -7,7 +7,8 @@
  *
  * One reconcile:
  * 1. ElastiService gone → forget what is held for it in memory (watches, directory entry).
- * 2. Being deleted → finalize: stop its watches, delete the private Service and the EndpointSlice
+ * 2. Being deleted → finalize: stop its watches, run the `onFinalize` hook (the operator unpauses
+ *    KEDA there), delete the private Service and the EndpointSlice
  *    to the resolver (unless another live ElastiService fronts the same Service: then only drop
  *    our owner references and let that one take over), drop the directory entry, remove the
  *    finalizer.
@@ -95,6 +96,8 @@ export interface ReconcilerOptions {
   metrics?: ControllerMetrics;
   /** Clock for status times. Default `() => new Date()`. */
   now?: () => Date;
+  /** Extra cleanup of a finalized ElastiService (see `StartControllerOptions.onFinalize`). */
+  onFinalize?: (es: ElastiService, signal?: AbortSignal) => Promise<void>;
 }
 
 /** See the module documentation. */
@@ -112,6 +115,7 @@ export class ElastiServiceReconciler {
   readonly #metrics: ControllerMetrics | undefined;
   readonly #watches: ElastiServiceWatches;
   readonly #status: StatusReporter;
+  readonly #onFinalize: ((es: ElastiService, signal?: AbortSignal) => Promise<void>) | undefined;
   /** Keys whose last reconcile failed for lack of resolver endpoints: retried on any resolver change. */
   readonly #awaitingResolver = new Set<string>();
 
@@ -125,6 +129,7 @@ export class ElastiServiceReconciler {
     this.#listElastiServices = options.listElastiServices ?? ((namespace) => this.#listFromApi(namespace));
     this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-reconciler' });
     this.#metrics = options.metrics;
+    this.#onFinalize = options.onFinalize;
     this.#watches = new ElastiServiceWatches({
       manager: options.manager,
       directory: options.directory,
@@ -417,6 +422,7 @@ export class ElastiServiceReconciler {
     try {
       await this.#watches.stop(key, namespace, name);
       this.#awaitingResolver.delete(key);
+      await this.#onFinalize?.(es);
       const service =
         typeof es.spec?.service === 'string' && es.spec.service !== '' ? es.spec.service : undefined;
       // The directory may know a Service the spec no longer names (spec.service changed, then deleted).

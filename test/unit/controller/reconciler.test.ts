@@ -520,6 +520,35 @@ describe('ElastiServiceReconciler: deletion', () => {
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
   });
 
+  it('onFinalize runs on deletion; while it fails the finalizer stays', async () => {
+    const env = setup();
+    world(env, { ready: 0 });
+    const seen: string[] = [];
+    let fail = true;
+    const reconciler = new ElastiServiceReconciler({
+      client: env.cluster,
+      manager: env.manager,
+      directory: env.directory,
+      resolver: env.resolver,
+      events: env.events,
+      config: env.config,
+      enqueue: () => {},
+      onFinalize: async (es) => {
+        seen.push(es.metadata.name ?? '');
+        if (fail) throw new Error('keda unreachable');
+      },
+    });
+    await reconciler.reconcile(KEY);
+    assert.deepEqual(seen, [], 'not called while the ElastiService lives');
+    await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
+    await assert.rejects(reconciler.reconcile(KEY), /keda unreachable/);
+    assert.deepEqual(getEs(env).metadata.finalizers, [ELASTI_FINALIZER]);
+    fail = false;
+    await reconciler.reconcile(KEY);
+    assert.deepEqual(seen, ['web-es', 'web-es']);
+    assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
+  });
+
   it('an invalid ElastiService is finalized too', async () => {
     const env = setup();
     world(env, { es: elastiService(NS, 'web-es', { service: 'Not_Valid' }) });
