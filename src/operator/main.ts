@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Logger } from '../kube/types.ts';
+import { scalingSettingsFromEnv } from '../scaling/settings.ts';
 import { runOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
 
@@ -87,8 +88,11 @@ export function parseFlags(argv: string[]) {
 
 async function main(): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
+  let scaling: ReturnType<typeof scalingSettingsFromEnv>;
   try {
     flags = parseFlags(process.argv.slice(2));
+    // POLLING_INTERVAL, PROMETHEUS_TRIGGER_*, ELASTI_OPERATOR_PORT (upstream's chart env).
+    scaling = scalingSettingsFromEnv(process.env);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`);
     return 2;
@@ -98,6 +102,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger: Logger = pino({ level: flags.logLevel });
+  for (const warning of scaling.warnings) logger.warn({}, warning);
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
@@ -111,9 +116,13 @@ async function main(): Promise<number> {
     httpBindAddress: flags.bindAddress,
     leaderElection: flags.leaderElection,
     config: flags.config,
+    scaling: scaling.settings,
     logger,
   });
-  logger.info({ port: operator.httpPort }, 'operator running');
+  logger.info(
+    { port: operator.httpPort, resolverApiPort: operator.scaling.resolverApiPort },
+    'operator running',
+  );
   const shutdown = (): void => {
     logger.info({}, 'shutting down');
     void operator.stop();

@@ -23,6 +23,7 @@ import { Manager } from '../informer/index.ts';
 import { KubeClient } from '../kube/client.ts';
 import { EngineMetrics } from '../kube/metrics.ts';
 import { type Logger, silentLogger } from '../kube/types.ts';
+import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
 import { type OperatorHttpServer, startOperatorHttp } from './http.ts';
 import { LeaderElector } from './leader-election.ts';
 
@@ -45,6 +46,12 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Default: a fresh registry with Node's default metrics. */
   registry?: Registry;
+  /**
+   * Scaling (polling loop, resolver API). The resolver API is served only when
+   * `resolverApiPort` is given (`main.ts` gives `ELASTI_OPERATOR_PORT`, default 8013), so
+   * in-process operators do not compete for a fixed port.
+   */
+  scaling?: ScalingOptions;
 }
 
 /** A running operator. */
@@ -54,6 +61,8 @@ export interface RunningOperator {
   readonly manager: Manager;
   readonly directory: CRDDirectory;
   readonly httpPort: number | undefined;
+  /** Scaling: `scaling.resolverApiPort`, `scaling.poller` (while leading), `scaling.metrics`. */
+  readonly scaling: Scaling;
   /** The controller once this replica leads (immediately without leader election). */
   controller(): ElastiServiceController | undefined;
   /** Resolves when the operator has stopped (after `stop()`, or when leadership was lost). */
@@ -77,6 +86,13 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     resolver: managerResolverConfig(config),
   });
   const directory = new CRDDirectory();
+  const scaling = await Scaling.start({
+    client,
+    registry,
+    logger,
+    fieldManager: config.fieldManager,
+    options: { ...options.scaling, resolverApiPort: options.scaling?.resolverApiPort ?? null },
+  });
   const stopping = new AbortController();
   let controller: ElastiServiceController | undefined;
 
@@ -101,7 +117,10 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       registry,
       engineMetrics,
       signal,
+      onFinalize: unpauseKedaOnFinalize(client, config.fieldManager),
     });
+    // Only the leader scales; its controller's cache and directory feed the loop and wake-ups.
+    if (!signal.aborted) scaling.lead({ controller, directory });
   };
 
   let outcome: Promise<'stopped' | 'lost-leadership'>;
@@ -142,9 +161,11 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     stopped ??= (async () => {
       stopping.abort();
       await outcome;
+      await scaling.unlead();
       await controller?.stop();
       await manager.stop();
       await http?.close();
+      await scaling.stop();
       await client.close();
     })();
     return stopped;
@@ -161,6 +182,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     manager,
     directory,
     httpPort: http?.port,
+    scaling,
     controller: () => controller,
     done,
     stop,

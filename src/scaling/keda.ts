@@ -48,7 +48,32 @@ export interface MergePatcher {
 
 /** The ScaledObject of `autoscaler`, if it is a KEDA one (type compared case-insensitively, as upstream). */
 export function kedaScaledObject(autoscaler: AutoscalerSpec | undefined): string | undefined {
-  return autoscaler && String(autoscaler.type).toLowerCase() === 'keda' ? autoscaler.name : undefined;
+  if (!autoscaler || typeof autoscaler !== 'object') return undefined;
+  const { type, name } = autoscaler as { type?: unknown; name?: unknown };
+  return typeof type === 'string' && type.toLowerCase() === 'keda' && typeof name === 'string' && name !== ''
+    ? name
+    : undefined;
+}
+
+/**
+ * The controller's `onFinalize` hook: unpause the ScaledObject of a deleted ElastiService (PR
+ * #283), whoever paused it; a missing one is fine, other failures keep the finalizer (retried).
+ */
+export function unpauseKedaOnFinalize(
+  client: MergePatcher,
+  fieldManager: string,
+): (
+  es: { metadata: { namespace?: string }; spec?: { autoscaler?: AutoscalerSpec } },
+  signal?: AbortSignal,
+) => Promise<void> {
+  return async (es, signal) => {
+    const name = kedaScaledObject(es.spec?.autoscaler);
+    if (name)
+      await unpauseKeda(client, es.metadata.namespace ?? '', name, {
+        fieldManager,
+        ...(signal ? { signal } : {}),
+      });
+  };
 }
 
 /** Pauses KEDA for ScaledObject `namespace/name`. Throws on any failure (a missing ScaledObject included). */

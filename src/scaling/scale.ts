@@ -156,19 +156,19 @@ export class TargetScaler {
     const entry: Queued = {
       direction: request.direction,
       replicas: request.replicas,
-      promise: previous.then(() => this.#run(target, request)),
+      // Leaves the queue before any caller sees the outcome, so a later call never joins a
+      // finished operation.
+      promise: previous
+        .then(() => this.#run(target, request))
+        .finally(() => {
+          const current = this.#queues.get(key);
+          const i = current?.indexOf(entry) ?? -1;
+          if (current && i >= 0) current.splice(i, 1);
+          if (current?.length === 0) this.#queues.delete(key);
+        }),
     };
     queue.push(entry);
     this.#queues.set(key, queue);
-    void entry.promise
-      .catch(() => undefined)
-      .finally(() => {
-        const current = this.#queues.get(key);
-        if (!current) return;
-        const i = current.indexOf(entry);
-        if (i >= 0) current.splice(i, 1);
-        if (current.length === 0) this.#queues.delete(key);
-      });
     return entry.promise;
   }
 
