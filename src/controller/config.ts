@@ -60,7 +60,11 @@ export interface OperatorConfig {
    * drift nobody announced (e.g. a private Service edited by hand). 0 disables it.
    */
   readonly resyncPeriodMs: number;
-  /** How long start-up waits for the controller's caches (ms). */
+  /**
+   * How long start-up waits for the controller's caches (ms); then start-up fails with the
+   * informer's last error and the operator exits 1. Default 2 min: controller-runtime's
+   * `CacheSyncTimeout`, the wait operator users know.
+   */
   readonly cacheSyncTimeoutMs: number;
   /** How long stop waits for in-flight reconciles (ms). */
   readonly drainTimeoutMs: number;
@@ -99,7 +103,7 @@ export const DEFAULT_OPERATOR_CONFIG: OperatorConfig = deepFreeze({
   workers: 2,
   queue: { baseDelayMs: 5, maxDelayMs: 1_000_000, qps: 10, burst: 100 },
   resyncPeriodMs: 5 * 60_000,
-  cacheSyncTimeoutMs: 60_000,
+  cacheSyncTimeoutMs: 120_000, // controller-runtime's CacheSyncTimeout default
   drainTimeoutMs: 10_000,
   eventComponent: 'elasti-operator',
   fieldManager: 'elasti-operator',
@@ -126,9 +130,43 @@ function namespacesOf(input: OperatorConfigInput): string[] {
     .sort();
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A Kubernetes naming rule: the pattern, the length limit, and how to say it to a person. */
+export interface NameRule {
+  readonly pattern: RegExp;
+  readonly max: number;
+  readonly description: string;
+}
+
+/** The naming rules of the objects the operator is configured with (namespaces, Deployments, Services, Leases). */
+export const NAME_RULES = {
+  /** Namespaces. */
+  dns1123Label: {
+    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    max: 63,
+    description: "a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)",
+  },
+  /** Services. */
+  dns1035Label: {
+    pattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    max: 63,
+    description:
+      "a DNS-1035 label (a lower-case letter, then letters, digits and '-', at most 63 characters)",
+  },
+  /** Deployments, Leases. */
+  dns1123Subdomain: {
+    pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    max: 253,
+    description: "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters)",
+  },
+} as const satisfies Record<string, NameRule>;
+
+/** Why `value` breaks `rule`, or `undefined` when it is a valid name. */
+export function nameProblem(rule: NameRule, value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0 && value.length <= rule.max && rule.pattern.test(value)) {
+    return undefined;
+  }
+  return `${JSON.stringify(value)} is not ${rule.description}`;
+}
 
 /**
  * The complete, frozen configuration: `input` over {@link DEFAULT_OPERATOR_CONFIG}.
@@ -153,13 +191,13 @@ export function resolveOperatorConfig(input: OperatorConfigInput = {}): Operator
     fieldManager: input.fieldManager ?? d.fieldManager,
   };
 
-  checkName(problems, 'resolver.namespace', resolver.namespace, DNS1123_LABEL, 63);
-  checkName(problems, 'resolver.deploymentName', resolver.deploymentName, DNS1123_SUBDOMAIN, 253);
-  checkName(problems, 'resolver.serviceName', resolver.serviceName, DNS1035_LABEL, 63);
+  checkName(problems, 'resolver.namespace', resolver.namespace, NAME_RULES.dns1123Label);
+  checkName(problems, 'resolver.deploymentName', resolver.deploymentName, NAME_RULES.dns1123Subdomain);
+  checkName(problems, 'resolver.serviceName', resolver.serviceName, NAME_RULES.dns1035Label);
   checkPort(problems, 'resolver.port', resolver.port);
   checkPort(problems, 'resolver.reverseProxyPort', resolver.reverseProxyPort);
   for (const namespace of config.watchNamespaces) {
-    checkName(problems, 'watchNamespaces', namespace, DNS1123_LABEL, 63);
+    checkName(problems, 'watchNamespaces', namespace, NAME_RULES.dns1123Label);
   }
   checkInteger(problems, 'workers', config.workers, 1, 1000);
   checkNumber(problems, 'queue.baseDelayMs', queue.baseDelayMs, Number.MIN_VALUE);
@@ -221,12 +259,9 @@ export function operatorConfigFromEnv(
   return Object.keys(resolver).length > 0 ? { resolver: resolver as Partial<ResolverSettings> } : {};
 }
 
-function checkName(problems: string[], field: string, value: unknown, pattern: RegExp, max: number): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || !pattern.test(value)) {
-    problems.push(
-      `${field}: ${JSON.stringify(value)} is not a valid name (${pattern.source}, at most ${max} characters)`,
-    );
-  }
+function checkName(problems: string[], field: string, value: unknown, rule: NameRule): void {
+  const problem = nameProblem(rule, value);
+  if (problem) problems.push(`${field}: ${problem}`);
 }
 
 function checkPort(problems: string[], field: string, value: unknown): void {

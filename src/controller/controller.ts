@@ -17,8 +17,8 @@ import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
-import { errorMessage } from '../kube/errors.ts';
-import { SharedInformer } from '../kube/informer.ts';
+import { errorMessage, isNamespaceTerminating, statusOf } from '../kube/errors.ts';
+import { InformerSyncError, SharedInformer } from '../kube/informer.ts';
 import type { EngineMetrics } from '../kube/metrics.ts';
 import type {
   HandlerOptions,
@@ -89,9 +89,20 @@ export interface StartControllerOptions {
   onFinalize?: (es: ElastiService, signal?: AbortSignal) => Promise<void>;
 }
 
-/** The controller could not start: its ElastiService cache did not sync in time. */
+/**
+ * The controller could not start: its ElastiService cache did not sync within
+ * `cacheSyncTimeoutMs`. The message names the cause the informer saw (e.g. `403 Forbidden: …
+ * cannot list resource "elastiservices"`, `ECONNREFUSED`, a TLS verification failure); `status`
+ * is its HTTP status when the server answered.
+ */
 export class ControllerStartError extends Error {
   override readonly name = 'ControllerStartError';
+  /** HTTP status of the last list error, when the server answered. */
+  readonly status: number | undefined;
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.status = cause instanceof InformerSyncError ? cause.status : statusOf(cause);
+  }
 }
 
 /** True for the ElastiService changes the reconciler must see (see the module documentation). */
@@ -133,7 +144,10 @@ export class ElastiServiceController {
     // Resolving an already resolved config is a no-op apart from re-checking it.
     this.config = resolveOperatorConfig(options.config ?? {});
     const config = this.config;
-    this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-controller' });
+    // Each part binds its own `component` on the caller's logger: a child of a child would
+    // write the key twice on every line.
+    const baseLogger = options.logger ?? silentLogger;
+    this.#logger = baseLogger.child({ component: 'elastiservice-controller' });
     this.#manager = options.manager;
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
@@ -170,7 +184,7 @@ export class ElastiServiceController {
     this.#metrics = options.registry ? new ControllerMetrics(options.registry, this.queue) : undefined;
     this.events = new KubeEventRecorder(options.client, {
       component: config.eventComponent,
-      logger: this.#logger,
+      logger: baseLogger,
       ...(options.instance ? { instance: options.instance } : {}),
     });
     const esInformers = this.#esInformers;
@@ -188,7 +202,7 @@ export class ElastiServiceController {
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
         esInformers.flatMap((i) => i.store.list()).filter((es) => es.metadata.namespace === namespace),
-      logger: this.#logger,
+      logger: baseLogger,
       ...(this.#metrics ? { metrics: this.#metrics } : {}),
     });
     this.#signal = options.signal;
@@ -264,11 +278,13 @@ export class ElastiServiceController {
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
       if (stopRequested) return; // stopped while starting: not a failure
+      // controller-runtime's convention: give up after CacheSyncTimeout and fail start-up with
+      // the reason; unlike its "timed out waiting for cache to be synced", say what failed.
       throw new ControllerStartError(
         timeout.aborted
-          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms`
+          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms: ${errorMessage(error)}`
           : `ElastiService cache did not sync: ${errorMessage(error)}`,
-        { cause: error },
+        error,
       );
     }
     try {
@@ -349,10 +365,19 @@ export class ElastiServiceController {
         } else {
           const delay = this.queue.addRateLimited(key);
           this.#metrics?.retries.inc();
-          this.#logger.warn(
-            { err: error, key, worker: id, retryInMs: delay, retries: this.queue.numRequeues(key) },
-            'reconcile failed; retrying with backoff',
-          );
+          const fields = {
+            key,
+            error: errorMessage(error),
+            worker: id,
+            retryInMs: delay,
+            retries: this.queue.numRequeues(key),
+          };
+          // One line per failed reconcile; the stack is for us, at debug. A namespace being
+          // deleted refuses new objects: expected, and the ElastiService goes with it.
+          if (isNamespaceTerminating(error))
+            this.#logger.info(fields, 'reconcile failed: namespace is being deleted; retrying with backoff');
+          else this.#logger.warn(fields, 'reconcile failed; retrying with backoff');
+          this.#logger.debug({ key, err: error }, 'reconcile failure detail');
         }
       } finally {
         this.queue.done(key);

@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { isNotFound } from '../kube/errors.ts';
+import { errorMessage, isNamespaceTerminating, isNotFound } from '../kube/errors.ts';
 import type { KubeObject, Logger } from '../kube/types.ts';
 import { silentLogger } from '../kube/types.ts';
 import { EVENT_GVR, type EventRecorder, type EventType, type ResourceClient } from './types.ts';
@@ -173,10 +173,19 @@ export class KubeEventRecorder implements EventRecorder {
         this.#tracked.delete(oldest);
       }
     } catch (error) {
-      this.#logger.warn(
-        { err: error, object: `${namespace}/${about.metadata.name ?? ''}`, reason, type },
-        'failed to record event',
-      );
+      const fields = {
+        error: errorMessage(error),
+        object: `${namespace}/${about.metadata.name ?? ''}`,
+        reason,
+        type,
+      };
+      // While a namespace is deleted nothing new may be created in it: expected, not a problem.
+      if (isNamespaceTerminating(error) || isNotFound(error)) {
+        this.#logger.debug(fields, 'event not recorded: its namespace is being deleted or gone');
+      } else {
+        this.#logger.warn(fields, 'failed to record event');
+        this.#logger.debug({ err: error }, 'failed to record event (detail)');
+      }
     }
   }
 }

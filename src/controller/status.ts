@@ -144,7 +144,11 @@ export class StatusReporter {
   async failure(key: string, es: ElastiService, error: unknown): Promise<void> {
     const reason = error instanceof ReconcileError ? error.reason : 'ReconcileFailed';
     const message = errorMessage(error);
-    this.#logger.warn({ es: key, err: error, reason }, 'reconcile failed');
+    // The controller logs the failure once, at warn, when it schedules the retry.
+    this.#logger.debug(
+      { es: key, error: errorMessage(error), reason },
+      'recording the failure on the ElastiService',
+    );
     this.#events.record(es, 'Warning', reason, message);
     const conditions: Condition[] = [
       condition(CONDITION_READY, 'False', reason, message, this.#now(), es.metadata.generation),

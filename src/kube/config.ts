@@ -65,6 +65,7 @@ import {
   type TlsMaterial,
   tlsMaterialOf,
 } from './kubeconfig.ts';
+import { type Logger, silentLogger } from './types.ts';
 
 export {
   authHeadersOf,
@@ -107,6 +108,8 @@ export interface ConnectOptions {
   keepAliveTimeoutMs?: number;
   /** Clock, for tests of the header cache. */
   now?: () => number;
+  /** Where the connection's start-up warnings go (e.g. `insecure-skip-tls-verify`). Default: none. */
+  logger?: Logger;
   /**
    * Inputs of the default loading rules (environment, home and service account directories,
    * context override), for tests and for picking a context. The path comes from `source`.
@@ -168,6 +171,13 @@ export async function connect(
   }
 
   const resolved = await creds.auth();
+  if (resolved.tls.rejectUnauthorized === false && serverUrl.protocol === 'https:') {
+    // Said once, at start: whoever sits between us and the API server can impersonate it.
+    (options.logger ?? silentLogger).warn(
+      { cluster: creds.clusterName, server: creds.server },
+      "insecure-skip-tls-verify is set: the API server's certificate is not verified; use certificate-authority(-data) instead",
+    );
+  }
   const dispatcher = buildDispatcher(resolved.tls, creds.proxyUrl, options);
   const now = options.now ?? Date.now;
   const ttl = options.headerTtlMs ?? 10_000;

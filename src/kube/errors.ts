@@ -3,7 +3,8 @@
  *
  * Every failure that leaves `client.ts` is one of:
  * - {@link KubeApiError}: the server answered with an HTTP error status, or sent an in-stream
- *   watch `ERROR` event (its `Status` becomes the error);
+ *   watch `ERROR` event (its `Status` becomes the error); {@link KubeRedirectError} (a subclass)
+ *   for a 3xx answer, which the API server never gives;
  * - {@link KubeTransportError}: no usable answer (connection refused/reset, TLS failure, timeout);
  * - {@link WatchIdleTimeoutError}: a watch stream stayed silent longer than its idle timeout;
  * - {@link KubeDecodeError}: the server sent bytes that are not the JSON we expect;
@@ -36,7 +37,7 @@ export interface KubeApiErrorInit {
  * `status` is the HTTP status, or the `code` of the in-stream `Status`.
  */
 export class KubeApiError extends Error {
-  override readonly name = 'KubeApiError';
+  override readonly name: string = 'KubeApiError';
   readonly status: number;
   readonly reason: string | undefined;
   readonly body: ApiStatus | undefined;
@@ -69,6 +70,26 @@ export class KubeApiError extends Error {
     if (!this.gvr) return undefined;
     const key = this.namespace ? `${this.namespace}/${this.objectName ?? ''}` : (this.objectName ?? '');
     return key ? `${formatGvr(this.gvr)} ${key}` : formatGvr(this.gvr);
+  }
+}
+
+/**
+ * The server answered with a redirect (3xx). The API server never redirects API requests, so
+ * the `server` of the kubeconfig points at something else — a proxy, an ingress, a login page —
+ * and following it would send the credentials there. `location` is where it pointed.
+ */
+export class KubeRedirectError extends KubeApiError {
+  override readonly name = 'KubeRedirectError';
+  readonly location: string | undefined;
+  constructor(init: Omit<KubeApiErrorInit, 'reason' | 'text' | 'body'> & { location: string | undefined }) {
+    super({
+      ...init,
+      reason: 'UnexpectedRedirect',
+      text:
+        `redirected${init.location ? ` to ${init.location}` : ''}; the API server does not redirect, ` +
+        'so the kubeconfig server URL probably points at a proxy or login page',
+    });
+    this.location = init.location;
   }
 }
 
@@ -161,6 +182,24 @@ export function isAlreadyExists(err: unknown): boolean {
 /** 409 with a reason other than `AlreadyExists` (optimistic-concurrency conflict). */
 export function isConflict(err: unknown): boolean {
   return err instanceof KubeApiError && err.status === 409 && err.reason !== 'AlreadyExists';
+}
+
+/**
+ * 403 because the namespace is being deleted (the apiserver refuses new objects in a Terminating
+ * namespace, with the status cause `NamespaceTerminating`): an expected condition while a
+ * namespace goes away, not a permission problem.
+ */
+export function isNamespaceTerminating(err: unknown): boolean {
+  if (!(err instanceof KubeApiError) || err.status !== 403) return false;
+  const causes = err.body?.details?.causes ?? [];
+  if (
+    causes.some(
+      (c) => isRecord(c) && (c.reason === 'NamespaceTerminating' || c.type === 'NamespaceTerminating'),
+    )
+  ) {
+    return true;
+  }
+  return /because it is being terminated/.test(err.body?.message ?? '');
 }
 
 /** 401 or 403. */

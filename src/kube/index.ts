@@ -8,7 +8,8 @@
  *   the driver, over `reflector-machine.ts`, `reflector-types.ts` and `reflector-effects.ts`),
  *   `discovery.ts` (kind → resource), `resources.ts` (well-known GVRs and typed objects).
  * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
- *   `informer.ts` (`SharedInformer`), `metrics.ts` (`EngineMetrics`).
+ *   `informer.ts` (`SharedInformer`; its `InformerSyncError` and lifecycle listener are in
+ *   `informer-lifecycle.ts`, re-exported by it), `metrics.ts` (`EngineMetrics`).
  *
  * The reflector's pure state machine (`transition` and its types) stays internal: import it
  * from `reflector.ts` directly when testing it.

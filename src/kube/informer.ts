@@ -10,6 +10,12 @@
  * @module
  */
 import type { ListerWatcher, ReflectorObserver, ReflectorSink } from './contracts.ts';
+import {
+  type InformerLifecycleListener,
+  InformerSyncError,
+  LifecycleListeners,
+  type LifecycleRegistration,
+} from './informer-lifecycle.ts';
 import type { EngineMetrics, InformerMetricsHandle } from './metrics.ts';
 import { type HandlerListener, Processor } from './processor.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
@@ -25,6 +31,14 @@ import type {
 } from './types.ts';
 import { formatGvr, silentLogger } from './types.ts';
 import { Waiters } from './waiters.ts';
+
+export {
+  describeCause,
+  type InformerErrorInfo,
+  type InformerLifecycleListener,
+  InformerSyncError,
+  type LifecycleRegistration,
+} from './informer-lifecycle.ts';
 
 /** Options of the reflector the informer builds: `reflector.ts`'s, over raw objects (the transform runs in the cache). */
 export type InformerReflectorOptions = ReflectorOptions<KubeObject>;
@@ -107,6 +121,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   #metrics: InformerMetricsHandle | undefined;
   #synced = false;
   readonly #syncWaiters = new Waiters();
+  readonly #lifecycleListeners: LifecycleListeners;
   #resyncTimer: NodeJS.Timeout | undefined;
   #resyncTimerAt: number | undefined;
   #stopping: Promise<void> | undefined;
@@ -123,6 +138,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.#logger = (options.logger ?? silentLogger).child({ informer: this.name });
     this.#now = options.now ?? Date.now;
     this.#createdAt = this.#now();
+    this.#lifecycleListeners = new LifecycleListeners(this.#logger);
     this.#store = new Store<T>({
       ...(options.transform ? { transform: options.transform } : {}),
       ...(options.indexers ? { indexers: options.indexers } : {}),
@@ -168,7 +184,12 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       lastEventAt: () => this.#reflector?.status().lastEventAt,
     });
     const passthrough = this.#options.reflector ?? {};
-    const observer = composeObservers(this.#logger, metrics?.observer, passthrough.observer);
+    const observer = composeObservers(
+      this.#logger,
+      this.#lifecycleObserver,
+      metrics?.observer,
+      passthrough.observer,
+    );
     const reflector = factory({
       ...passthrough,
       lw: this.#options.lw,
@@ -235,16 +256,58 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Resolves once the cache has synced. Rejects with the signal's reason if `signal` aborts,
-   * or with {@link InformerStoppedError} if the informer stops first.
+   * Resolves once the cache has synced. Rejects with {@link InformerSyncError} if `signal` aborts
+   * first — its message and fields carry the last list/watch error (HTTP status, the server's
+   * message, the GVR), e.g. the 403 of a missing RBAC rule — or with {@link InformerStoppedError}
+   * if the informer stops first.
+   *
+   * Without a signal it waits until sync or stop: failed lists are retried with backoff for as
+   * long as the informer runs (client-go's behaviour), so bound the wait with a deadline.
+   *
+   * @example
+   * ```ts
+   * informer.start();
+   * // Rejects after 30 s with e.g. "informer configmaps.v1@app did not sync: timed out; last error
+   * // after 6 consecutive failure(s): 403 Forbidden: configmaps is forbidden: User "restricted" ..."
+   * await informer.waitForSync(AbortSignal.timeout(30_000));
+   * ```
    */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.#synced) return Promise.resolve();
     if (this.#lifecycle === 'stopped') {
       return Promise.reject(new InformerStoppedError(this.name, 'stopped before sync'));
     }
-    return this.#syncWaiters.wait(signal);
+    return this.#syncWaiters.wait(signal).catch((error: unknown) => {
+      // The signal's own reason (a bare TimeoutError) says nothing about why: say what failed.
+      if (signal?.aborted && error === signal.reason && !this.#synced) {
+        throw new InformerSyncError(this.name, this.#options.target, this.status(), signal.reason);
+      }
+      throw error;
+    });
   }
+
+  /**
+   * Calls `listener`'s hooks on list/watch errors, phase changes and the first sync, from now on
+   * until `remove()`. Works before or after `start()`. See {@link InformerLifecycleListener}.
+   */
+  addLifecycleListener(listener: InformerLifecycleListener): LifecycleRegistration {
+    return this.#lifecycleListeners.add(listener);
+  }
+
+  /** Forwards the reflector's errors and phases to the lifecycle listeners. */
+  readonly #lifecycleObserver: ReflectorObserver = {
+    onError: (error, status) => {
+      if (this.#lifecycleListeners.size === 0) return;
+      this.#lifecycleListeners.emit('onError', error, {
+        informer: this.name,
+        target: this.#options.target,
+        status,
+        failures: this.status().consecutiveFailures,
+        synced: this.#synced,
+      });
+    },
+    onPhase: (status) => this.#lifecycleListeners.emit('onPhase', status),
+  };
 
   /** The reflector's state; before start a synthetic `Idle` status (or `Stopped` if stopped unstarted). */
   status(): ReflectorStatus {
@@ -300,6 +363,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     for (const l of this.#processor.listeners()) l.markSyncPoint();
     this.#syncWaiters.resolveAll();
     this.#logger.debug({ objects: this.#store.size }, 'cache synced');
+    this.#lifecycleListeners.emit('onSynced');
   }
 
   /** (Re)arms the single resync timer for the earliest due handler, or clears it if none needs one. */

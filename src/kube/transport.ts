@@ -1,7 +1,8 @@
 /**
  * How one request reaches the API server and how its answer comes back, for `client.ts` and
  * `watch-stream.ts`: URL paths and query strings, the connection's auth headers, one retry after
- * reloading credentials on 401, and every non-2xx answer turned into a {@link KubeApiError}.
+ * reloading credentials on 401, and every non-2xx answer turned into a {@link KubeApiError}
+ * (a 3xx into its subclass {@link KubeRedirectError}: never followed).
  *
  * Kept apart from the client's verbs so that the list/watch path and the CRUD surface share one
  * send loop (one place where credentials are refreshed and errors are typed), and the verbs read
@@ -11,7 +12,14 @@
  */
 import type { Dispatcher } from 'undici';
 import type { ClusterConnection } from './config.ts';
-import { asStatus, KubeApiError, KubeDecodeError, KubeTransportError, parseRetryAfter } from './errors.ts';
+import {
+  asStatus,
+  KubeApiError,
+  KubeDecodeError,
+  KubeRedirectError,
+  KubeTransportError,
+  parseRetryAfter,
+} from './errors.ts';
 import type { ApiStatus, GroupVersionResource, Logger } from './types.ts';
 
 /** Max bytes of an error body kept for the error message. */
@@ -125,7 +133,8 @@ export class Transport {
   }
 
   /**
-   * Sends one request and returns a response with a 2xx status; otherwise throws. On 401 the
+   * Sends one request and returns a response with a 2xx status; otherwise throws: a
+   * {@link KubeRedirectError} for a 3xx, a {@link KubeApiError} for an error status. On 401 the
    * credentials are reloaded and the request is sent once more.
    */
   async send(ctx: RequestContext, send: SendOptions): Promise<Dispatcher.ResponseData> {
@@ -153,7 +162,21 @@ export class Transport {
         if (send.signal?.aborted) throw error;
         throw new KubeTransportError(ctx.verb, url, error);
       }
-      if (res.statusCode < 400) return res;
+      if (res.statusCode < 300) return res;
+      if (res.statusCode < 400) {
+        // Not followed (undici does not by default): it would carry our credentials elsewhere.
+        await res.body.dump().catch(() => undefined);
+        const location = res.headers.location;
+        throw new KubeRedirectError({
+          status: res.statusCode,
+          verb: ctx.verb,
+          url,
+          location: Array.isArray(location) ? location[0] : location,
+          gvr: ctx.gvr,
+          namespace: ctx.namespace,
+          name: ctx.name,
+        });
+      }
       const failure = await this.#failure(ctx, url, res);
       if (res.statusCode === 401 && attempt === 1) {
         this.#logger.debug({ verb: ctx.verb, url }, 'unauthorized; reloading credentials and retrying once');

@@ -18,7 +18,7 @@
  */
 
 import type { KubeClient } from '../kube/client.ts';
-import { isConflict, isNotFound } from '../kube/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
 import { type Lease, resources } from '../kube/resources.ts';
 import { type Logger, silentLogger } from '../kube/types.ts';
 
@@ -53,6 +53,25 @@ export interface LeaderCallbacks {
   onNewLeader?(identity: string): void;
 }
 
+/** What a candidate knows of its campaign, for readiness and logs. */
+export interface LeaderElectionStatus {
+  /** True while this candidate holds the lease. */
+  readonly leading: boolean;
+  /** The holder last seen on the lease (this identity, another, or undefined when none). */
+  readonly holder: string | undefined;
+  /**
+   * Why the last attempt to read, take or renew the lease failed (a 403 from missing RBAC, a
+   * refused connection…); `undefined` once an attempt got through, even if another replica
+   * holds the lease (that is a normal standby, not a failure).
+   */
+  readonly lastError: Error | undefined;
+}
+
+/** Leader election options that cannot work (e.g. an empty lease name). */
+export class LeaderElectionConfigError extends TypeError {
+  override readonly name = 'LeaderElectionConfigError';
+}
+
 function microTime(ms: number): string {
   // Lease times are metav1.MicroTime: RFC 3339 with microseconds.
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -65,8 +84,17 @@ export class LeaderElector {
   #observedAt = 0;
   #observedLease: Lease | undefined;
   #leading = false;
+  #lastError: Error | undefined;
+  /** The message of the failure last logged at warn, so a repeating failure warns once. */
+  #warned: string | undefined;
 
+  /** @throws {LeaderElectionConfigError} for an empty lease name, namespace or identity, or inconsistent durations. */
   constructor(options: LeaderElectionOptions) {
+    for (const field of ['name', 'namespace', 'identity'] as const) {
+      if (typeof options[field] !== 'string' || options[field] === '') {
+        throw new LeaderElectionConfigError(`leader election needs a non-empty lease ${field}`);
+      }
+    }
     this.#opts = {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
@@ -76,13 +104,46 @@ export class LeaderElector {
       logger: (options.logger ?? silentLogger).child({ component: 'leader-election', lease: options.name }),
     };
     if (this.#opts.renewDeadlineMs >= this.#opts.leaseDurationMs) {
-      throw new RangeError('renewDeadlineMs must be shorter than leaseDurationMs');
+      throw new LeaderElectionConfigError('renewDeadlineMs must be shorter than leaseDurationMs');
     }
   }
 
   /** True while this candidate holds the lease. */
   get isLeader(): boolean {
     return this.#leading;
+  }
+
+  /** `namespace/name` of the lease. */
+  get lease(): string {
+    return `${this.#opts.namespace}/${this.#opts.name}`;
+  }
+
+  /** What this candidate knows of its campaign right now. */
+  status(): LeaderElectionStatus {
+    return {
+      leading: this.#leading,
+      holder: this.#observedLease?.spec?.holderIdentity || undefined,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** An attempt failed: remembered for readiness; logged at warn once per distinct failure, then at debug. */
+  #failed(error: unknown, what: string): void {
+    this.#lastError = error instanceof Error ? error : new Error(String(error));
+    const message = this.#lastError.message;
+    if (this.#warned === message) {
+      this.#opts.logger.debug({ err: message }, `${what} failed again`);
+      return;
+    }
+    this.#warned = message;
+    this.#opts.logger.warn({ err: message }, `${what} failed; retrying every ${this.#opts.retryPeriodMs} ms`);
+  }
+
+  /** An attempt got through (whatever its outcome): the lease is reachable. */
+  #reached(): void {
+    if (this.#lastError) this.#opts.logger.info({}, 'the lease is reachable again');
+    this.#lastError = undefined;
+    this.#warned = undefined;
   }
 
   /**
@@ -153,7 +214,7 @@ export class LeaderElector {
       current = await client.get<Lease>(LEASE_GVR, namespace, name);
     } catch (error) {
       if (!isNotFound(error)) {
-        logger.warn({ err: error }, 'reading the lease failed');
+        this.#failed(error, 'reading the lease');
         return false;
       }
       try {
@@ -164,9 +225,16 @@ export class LeaderElector {
           spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
         });
         this.#observe(created);
+        this.#reached();
         return true;
       } catch (createError) {
-        logger.debug({ err: createError }, 'creating the lease failed');
+        // Another candidate created it first: a lost race, not a failure.
+        if (isAlreadyExists(createError) || isConflict(createError)) {
+          logger.debug({ err: createError }, 'creating the lease lost a race');
+          this.#reached();
+        } else {
+          this.#failed(createError, 'creating the lease');
+        }
         return false;
       }
     }
@@ -176,7 +244,10 @@ export class LeaderElector {
     const durationMs = (current.spec?.leaseDurationSeconds ?? 0) * 1000;
     if (holder && holder !== identity) {
       callbacks.onNewLeader?.(holder);
-      if (this.#observedAt + durationMs > now) return false; // still valid as far as we have seen
+      if (this.#observedAt + durationMs > now) {
+        this.#reached();
+        return false; // still valid as far as we have seen
+      }
     }
     const transitions = current.spec?.leaseTransitions ?? 0;
     const next: Lease = {
@@ -191,9 +262,11 @@ export class LeaderElector {
     try {
       const updated = await client.replace<Lease>(LEASE_GVR, namespace, name, next);
       this.#observe(updated);
+      this.#reached();
       return true;
     } catch (error) {
-      if (!isConflict(error)) logger.warn({ err: error }, 'updating the lease failed');
+      if (isConflict(error)) this.#reached();
+      else this.#failed(error, 'updating the lease');
       return false;
     }
   }

@@ -1,81 +1,50 @@
 /**
  * `elasti-operator`: the command-line entry point. Flags follow controller-runtime's names where
  * one exists. Exits 0 on SIGTERM/SIGINT after a clean shutdown (lease released, informers and
- * sockets closed), 1 when leadership is lost or start-up fails — a supervisor (Kubernetes)
- * restarts it and it campaigns again.
+ * sockets closed), 1 when leadership is lost or start-up fails (one line naming the cause, e.g.
+ * the 403 of missing RBAC after the cache sync timeout) — a supervisor (Kubernetes) restarts it
+ * and it campaigns again — and 2 for a bad flag (one line naming the flag, then the usage).
  *
  * @module
  */
-import { parseArgs } from 'node:util';
-import { pino } from 'pino';
+import { OperatorConfigError, resolveOperatorConfig } from '../controller/config.ts';
+import { errorMessage } from '../kube/errors.ts';
 import type { Logger } from '../kube/types.ts';
-import { scalingSettingsFromEnv } from '../scaling/settings.ts';
-import { runOperator } from './operator.ts';
+import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/settings.ts';
+import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
+import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
 
-const usage = `elasti-operator [flags]
-  --kubeconfig PATH                   default: KUBECONFIG, ~/.kube/config, or in-cluster
-  --http2                             talk to the API server over HTTP/2 (default HTTP/1.1); worth it
-                                      when most watches are per-name (many small namespaces)
-  --bind-address HOST:PORT            /metrics, /healthz, /readyz (default :8080)
-  --leader-elect                      run leader election (default off)
-  --leader-election-namespace NS      default: POD_NAMESPACE or elasti
-  --leader-election-id NAME           default: elasti-operator-lock
-  --watch-namespace NS[,NS...]        reconcile only these namespaces (default: WATCH_NAMESPACE, or all)
-  --resolver-namespace NS             default: elasti
-  --resolver-deployment NAME          default: elasti-resolver
-  --resolver-service NAME             default: elasti-resolver-service
-  --resolver-port N                   the resolver's reverse-proxy port (default 8012)
-  --workers N                         parallel reconciles (default 2)
-  --log-level LEVEL                   trace|debug|info|warn|error (default info)
-  --help`;
+const command = 'elasti-operator';
+const usage = flagUsage(command, OPERATOR_FLAGS);
 
-/** Parses the flags; throws a readable error on bad input. */
-export function parseFlags(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      kubeconfig: { type: 'string' },
-      'bind-address': { type: 'string', default: ':8080' },
-      'leader-elect': { type: 'boolean', default: false },
-      http2: { type: 'boolean', default: false },
-      'leader-election-namespace': { type: 'string' },
-      'leader-election-id': { type: 'string', default: 'elasti-operator-lock' },
-      'watch-namespace': { type: 'string' },
-      'resolver-namespace': { type: 'string' },
-      'resolver-deployment': { type: 'string' },
-      'resolver-service': { type: 'string' },
-      'resolver-port': { type: 'string' },
-      workers: { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  const integer = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new Error(`--${name} must be a positive integer, got "${value}"`);
-    return n;
-  };
-  const reverseProxyPort = integer('resolver-port', values['resolver-port']);
-  const workers = integer('workers', values.workers);
+/**
+ * Parses and validates the flags (and the environment variables standing in for them).
+ *
+ * @throws {FlagError} with a one-line message naming the flag, for any unknown flag or bad value.
+ */
+export function parseFlags(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env) {
+  const values = parseFlagTable(OPERATOR_FLAGS, argv, env);
+  const reverseProxyPort = values['resolver-port'];
+  const workers = values.workers;
+  const cacheSyncTimeoutMs = values['cache-sync-timeout'];
   return {
-    help: values.help,
+    help: values.help === true,
     kubeconfig: values.kubeconfig,
-    bindAddress: values['bind-address'],
-    logLevel: values['log-level'],
-    http2: values.http2,
+    bindAddress: values['bind-address'] ?? OPERATOR_FLAGS['bind-address'].default,
+    logLevel: values['log-level'] ?? 'info',
+    http2: values.http2 === true,
     leaderElection: values['leader-elect']
       ? {
-          namespace: values['leader-election-namespace'] ?? process.env.POD_NAMESPACE ?? 'elasti',
-          name: values['leader-election-id'],
+          namespace:
+            values['leader-election-namespace'] ?? OPERATOR_FLAGS['leader-election-namespace'].default,
+          name: values['leader-election-id'] ?? OPERATOR_FLAGS['leader-election-id'].default,
         }
       : undefined,
     config: {
-      watchNamespace: values['watch-namespace'] ?? process.env.WATCH_NAMESPACE,
+      watchNamespace: values['watch-namespace'],
       ...(workers === undefined ? {} : { workers }),
+      ...(cacheSyncTimeoutMs === undefined ? {} : { cacheSyncTimeoutMs }),
       resolver: {
         ...(values['resolver-namespace'] ? { namespace: values['resolver-namespace'] } : {}),
         ...(values['resolver-deployment'] ? { deploymentName: values['resolver-deployment'] } : {}),
@@ -86,21 +55,54 @@ export function parseFlags(argv: string[]) {
   };
 }
 
+/** A user mistake on the command line: one line, the usage, exit 2 (no stack trace). */
+function usageError(message: string): number {
+  process.stderr.write(`${command}: ${message}\n\n${usage}\n`);
+  return 2;
+}
+
+/**
+ * Start-up or run failed (no access to the API server, RBAC missing, an endpoint cannot
+ * listen…): one line naming the cause on stderr and in the log, exit 1 — controller-runtime's
+ * "problem running manager" convention. The stack, useful only to us, goes to debug.
+ */
+function fatal(logger: Logger | undefined, error: unknown): number {
+  const line = oneLine(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  logger?.debug({ err: error }, 'failure detail');
+  logger?.error({ error: line }, 'problem running the operator');
+  process.stderr.write(`${command}: ${line}\n`);
+  return 1;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
 async function main(): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
   let scaling: ReturnType<typeof scalingSettingsFromEnv>;
   try {
     flags = parseFlags(process.argv.slice(2));
+    // Config checks beyond each flag's own (e.g. values combined from several flags).
+    resolveOperatorConfig(flags.config);
     // POLLING_INTERVAL, PROMETHEUS_TRIGGER_*, ELASTI_OPERATOR_PORT (upstream's chart env).
     scaling = scalingSettingsFromEnv(process.env);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`);
-    return 2;
+    if (
+      error instanceof FlagError ||
+      error instanceof OperatorConfigError ||
+      error instanceof ScalingSettingsError
+    ) {
+      return usageError(error.message);
+    }
+    throw error;
   }
   if (flags.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
+  // Loaded only now, so a bad flag is reported at once instead of after loading the operator.
+  const [{ pino }, { runOperator }] = await Promise.all([import('pino'), import('./operator.ts')]);
   const logger: Logger = pino({ level: flags.logLevel });
   for (const warning of scaling.warnings) logger.warn({}, warning);
   const missing = missingNodeFlags();
@@ -110,17 +112,22 @@ async function main(): Promise<number> {
       'started without the operator V8 flags (npm start sets them); resident memory will be higher than measured',
     );
   }
-  const operator = await runOperator({
-    kubeconfig: flags.kubeconfig,
-    http2: flags.http2,
-    httpBindAddress: flags.bindAddress,
-    leaderElection: flags.leaderElection,
-    config: flags.config,
-    scaling: scaling.settings,
-    logger,
-  });
+  let operator: RunningOperator;
+  try {
+    operator = await runOperator({
+      kubeconfig: flags.kubeconfig,
+      http2: flags.http2,
+      httpBindAddress: flags.bindAddress,
+      leaderElection: flags.leaderElection,
+      config: flags.config,
+      scaling: scaling.settings,
+      logger,
+    });
+  } catch (error) {
+    return fatal(logger, error);
+  }
   logger.info(
-    { port: operator.httpPort, resolverApiPort: operator.scaling.resolverApiPort },
+    { port: operator.httpPort ?? null, resolverApiPort: operator.scaling.resolverApiPort ?? null },
     'operator running',
   );
   const shutdown = (): void => {
@@ -130,6 +137,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   const result = await operator.done;
+  if (result === 'failed') return fatal(logger, operator.failure());
   logger.info({ result }, 'operator stopped');
   return result === 'stopped' ? 0 : 1;
 }
@@ -138,8 +146,9 @@ if (import.meta.main) {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
+      // Not a user mistake but a bug of ours: keep the stack.
       process.stderr.write(
-        `elasti-operator failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        `${command} failed: ${error instanceof Error ? (error.stack ?? errorMessage(error)) : String(error)}\n`,
       );
       process.exit(1);
     },

@@ -21,10 +21,16 @@ import {
 import { CRDDirectory } from '../crddirectory/index.ts';
 import { Manager } from '../informer/index.ts';
 import { KubeClient } from '../kube/client.ts';
+import { errorMessage } from '../kube/errors.ts';
 import { EngineMetrics } from '../kube/metrics.ts';
 import { type Logger, silentLogger } from '../kube/types.ts';
 import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
-import { type OperatorHttpServer, startOperatorHttp } from './http.ts';
+import {
+  DISABLED_BIND_ADDRESS,
+  type OperatorHttpServer,
+  type ReadinessCheck,
+  startOperatorHttp,
+} from './http.ts';
 import { LeaderElector } from './leader-election.ts';
 
 /** Options of {@link runOperator}. */
@@ -37,7 +43,10 @@ export interface OperatorOptions {
    * add over HTTP/2 against 1,190 MB and 20–22 s over HTTP/1.1 (`bench/RESULTS.md`).
    */
   http2?: boolean;
-  /** `host:port` of /metrics, /healthz and /readyz together; `undefined` serves none. */
+  /**
+   * Address of /metrics, /healthz and /readyz together (`host:port`, `:port`, `[::]:port`);
+   * `'0'` or `undefined` serves none.
+   */
   httpBindAddress?: string;
   leaderElection?:
     | { namespace: string; name: string; identity?: string; leaseDurationMs?: number }
@@ -54,23 +63,40 @@ export interface OperatorOptions {
   scaling?: ScalingOptions;
 }
 
+/** How a running operator ended. */
+export type OperatorOutcome = 'stopped' | 'lost-leadership' | 'failed';
+
 /** A running operator. */
 export interface RunningOperator {
   readonly registry: Registry;
   readonly client: KubeClient;
   readonly manager: Manager;
   readonly directory: CRDDirectory;
+  /** Port of the endpoint server; `undefined` when the endpoints are disabled. */
   readonly httpPort: number | undefined;
   /** Scaling: `scaling.resolverApiPort`, `scaling.poller` (while leading), `scaling.metrics`. */
   readonly scaling: Scaling;
   /** The controller once this replica leads (immediately without leader election). */
   controller(): ElastiServiceController | undefined;
-  /** Resolves when the operator has stopped (after `stop()`, or when leadership was lost). */
-  readonly done: Promise<'stopped' | 'lost-leadership'>;
+  /**
+   * Resolves when the operator has stopped: `stopped` after `stop()`, `lost-leadership`, or
+   * `failed` when the controller could not start after this replica took the lease
+   * ({@link failure} says why).
+   */
+  readonly done: Promise<OperatorOutcome>;
+  /** Why the operator failed (with `done` → `failed`), e.g. a ControllerStartError naming a 403. */
+  failure(): Error | undefined;
   stop(): Promise<void>;
 }
 
-/** Starts the operator. Resolves once its endpoints are up; reconciling starts when it leads. */
+/**
+ * Starts the operator. Resolves once its endpoints are up; reconciling starts when it leads.
+ * Without leader election it also waits for the controller to start.
+ *
+ * @throws {ControllerStartError} (without leader election) when the caches do not sync within
+ *   the cache sync timeout — naming the cause —, `KubeConfigError`, `BindAddressError`,
+ *   `EndpointListenError`, `LeaderElectionConfigError`. Everything started is stopped first.
+ */
 export async function runOperator(options: OperatorOptions = {}): Promise<RunningOperator> {
   const logger = options.logger ?? silentLogger;
   const registry = options.registry ?? new Registry();
@@ -86,25 +112,11 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     resolver: managerResolverConfig(config),
   });
   const directory = new CRDDirectory();
-  const scaling = await Scaling.start({
-    client,
-    registry,
-    logger,
-    fieldManager: config.fieldManager,
-    options: { ...options.scaling, resolverApiPort: options.scaling?.resolverApiPort ?? null },
-  });
   const stopping = new AbortController();
   let controller: ElastiServiceController | undefined;
-
+  let failure: Error | undefined;
   let http: OperatorHttpServer | undefined;
-  if (options.httpBindAddress !== undefined) {
-    http = await startOperatorHttp(options.httpBindAddress, registry, {
-      controller: () =>
-        options.leaderElection && !controller
-          ? true // a standby replica is ready: it serves metrics and waits for the lease
-          : controller?.ready === true || 'the controller has not synced its caches',
-    });
-  }
+  let scaling: Scaling | undefined;
 
   const lead = async (signal: AbortSignal): Promise<void> => {
     manager.start();
@@ -120,40 +132,58 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       onFinalize: unpauseKedaOnFinalize(client, config.fieldManager),
     });
     // Only the leader scales; its controller's cache and directory feed the loop and wake-ups.
-    if (!signal.aborted) scaling.lead({ controller, directory });
+    if (!signal.aborted) scaling?.lead({ controller, directory });
+  };
+  const closeAll = async (): Promise<void> => {
+    await scaling?.unlead();
+    await controller?.stop();
+    await manager.stop();
+    await http?.close();
+    await scaling?.stop();
+    await client.close();
   };
 
-  let outcome: Promise<'stopped' | 'lost-leadership'>;
-  if (options.leaderElection) {
-    const elector = new LeaderElector({
+  let elector: LeaderElector | undefined;
+  let outcome: Promise<OperatorOutcome>;
+  try {
+    elector = options.leaderElection ? newElector(options.leaderElection, client, logger) : undefined;
+    scaling = await Scaling.start({
       client,
-      namespace: options.leaderElection.namespace,
-      name: options.leaderElection.name,
-      identity: options.leaderElection.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
-      ...(options.leaderElection.leaseDurationMs === undefined
-        ? {}
-        : {
-            leaseDurationMs: options.leaderElection.leaseDurationMs,
-            renewDeadlineMs: Math.floor(options.leaderElection.leaseDurationMs * 0.66),
-            retryPeriodMs: Math.max(100, Math.floor(options.leaderElection.leaseDurationMs / 7)),
-          }),
+      registry,
       logger,
+      fieldManager: config.fieldManager,
+      options: { ...options.scaling, resolverApiPort: options.scaling?.resolverApiPort ?? null },
     });
-    outcome = elector
-      .run(
-        {
-          onStartedLeading: (signal) =>
-            lead(signal).catch((error: unknown) => {
-              logger.error({ err: error }, 'the controller failed to start; stopping');
-              stopping.abort();
-            }),
-        },
-        stopping.signal,
-      )
-      .then((result) => (result === 'lost' ? 'lost-leadership' : 'stopped'));
-  } else {
-    await lead(stopping.signal);
-    outcome = new Promise((resolve) => stopping.signal.addEventListener('abort', () => resolve('stopped')));
+    http = await startOperatorHttp(options.httpBindAddress ?? DISABLED_BIND_ADDRESS, registry, {
+      ...(elector ? { 'leader-election': leaseReadiness(elector) } : {}),
+      controller: () =>
+        elector && !controller
+          ? true // a standby replica is ready: it serves metrics and waits for the lease
+          : controller?.ready === true || 'the controller has not synced its caches',
+    });
+    if (elector) {
+      outcome = elector
+        .run(
+          {
+            onStartedLeading: (signal) =>
+              lead(signal).catch((error: unknown) => {
+                // Holding the lease without a controller helps nobody: fail, so the process
+                // exits non-zero and another replica (or this one, restarted) takes over.
+                failure = error instanceof Error ? error : new Error(String(error));
+                stopping.abort();
+              }),
+          },
+          stopping.signal,
+        )
+        .then((result) => (failure ? 'failed' : result === 'lost' ? 'lost-leadership' : 'stopped'));
+    } else {
+      await lead(stopping.signal);
+      outcome = new Promise((resolve) => stopping.signal.addEventListener('abort', () => resolve('stopped')));
+    }
+  } catch (error) {
+    stopping.abort();
+    await closeAll();
+    throw error;
   }
 
   let stopped: Promise<void> | undefined;
@@ -161,16 +191,11 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     stopped ??= (async () => {
       stopping.abort();
       await outcome;
-      await scaling.unlead();
-      await controller?.stop();
-      await manager.stop();
-      await http?.close();
-      await scaling.stop();
-      await client.close();
+      await closeAll();
     })();
     return stopped;
   };
-  // Losing the lease ends this replica: everything stops and `done` says why.
+  // Losing the lease or failing to start ends this replica: everything stops and `done` says why.
   const done = outcome.then(async (result) => {
     await stop();
     return result;
@@ -185,6 +210,41 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     scaling,
     controller: () => controller,
     done,
+    failure: () => failure,
     stop,
+  };
+}
+
+function newElector(
+  options: NonNullable<OperatorOptions['leaderElection']>,
+  client: KubeClient,
+  logger: Logger,
+): LeaderElector {
+  return new LeaderElector({
+    client,
+    namespace: options.namespace,
+    name: options.name,
+    identity: options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+    ...(options.leaseDurationMs === undefined
+      ? {}
+      : {
+          leaseDurationMs: options.leaseDurationMs,
+          renewDeadlineMs: Math.floor(options.leaseDurationMs * 0.66),
+          retryPeriodMs: Math.max(100, Math.floor(options.leaseDurationMs / 7)),
+        }),
+    logger,
+  });
+}
+
+/**
+ * Readiness of a candidate: ready while it leads or while it can read the lease (a standby);
+ * not ready while it cannot reach or is refused the lease (e.g. 403 without the Lease Role), so
+ * a replica that can never lead says so instead of reporting ready forever.
+ */
+export function leaseReadiness(elector: Pick<LeaderElector, 'status' | 'lease'>): ReadinessCheck {
+  return () => {
+    const { leading, lastError } = elector.status();
+    if (leading || !lastError) return true;
+    return `cannot take the lease ${elector.lease}: ${errorMessage(lastError)}`;
   };
 }

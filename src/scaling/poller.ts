@@ -27,6 +27,7 @@ import type { ScalingActions } from './actions.ts';
 import { type Decision, scaleDownGate } from './decision.ts';
 import { cycleQueryCache, evaluateTriggers, type PrometheusQuerier } from './evaluate.ts';
 import type { ScalingMetrics } from './metrics.ts';
+import { DEFAULT_POLLING_INTERVAL_MS } from './settings.ts';
 import type { TriggerDefaults } from './triggers.ts';
 
 /** Where the loop reads ElastiServices; the controller's informer cache. */
@@ -62,8 +63,6 @@ export interface CycleReport {
   readonly decisions: ReadonlyMap<string, Decision>;
 }
 
-/** Default polling interval, as upstream. */
-export const DEFAULT_POLLING_INTERVAL_MS = 30_000;
 
 /** See the module documentation. */
 export class ScalePoller {

@@ -25,12 +25,8 @@ import { ScalingMetrics } from './metrics.ts';
 import { ScalePoller } from './poller.ts';
 import { PrometheusClient } from './prometheus.ts';
 import { kubeScaleApi, type RawRequester, TargetScaler } from './scale.ts';
-import {
-  DEFAULT_RESOLVER_API_PORT,
-  type ResolverApiBackend,
-  type ResolverApiServer,
-  startResolverApi,
-} from './server.ts';
+import { type ResolverApiBackend, type ResolverApiServer, startResolverApi } from './server.ts';
+import { DEFAULT_RESOLVER_API_PORT } from './settings.ts';
 import { WakeUpService } from './wake.ts';
 
 /** Tuning of scaling; every field optional. */

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kube/types.ts';
 import { type CrdCacheEntry, renderCrdCache } from './crd-cache.ts';
+import { DEFAULT_RESOLVER_API_PORT } from './settings.ts';
 import { InvalidElastiServiceError, UnknownServiceError } from './wake.ts';
 
 /** What the API needs while this replica serves. */
@@ -51,8 +52,6 @@ export interface ResolverApiServer {
   close(): Promise<void>;
 }
 
-/** Default port, as the upstream chart's `ELASTI_OPERATOR_PORT`. */
-export const DEFAULT_RESOLVER_API_PORT = 8013;
 
 const SUCCESS_BODY = JSON.stringify({ message: 'Request received successfully!' });
 

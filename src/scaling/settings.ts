@@ -12,8 +12,11 @@
  * @module
  */
 import { DurationSyntaxError, parseGoDuration } from '../api/v1alpha1/duration.ts';
-import { DEFAULT_POLLING_INTERVAL_MS } from './poller.ts';
-import { DEFAULT_RESOLVER_API_PORT } from './server.ts';
+
+/** Default polling interval, as upstream. */
+export const DEFAULT_POLLING_INTERVAL_MS = 30_000;
+/** Default port of the resolver API, as the upstream chart's `ELASTI_OPERATOR_PORT`. */
+export const DEFAULT_RESOLVER_API_PORT = 8013;
 
 /** The settings (see the module documentation). */
 export interface ScalingSettings {

@@ -185,8 +185,10 @@ export function deferrer(t: TestContext): Defer {
 }
 
 /**
- * Writes a kubeconfig for `server` (e.g. a TCP proxy in front of the apiserver), removed after the
- * test; `impersonate` makes every request act as that user (the token must be allowed to).
+ * Writes a kubeconfig for `server` (e.g. a TCP proxy in front of the apiserver, or a closed port),
+ * removed after the test; `impersonate` makes every request act as that user (the token must be
+ * allowed to); `tls.insecureSkipTlsVerify` writes `insecure-skip-tls-verify: true` instead of the CA.
+ * For a wrong CA pass any other CA's PEM, e.g. one of `tls.rootCertificates`.
  */
 export function kubeconfigFor(
   defer: Defer,
@@ -194,11 +196,15 @@ export function kubeconfigFor(
   caPem: string,
   token: string,
   impersonate?: string,
+  tls: { insecureSkipTlsVerify?: boolean } = {},
 ): string {
   const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'config');
-  const ca = Buffer.from(caPem).toString('base64');
+  // kubectl refuses a CA together with insecure-skip-tls-verify, so the insecure form has none.
+  const trust = tls.insecureSkipTlsVerify
+    ? 'insecure-skip-tls-verify: true'
+    : `certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`;
   writeFileSync(
     path,
     [
@@ -206,7 +212,7 @@ export function kubeconfigFor(
       'kind: Config',
       'clusters:',
       `- name: c`,
-      `  cluster: {server: '${server}', certificate-authority-data: ${ca}}`,
+      `  cluster: {server: '${server}', ${trust}}`,
       'users:',
       '- name: u',
       impersonate ? `  user: {token: '${token}', as: '${impersonate}'}` : `  user: {token: '${token}'}`,

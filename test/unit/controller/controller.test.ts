@@ -22,6 +22,7 @@ import {
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import type { ListerWatcher } from '../../../src/kube/contracts.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
+import { SharedInformer } from '../../../src/kube/informer.ts';
 import type {
   HandlerOptions,
   HandlerRegistration,
@@ -318,6 +319,44 @@ describe('ElastiServiceController (fake informers)', () => {
     );
     assert.equal(env.esInformer().stopped, true);
     assert.equal(env.sliceInformer().stopped, true);
+  });
+
+  it('the ControllerStartError names the cause the ElastiService informer saw (a 403 from listing)', async () => {
+    const env = setup();
+    const forbidden = new KubeApiError({
+      status: 403,
+      verb: 'list',
+      url: 'https://apiserver/apis/elasti.truefoundry.com/v1alpha1/elastiservices',
+      body: {
+        kind: 'Status',
+        code: 403,
+        reason: 'Forbidden',
+        message: 'elastiservices.elasti.truefoundry.com is forbidden: User "restricted" cannot list resource',
+      },
+    });
+    const refusing: ListerWatcher = {
+      list: () => Promise.reject(forbidden),
+      watch: () => {
+        throw forbidden;
+      },
+    };
+    const error = await startController({
+      client: env.cluster as FakeCluster & ListerWatcher,
+      manager: env.manager,
+      directory: env.directory,
+      config: { resolver: { namespace: 'r' }, cacheSyncTimeoutMs: 300 },
+      informerFactory: <T extends KubeObject>(target: ListWatchTarget, name: string) =>
+        new SharedInformer<T>({ lw: refusing, target, name }),
+    }).then(
+      () => assert.fail('started without being able to list'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ControllerStartError, String(error));
+    assert.equal(error.status, 403);
+    assert.match(
+      error.message,
+      /^ElastiService cache did not sync within 300 ms: informer elastiservices did not sync: timed out; last error .*403 Forbidden: elastiservices\.elasti\.truefoundry\.com is forbidden/,
+    );
   });
 
   it('aborting the signal stops the controller (even during start); done resolves', async () => {

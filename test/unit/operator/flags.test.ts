@@ -1,49 +1,170 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBindAddress } from '../../../src/operator/http.ts';
+import {
+  FlagError,
+  flagUsage,
+  OPERATOR_FLAGS,
+  parseDuration,
+  parseFlagTable,
+} from '../../../src/operator/flags.ts';
+import { BindAddressError, parseBindAddress } from '../../../src/operator/http.ts';
 import { parseFlags } from '../../../src/operator/main.ts';
+
+const noEnv = {};
+
+/** The FlagError `argv` throws, checked to be one line naming `flag`. */
+function flagError(argv: string[], flag: string, env: Record<string, string> = {}): FlagError {
+  try {
+    parseFlags(argv, env);
+  } catch (error) {
+    assert.ok(error instanceof FlagError, `not a FlagError: ${String(error)}`);
+    assert.equal(error.flag, flag);
+    assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
+    assert.ok(error.message.includes(flag), `names ${flag}: ${error.message}`);
+    return error;
+  }
+  assert.fail(`${argv.join(' ')} was accepted`);
+}
 
 describe('operator flags', () => {
   it('defaults: no leader election, :8080, upstream resolver defaults left to the config', () => {
-    const flags = parseFlags([]);
+    const flags = parseFlags([], noEnv);
     assert.equal(flags.bindAddress, ':8080');
     assert.equal(flags.leaderElection, undefined);
     assert.deepEqual(flags.config.resolver, {});
     assert.equal(flags.config.watchNamespace, undefined);
     assert.equal(flags.http2, false);
-    assert.equal(parseFlags(['--http2']).http2, true);
+    assert.equal(flags.logLevel, 'info');
+    assert.equal(parseFlags(['--http2'], noEnv).http2, true);
   });
 
-  it('reads leader election, namespaces and the resolver', () => {
-    const flags = parseFlags([
-      '--leader-elect',
-      '--leader-election-namespace=ops',
-      '--watch-namespace',
-      'team-a',
-      '--resolver-namespace=edge',
-      '--resolver-port=9000',
-      '--workers=4',
-    ]);
+  it('reads leader election, namespaces, the resolver, the cache sync timeout', () => {
+    const flags = parseFlags(
+      [
+        '--leader-elect',
+        '--leader-election-namespace=ops',
+        '--watch-namespace',
+        'team-a,team-b',
+        '--resolver-namespace=edge',
+        '--resolver-port=9000',
+        '--workers=4',
+        '--cache-sync-timeout=1m30s',
+        '--bind-address=[::]:9090',
+      ],
+      noEnv,
+    );
     assert.deepEqual(flags.leaderElection, { namespace: 'ops', name: 'elasti-operator-lock' });
-    assert.equal(flags.config.watchNamespace, 'team-a');
+    assert.equal(flags.config.watchNamespace, 'team-a,team-b');
     assert.deepEqual(flags.config.resolver, { namespace: 'edge', reverseProxyPort: 9000 });
     assert.equal(flags.config.workers, 4);
+    assert.equal(flags.config.cacheSyncTimeoutMs, 90_000);
+    assert.equal(flags.bindAddress, '[::]:9090');
   });
 
-  it('rejects unknown flags and bad numbers with a readable error', () => {
-    assert.throws(() => parseFlags(['--no-such-flag']), /no-such-flag/);
-    assert.throws(() => parseFlags(['--resolver-port=abc']), /--resolver-port must be a positive integer/);
-    assert.throws(() => parseFlags(['--workers=0']), /--workers must be a positive integer/);
+  it('environment defaults: POD_NAMESPACE and WATCH_NAMESPACE, a flag wins over them', () => {
+    const env = { POD_NAMESPACE: 'pod-ns', WATCH_NAMESPACE: 'w1,w2' };
+    const flags = parseFlags(['--leader-elect'], env);
+    assert.equal(flags.leaderElection?.namespace, 'pod-ns');
+    assert.equal(flags.config.watchNamespace, 'w1,w2');
+    assert.equal(parseFlags(['--watch-namespace=x'], env).config.watchNamespace, 'x');
+    const bad = flagError([], 'WATCH_NAMESPACE', { WATCH_NAMESPACE: 'Team_A' });
+    assert.match(bad.message, /environment variable WATCH_NAMESPACE \(the default of --watch-namespace\)/);
+  });
+
+  it('booleans also take --flag=true|false', () => {
+    assert.ok(parseFlags(['--leader-elect=true'], noEnv).leaderElection);
+    assert.equal(parseFlags(['--leader-elect=false'], noEnv).leaderElection, undefined);
+    flagError(['--leader-elect=yes'], '--leader-elect');
+  });
+
+  it('an empty --leader-election-id is refused at start, naming the flag', () => {
+    const error = flagError(['--leader-elect', '--leader-election-id', ''], '--leader-election-id');
+    assert.match(
+      error.message,
+      /^invalid value "" for flag --leader-election-id: must be a DNS-1123 subdomain/,
+    );
+    flagError(['--leader-election-id=Not_A_Name'], '--leader-election-id');
+  });
+
+  it('every bad value fails with a one-line FlagError naming its flag', () => {
+    const cases: Array<[string[], string, RegExp]> = [
+      [['--log-level', 'verbose'], '--log-level', /must be one of trace, debug, info, warn, error/],
+      [['--workers=0'], '--workers', /integer in 1\.\.1000/],
+      [['--workers=1001'], '--workers', /integer in 1\.\.1000/],
+      [['--workers=2.5'], '--workers', /integer/],
+      [['--resolver-port=abc'], '--resolver-port', /port in 1\.\.65535/],
+      [['--resolver-port=70000'], '--resolver-port', /port in 1\.\.65535/],
+      [['--resolver-port=0'], '--resolver-port', /port in 1\.\.65535/],
+      [['--cache-sync-timeout=0s'], '--cache-sync-timeout', /positive duration/],
+      [['--cache-sync-timeout=10'], '--cache-sync-timeout', /positive duration/],
+      [['--bind-address=8080'], '--bind-address', /is not host:port/],
+      [['--bind-address=:99999'], '--bind-address', /invalid port/],
+      [['--bind-address=:::8080'], '--bind-address', /brackets.*\[::\]:8080/],
+      [['--bind-address=bad host:80'], '--bind-address', /invalid host/],
+      [['--resolver-namespace=Edge'], '--resolver-namespace', /DNS-1123 label/],
+      [['--resolver-service=1svc'], '--resolver-service', /DNS-1035 label/],
+      [['--resolver-deployment=a_b'], '--resolver-deployment', /DNS-1123 subdomain/],
+      [['--watch-namespace=a,B'], '--watch-namespace', /namespace "B"/],
+      [['--kubeconfig=/no/such/file'], '--kubeconfig', /no such file/],
+      [['--kubeconfig='], '--kubeconfig', /must not be empty/],
+    ];
+    for (const [argv, flag, problem] of cases) {
+      const error = flagError(argv, flag);
+      assert.match(error.message, problem, argv.join(' '));
+    }
+  });
+
+  it('unknown flags and missing values are FlagErrors too', () => {
+    assert.throws(
+      () => parseFlags(['--no-such-flag'], noEnv),
+      (e: unknown) => e instanceof FlagError && /no-such-flag/.test(e.message),
+    );
+    assert.throws(() => parseFlags(['--workers'], noEnv), FlagError);
+    assert.throws(() => parseFlags(['positional'], noEnv), FlagError);
+  });
+});
+
+describe('the flag table', () => {
+  it('aliases name the same flag; giving both is refused', () => {
+    const table = {
+      'metrics-bind-address': { kind: 'bindAddress', help: 'x', aliases: ['bind-address'] },
+    } as const;
+    assert.equal(parseFlagTable(table, ['--bind-address=:1'], noEnv)['metrics-bind-address'], ':1');
+    assert.equal(parseFlagTable(table, ['--metrics-bind-address=0'], noEnv)['metrics-bind-address'], '0');
+    assert.throws(
+      () => parseFlagTable(table, ['--bind-address=:1', '--metrics-bind-address=:2'], noEnv),
+      /are the same flag/,
+    );
+  });
+
+  it('usage lists every flag of the table', () => {
+    const text = flagUsage('elasti-operator', OPERATOR_FLAGS);
+    for (const name of Object.keys(OPERATOR_FLAGS)) assert.match(text, new RegExp(`--${name}\\b`));
+  });
+
+  it('parses Go-style durations', () => {
+    assert.equal(parseDuration('2m'), 120_000);
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('1.5s'), 1_500);
+    assert.equal(parseDuration('1h'), 3_600_000);
+    assert.equal(parseDuration('90'), undefined);
+    assert.equal(parseDuration(''), undefined);
   });
 });
 
 describe('bind addresses', () => {
-  it('parses host:port and :port', () => {
+  it('parses host:port, :port, [ipv6]:port and 0 (disabled)', () => {
     assert.deepEqual(parseBindAddress('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
-    assert.deepEqual(parseBindAddress(':0'), { host: '0.0.0.0', port: 0 });
+    assert.deepEqual(parseBindAddress(':0'), { host: undefined, port: 0 });
+    assert.deepEqual(parseBindAddress('[::]:8080'), { host: '::', port: 8080 });
+    assert.deepEqual(parseBindAddress('[::1]:0'), { host: '::1', port: 0 });
+    assert.deepEqual(parseBindAddress('localhost:9000'), { host: 'localhost', port: 9000 });
+    assert.equal(parseBindAddress('0'), undefined);
   });
-  it('rejects what is not host:port', () => {
-    assert.throws(() => parseBindAddress('8080'), /not host:port/);
-    assert.throws(() => parseBindAddress(':99999'), /invalid port/);
+  it('rejects what is not an address, with a BindAddressError', () => {
+    for (const bad of ['8080', ':99999', ':', '[::]', '[zz]:80', ':::80', 'a b:80', ':-1']) {
+      assert.throws(() => parseBindAddress(bad), BindAddressError, bad);
+    }
   });
 });
