@@ -63,7 +63,6 @@ export interface CycleReport {
   readonly decisions: ReadonlyMap<string, Decision>;
 }
 
-
 /** See the module documentation. */
 export class ScalePoller {
   readonly intervalMs: number;

@@ -52,7 +52,6 @@ export interface ResolverApiServer {
   close(): Promise<void>;
 }
 
-
 const SUCCESS_BODY = JSON.stringify({ message: 'Request received successfully!' });
 
 /** A request body that cannot be used; the message says why. */
