@@ -1,9 +1,18 @@
 /**
- * Access to the integration suite's shared control plane, for test files.
+ * Access to the integration suite's shared control planes, for test files.
  *
- * Under `npm run test:integration` the global setup started one control plane and exported
- * its coordinates; a test file run on its own (`node --test test/integration/x.test.ts`)
- * starts a private one on first use, stopped when the process exits.
+ * Two of them run during `npm run test:integration` (started by the global setup, found through
+ * environment variables):
+ *
+ * - {@link testCluster}: etcd + kube-apiserver only. Nothing changes unless a client changes it,
+ *   so tests that need exact control of status and timing set it themselves. The default.
+ * - {@link fullCluster}: the same plus kube-controller-manager, kube-scheduler, kwok with
+ *   {@link FULL_CLUSTER_NODES} fake Nodes and Prometheus: Deployments get Pods that are scheduled,
+ *   get IPs and turn Ready; the EndpointSlice, namespace and garbage-collector controllers run.
+ *   For tests about how the operator reacts to a cluster.
+ *
+ * A test file run on its own (`node --test test/integration/x.test.ts`) starts a private one of
+ * the kind it uses on first use, stopped when the process exits.
  *
  * @module
  */
@@ -13,7 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Agent, type Dispatcher, request } from 'undici';
-import { type ControlPlane, startControlPlane } from '../../tools/controlplane/harness.ts';
+import {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type PrometheusServer,
+  prometheusAt,
+  startControlPlane,
+} from '../../tools/controlplane/harness.ts';
 
 /** Coordinates of the cluster under test. */
 export interface TestCluster {
@@ -25,8 +40,55 @@ export interface TestCluster {
   readonly caPem: string;
 }
 
-let privatePlane: Promise<ControlPlane> | undefined;
-let cached: Promise<TestCluster> | undefined;
+/** The {@link fullCluster}: a {@link TestCluster} with Nodes and Prometheus. */
+export interface FullTestCluster extends TestCluster {
+  /** The kwok-managed Nodes Pods are scheduled to. */
+  readonly nodeNames: readonly string[];
+  /** The shared Prometheus: add scrape targets, query its HTTP API. */
+  readonly prometheus: PrometheusServer;
+}
+
+/** How many fake Nodes the shared full cluster has. */
+export const FULL_CLUSTER_NODES = 3;
+
+/** What the global setup and a private fallback start for {@link fullCluster}. */
+export const FULL_CLUSTER_OPTIONS: ControlPlaneOptions = {
+  controllers: true,
+  nodes: FULL_CLUSTER_NODES,
+  prometheus: true,
+};
+
+/** The environment variables through which the global setup hands its planes to test files. */
+export const ENV = {
+  bare: {
+    kubeconfig: 'ELASTI_TEST_KUBECONFIG',
+    restricted: 'ELASTI_TEST_RESTRICTED_KUBECONFIG',
+    etcd: 'ELASTI_TEST_ETCD_URL',
+  },
+  full: {
+    kubeconfig: 'ELASTI_TEST_FULL_KUBECONFIG',
+    restricted: 'ELASTI_TEST_FULL_RESTRICTED_KUBECONFIG',
+    etcd: 'ELASTI_TEST_FULL_ETCD_URL',
+    nodes: 'ELASTI_TEST_FULL_NODES',
+    prometheus: 'ELASTI_TEST_FULL_PROMETHEUS',
+  },
+} as const;
+
+/** Exports `plane`'s coordinates for test files (the global setup's side of {@link fullCluster}). */
+export function exportPlane(kind: 'bare' | 'full', plane: ControlPlane): void {
+  process.env[ENV[kind].kubeconfig] = plane.kubeconfigPath;
+  process.env[ENV[kind].restricted] = plane.restrictedKubeconfigPath;
+  process.env[ENV[kind].etcd] = plane.etcdUrl;
+  if (kind === 'full') {
+    process.env[ENV.full.nodes] = plane.nodeNames.join(',');
+    if (plane.prometheus) process.env[ENV.full.prometheus] = JSON.stringify(plane.prometheus.coordinates);
+  }
+}
+
+let privateBare: Promise<ControlPlane> | undefined;
+let privateFull: Promise<ControlPlane> | undefined;
+let cachedBare: Promise<TestCluster> | undefined;
+let cachedFull: Promise<FullTestCluster> | undefined;
 
 function fromKubeconfig(path: string): { token: string; caPem: string; server: string } {
   // The harness writes these three fields on lines of their own; a full parse is not needed here.
@@ -43,42 +105,74 @@ function fromKubeconfig(path: string): { token: string; caPem: string; server: s
   };
 }
 
-/** The shared cluster (or this process's private one). */
+function coordinates(
+  kubeconfigPath: string,
+  restrictedKubeconfigPath: string | undefined,
+  etcdUrl: string | undefined,
+): TestCluster {
+  const { token, caPem, server } = fromKubeconfig(kubeconfigPath);
+  return {
+    kubeconfigPath,
+    restrictedKubeconfigPath: restrictedKubeconfigPath ?? kubeconfigPath,
+    apiserverUrl: server,
+    etcdUrl: etcdUrl ?? '',
+    token,
+    caPem,
+  };
+}
+
+/** The shared bare cluster, etcd + kube-apiserver (or this process's private one). */
 export function testCluster(): Promise<TestCluster> {
-  cached ??= (async () => {
-    let kubeconfigPath = process.env.ELASTI_TEST_KUBECONFIG;
-    let restrictedKubeconfigPath = process.env.ELASTI_TEST_RESTRICTED_KUBECONFIG;
-    let etcdUrl = process.env.ELASTI_TEST_ETCD_URL;
-    if (!kubeconfigPath) {
-      privatePlane ??= startControlPlane();
-      // Not stopped explicitly: its supervisors clean up when this test process exits.
-      const plane = await privatePlane;
-      kubeconfigPath = plane.kubeconfigPath;
-      restrictedKubeconfigPath = plane.restrictedKubeconfigPath;
-      etcdUrl = plane.etcdUrl;
+  cachedBare ??= (async () => {
+    const kubeconfigPath = process.env[ENV.bare.kubeconfig];
+    if (kubeconfigPath) {
+      return coordinates(kubeconfigPath, process.env[ENV.bare.restricted], process.env[ENV.bare.etcd]);
     }
-    const { token, caPem, server } = fromKubeconfig(kubeconfigPath);
-    return {
-      kubeconfigPath,
-      restrictedKubeconfigPath: restrictedKubeconfigPath ?? kubeconfigPath,
-      apiserverUrl: server,
-      etcdUrl: etcdUrl ?? '',
-      token,
-      caPem,
-    };
+    privateBare ??= startControlPlane();
+    // Not stopped explicitly: its supervisors clean up when this test process exits.
+    const plane = await privateBare;
+    return coordinates(plane.kubeconfigPath, plane.restrictedKubeconfigPath, plane.etcdUrl);
   })();
-  return cached;
+  return cachedBare;
 }
 
 /**
- * A control plane of the test's own, for tests that restart or break it (apiserver restart,
- * compaction). Stopped after the test.
+ * The shared full cluster: controllers, scheduler, kwok Nodes and Prometheus (or this process's
+ * private one).
+ */
+export function fullCluster(): Promise<FullTestCluster> {
+  cachedFull ??= (async () => {
+    const kubeconfigPath = process.env[ENV.full.kubeconfig];
+    const prometheusJson = process.env[ENV.full.prometheus];
+    if (kubeconfigPath && prometheusJson) {
+      return {
+        ...coordinates(kubeconfigPath, process.env[ENV.full.restricted], process.env[ENV.full.etcd]),
+        nodeNames: (process.env[ENV.full.nodes] ?? '').split(',').filter(Boolean),
+        prometheus: prometheusAt(JSON.parse(prometheusJson)),
+      };
+    }
+    privateFull ??= startControlPlane(FULL_CLUSTER_OPTIONS);
+    const plane = await privateFull;
+    if (!plane.prometheus) throw new Error('the full cluster started without Prometheus');
+    return {
+      ...coordinates(plane.kubeconfigPath, plane.restrictedKubeconfigPath, plane.etcdUrl),
+      nodeNames: plane.nodeNames,
+      prometheus: plane.prometheus,
+    };
+  })();
+  return cachedFull;
+}
+
+/**
+ * A control plane of the test's own, for tests that restart or break it (apiserver or
+ * controller-manager restart, compaction, a paused kwok). Stopped after the test. `options` are
+ * the harness's, or just extra apiserver flags.
  */
 export async function privateControlPlane(
   t: TestContext,
-  apiserverArgs: string[] = [],
+  options: string[] | ControlPlaneOptions = [],
 ): Promise<ControlPlane> {
-  const plane = await startControlPlane({ apiserverArgs });
+  const plane = await startControlPlane(Array.isArray(options) ? { apiserverArgs: options } : options);
   t.after(() => plane.stop());
   return plane;
 }
@@ -144,26 +238,27 @@ export class RawApi {
   }
 }
 
-/** A RawApi on the shared cluster as admin, closed after the test. */
-export async function rawApi(t: TestContext): Promise<RawApi> {
-  const cluster = await testCluster();
+/** A RawApi as admin on the shared bare cluster (or `cluster`), closed after the test. */
+export async function rawApi(t: TestContext, cluster?: TestCluster): Promise<RawApi> {
+  cluster ??= await testCluster();
   const api = new RawApi(cluster.apiserverUrl, cluster.token, cluster.caPem);
   t.after(() => api.close());
   return api;
 }
 
 /**
- * Creates a namespace with a unique name for this test and deletes it afterwards
- * (isolation between tests sharing the control plane).
+ * Creates a namespace with a unique name for this test on the shared bare cluster (or `cluster`)
+ * and deletes it afterwards (isolation between tests sharing the control plane).
  */
-export async function testNamespace(t: TestContext, prefix = 't'): Promise<string> {
-  const cluster = await testCluster();
+export async function testNamespace(t: TestContext, prefix = 't', cluster?: TestCluster): Promise<string> {
+  cluster ??= await testCluster();
   const api = new RawApi(cluster.apiserverUrl, cluster.token, cluster.caPem);
   const name = `${prefix}-${randomBytes(4).toString('hex')}`.toLowerCase();
   await api.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   t.after(async () => {
-    // No controller-manager runs here, so a deleted namespace would stay Terminating: delete its
-    // contents' namespace record anyway; the data is dropped with the control plane.
+    // On the bare cluster no namespace controller runs, so the namespace stays Terminating (its
+    // data goes with the control plane); on the full cluster it really finalizes. Either way
+    // nothing waits for that here.
     await api.call('DELETE', `/api/v1/namespaces/${name}`);
     await api.close();
   });

@@ -10,7 +10,8 @@ export interface ControlPlaneProcess {
 }
 
 /**
- * Every live etcd, kube-apiserver or supervise process built by tools/controlplane whose
+ * Every live process run from the binaries tools/controlplane built (etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler, kwok, Prometheus, supervise) whose
  * command line mentions `marker` (a control plane's own directory, so that other control
  * planes on the machine, e.g. a developer's `npm run cluster`, are not counted).
  */

@@ -1,82 +1,50 @@
 /**
- * A real Kubernetes control plane (etcd + kube-apiserver, built from pinned Go modules by
- * `build.sh`) for integration tests, the demo and benchmarks — what controller-runtime's
- * envtest does, in TypeScript.
+ * A real Kubernetes control plane for integration tests, the demo and benchmarks — what
+ * controller-runtime's envtest does, in TypeScript, plus the parts that make it behave like a
+ * cluster when asked: kube-controller-manager, kube-scheduler, kwok (fake Nodes that run Pods
+ * through their lifecycle) and a Prometheus server. All built from pinned Go modules by `build.sh`.
  *
  * Every process runs under `supervise` (see `supervise/main.go`), which kills it and removes
  * its data directory when this Node process dies in any way, SIGKILL included.
  *
  * @module
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { binaryNames, ensureBinaries, versions } from './binaries.ts';
+import {
+  type ComponentContext,
+  DEFAULT_CONTROLLERS,
+  type Kwok,
+  startControllerManager,
+  startKwok,
+  startScheduler,
+} from './cluster-components.ts';
+import {
+  type PrometheusOptions,
+  type PrometheusServer,
+  type StartedPrometheus,
+  startPrometheus,
+} from './prometheus.ts';
+import { freePort, type Supervised, stopSupervised, supervised, waitReady } from './supervised.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+export { binaryNames, ensureBinaries, versions } from './binaries.ts';
+export { DEFAULT_CONTROLLERS, KWOK_POD_CIDR } from './cluster-components.ts';
+export { KWOK_NODE_ANNOTATION } from './kwok-stages.ts';
+export {
+  PROMETHEUS_TEST_JOB,
+  type PrometheusCoordinates,
+  type PrometheusOptions,
+  type PrometheusServer,
+  prometheusAt,
+  type ScrapeTarget,
+} from './prometheus.ts';
+export { freePort } from './supervised.ts';
 
-/** The versions, read from `versions.env` (the single source of truth, shared with build.sh). */
-export const versions: { kube: string; etcd: string } = (() => {
-  const text = readFileSync(join(here, 'versions.env'), 'utf8');
-  const value = (name: string): string => {
-    const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
-    if (!match?.[1]) throw new Error(`versions.env has no ${name}`);
-    return match[1];
-  };
-  return { kube: value('KUBE_VERSION'), etcd: value('ETCD_VERSION') };
-})();
-
-let cachedBinDir: string | undefined;
-
-/**
- * Builds the binaries if needed (idempotent, cached outside the tree) and returns their directory.
- * The first build takes minutes; progress goes to stderr.
- */
-export function ensureBinaries(): string {
-  if (cachedBinDir) return cachedBinDir;
-  // Fast path without running Go: every binary is there and the supervisor is newer than its source.
-  const cacheRoot =
-    process.env.ELASTI_CACHE_DIR ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'elasti-ts');
-  const expected = join(cacheRoot, 'controlplane', `${versions.kube}-etcd${versions.etcd}`);
-  try {
-    const built = ['etcd', 'kube-apiserver'].every((name) => statSync(join(expected, name)).isFile());
-    const supervisor = statSync(join(expected, 'supervise')).mtimeMs;
-    if (built && supervisor > statSync(join(here, 'supervise', 'main.go')).mtimeMs) {
-      cachedBinDir = expected;
-      return expected;
-    }
-  } catch {
-    // something is missing: build
-  }
-  const out = execFileSync('bash', [join(here, 'build.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const dir = out.trim().split('\n').pop();
-  if (!dir) throw new Error('tools/controlplane/build.sh printed no binary directory');
-  cachedBinDir = dir;
-  return dir;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; good enough on a loopback-only test machine). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Options of {@link startControlPlane}. */
+/** Options of {@link startControlPlane}. Without `nodes`, `controllers` and `prometheus`: etcd + kube-apiserver only. */
 export interface ControlPlaneOptions {
   /** Extra kube-apiserver flags, e.g. `--watch-cache=false`. */
   apiserverArgs?: string[];
@@ -84,6 +52,19 @@ export interface ControlPlaneOptions {
   verbose?: boolean;
   /** How long to wait for readiness (default 120 s: a cold 2-core machine is slow). */
   readyTimeoutMs?: number;
+  /**
+   * Run kube-controller-manager and kube-scheduler. `true`: the {@link DEFAULT_CONTROLLERS};
+   * or the `--controllers` list to run. Default: neither runs.
+   */
+  controllers?: boolean | readonly string[];
+  /** Fake Nodes (`kwok-node-0`, ...) that kwok manages. Default 0: kwok does not run. */
+  nodes?: number;
+  /** kwok: from a Pod getting its IP to Running and Ready (default 500 ms). */
+  podReadyDelayMs?: number;
+  /** kwok: from a Pod's deletion to its removal, as a kubelet's confirmation (default 0). */
+  podDeleteDelayMs?: number;
+  /** Run a Prometheus server (default: no). */
+  prometheus?: boolean | PrometheusOptions;
 }
 
 /** A running control plane. */
@@ -99,10 +80,29 @@ export interface ControlPlane {
   /** PEM of the CA that signed the apiserver's serving certificate. */
   readonly caPem: string;
   readonly dir: string;
+  /** What runs, one line each (`kube-apiserver v1.37.2`, ...), for printing. */
+  readonly components: readonly string[];
+  /** The fake Nodes kwok manages (empty without `nodes`). */
+  readonly nodeNames: readonly string[];
+  /** The Prometheus server, when started with `prometheus`. */
+  readonly prometheus: PrometheusServer | undefined;
   /** Writes a kubeconfig for `server` (e.g. a proxy's URL) and returns its path. */
   writeKubeconfig(name: string, server: string, token?: string): string;
   /** Stops kube-apiserver and starts it again on the same port with the same etcd. */
   restartApiserver(): Promise<void>;
+  /**
+   * Stops kube-controller-manager and starts it again (its informers re-list; controllers resume
+   * from what the apiserver holds). Throws without `controllers`.
+   */
+  restartControllerManager(): Promise<void>;
+  /**
+   * Stops kwok: scheduled Pods stop getting IPs and turning Ready, deleted Pods stay Terminating,
+   * node leases stop being renewed (after ~40 s the node lifecycle controller marks the Nodes
+   * NotReady). Throws without `nodes`.
+   */
+  pauseKwok(): Promise<void>;
+  /** Starts kwok again; resolves when its Nodes are Ready. */
+  resumeKwok(): Promise<void>;
   /**
    * Compacts etcd at its current revision (physical), returning that revision. Watches served by
    * etcd then get 410 Gone for older resourceVersions; the apiserver's watch cache (on by default)
@@ -110,67 +110,8 @@ export interface ControlPlane {
    * plane with `--watch-cache=false`.
    */
   compactEtcd(): Promise<number>;
-  /** Stops both processes and removes every file. Idempotent. */
+  /** Stops every process and removes every file. Idempotent. */
   stop(): Promise<void>;
-}
-
-interface Supervised {
-  readonly child: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function supervised(binDir: string, cleanup: string[], command: string[], verbose: boolean): Supervised {
-  const args = [...cleanup.flatMap((dir) => ['--cleanup', dir]), '--', ...command];
-  const child = spawn(join(binDir, 'supervise'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer): void => {
-    output.push(chunk.toString());
-    if (output.length > 400) output.splice(0, output.length - 400);
-    if (verbose) process.stderr.write(chunk);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // The control plane must not keep this process alive: when it exits (however), the supervisor
-  // notices and cleans up. So a test file that never calls stop() still ends.
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
-  return { child, output, exited };
-}
-
-async function stopSupervised(proc: Supervised): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  // Hold the event loop open until it has exited (the handle is unref'd while it runs).
-  proc.child.ref();
-  proc.child.kill('SIGTERM');
-  await proc.exited;
-}
-
-async function waitReady(
-  what: string,
-  proc: Supervised,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) {
-      throw new Error(
-        `${what} exited with ${proc.child.exitCode} before ready:\n${proc.output.join('').slice(-4000)}`,
-      );
-    }
-    try {
-      if (await probe()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(
-    `${what} not ready within ${timeoutMs} ms (last probe error: ${String(lastError)}):\n${proc.output.join('').slice(-4000)}`,
-  );
 }
 
 function kubeconfigYaml(server: string, caPem: string, token: string): string {
@@ -196,15 +137,20 @@ function kubeconfigYaml(server: string, caPem: string, token: string): string {
 }
 
 /**
- * Starts etcd and kube-apiserver on free loopback ports and waits until `/readyz` answers.
- * Identities: a bearer token in `system:masters` (admin) and one with no groups (restricted),
- * from a static token file. RBAC authorization, a generated service-account key, and the
- * apiserver's self-generated serving certificate.
+ * Starts etcd and kube-apiserver on free loopback ports and waits until `/readyz` answers; then,
+ * as asked, kube-controller-manager, kube-scheduler, kwok with its Nodes, and Prometheus, each
+ * waited for too. Identities: a bearer token in `system:masters` (admin) and one with no groups
+ * (restricted), from a static token file. RBAC authorization, a generated service-account key
+ * (the controller-manager signs ServiceAccount tokens with it), and the apiserver's
+ * self-generated serving certificate.
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binDir = ensureBinaries();
   const verbose = options.verbose ?? process.env.ELASTI_CONTROLPLANE_VERBOSE === '1';
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const nodes = options.nodes ?? 0;
+  if (!Number.isInteger(nodes) || nodes < 0) throw new Error(`nodes must be an integer >= 0, got ${nodes}`);
+  const controllers = options.controllers === true ? DEFAULT_CONTROLLERS : options.controllers || undefined;
   const dir = mkdtempSync(join(tmpdir(), 'elasti-cp-'));
   const etcdDir = join(dir, 'etcd');
   const certDir = join(dir, 'certs');
@@ -219,9 +165,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   // owns the removal of the whole directory: certificates, tokens and kubeconfigs go with it.
   const etcd = supervised(
     binDir,
-    [dir],
     [
-      join(binDir, 'etcd'),
+      join(binDir, binaryNames.etcd),
       `--data-dir=${etcdDir}`,
       `--listen-client-urls=${etcdUrl}`,
       `--advertise-client-urls=${etcdUrl}`,
@@ -231,10 +176,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ],
-    verbose,
+    { cleanup: [dir], verbose },
   );
   let apiserver: Supervised | undefined;
+  let controllerManager: Supervised | undefined;
+  let scheduler: Supervised | undefined;
+  let kwok: Kwok | undefined;
+  let prometheus: StartedPrometheus | undefined;
   const stopAll = async (): Promise<void> => {
+    // Clients of the apiserver first, so none of them logs the apiserver's disappearance.
+    await Promise.all([
+      kwok?.stop(),
+      scheduler && stopSupervised(scheduler),
+      controllerManager && stopSupervised(controllerManager),
+      prometheus?.stop(),
+    ]);
     if (apiserver) await stopSupervised(apiserver);
     await stopSupervised(etcd);
     rmSync(dir, { recursive: true, force: true });
@@ -263,7 +219,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     );
 
     const apiserverCommand = [
-      join(binDir, 'kube-apiserver'),
+      join(binDir, binaryNames.apiserver),
       `--etcd-servers=${etcdUrl}`,
       `--cert-dir=${certDir}`,
       `--secure-port=${apiserverPort}`,
@@ -282,7 +238,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     // Readiness is probed without verifying TLS: the certificate only exists once the server wrote it.
     const startApiserver = async (what: string): Promise<Supervised> => {
       const probeAgent = new Agent({ connect: { rejectUnauthorized: false } });
-      const proc = supervised(binDir, [], apiserverCommand, verbose);
+      const proc = supervised(binDir, apiserverCommand, { verbose });
       try {
         await waitReady(
           what,
@@ -320,6 +276,63 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeconfigPath = writeKubeconfig('admin', apiserverUrl);
     const restrictedKubeconfigPath = writeKubeconfig('restricted', apiserverUrl, tokens.restricted);
 
+    const ctx: ComponentContext = {
+      binDir,
+      dir,
+      verbose,
+      readyTimeoutMs,
+      apiserverUrl,
+      kubeconfigPath,
+      adminToken: tokens.admin,
+      caPem,
+      saKeyPath,
+    };
+    // Started side by side (2 cores: their start-up is mostly waiting on the apiserver); every
+    // one that did start is stopped if another fails.
+    const started = await Promise.allSettled([
+      controllers &&
+        startControllerManager(ctx, controllers).then((proc) => {
+          controllerManager = proc;
+        }),
+      controllers &&
+        startScheduler(ctx).then((proc) => {
+          scheduler = proc;
+        }),
+      nodes > 0 &&
+        startKwok(
+          ctx,
+          binaryNames.kwok,
+          nodes,
+          {
+            podReadyDelayMs: options.podReadyDelayMs ?? 500,
+            podDeleteDelayMs: options.podDeleteDelayMs ?? 0,
+          },
+          controllers !== undefined,
+        ).then((running) => {
+          kwok = running;
+        }),
+      options.prometheus &&
+        startPrometheus(
+          binDir,
+          binaryNames.prometheus,
+          join(dir, 'prometheus'),
+          options.prometheus === true ? {} : options.prometheus,
+          verbose,
+          readyTimeoutMs,
+        ).then((running) => {
+          prometheus = running;
+        }),
+    ]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const components = [
+      `etcd ${versions.etcd}`,
+      `kube-apiserver ${versions.kube}`,
+      ...(controllers ? [`kube-controller-manager ${versions.kube}`, `kube-scheduler ${versions.kube}`] : []),
+      ...(nodes > 0 ? [`kwok ${versions.kwok} (${nodes} node${nodes === 1 ? '' : 's'})`] : []),
+      ...(options.prometheus ? [`prometheus ${versions.prometheus}`] : []),
+    ];
     let stopped: Promise<void> | undefined;
     return {
       kubeconfigPath,
@@ -330,10 +343,26 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       tokens,
       caPem,
       dir,
+      components,
+      nodeNames: kwok?.nodeNames ?? [],
+      prometheus: prometheus?.server,
       writeKubeconfig,
       async restartApiserver() {
         if (apiserver) await stopSupervised(apiserver);
         apiserver = await startApiserver('kube-apiserver (restart)');
+      },
+      async restartControllerManager() {
+        if (!controllers) throw new Error('restartControllerManager: started without controllers');
+        if (controllerManager) await stopSupervised(controllerManager);
+        controllerManager = await startControllerManager(ctx, controllers, true);
+      },
+      async pauseKwok() {
+        if (!kwok) throw new Error('pauseKwok: started without nodes');
+        await kwok.pause();
+      },
+      async resumeKwok() {
+        if (!kwok) throw new Error('resumeKwok: started without nodes');
+        await kwok.resume();
       },
       async compactEtcd() {
         // etcd's gRPC gateway: read the current revision with a range on any key, then compact to it.

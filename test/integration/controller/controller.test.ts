@@ -1,8 +1,12 @@
 /**
- * The ElastiService controller on a real kube-apiserver, with the real informer Manager, engine
- * and CRD: mode switches and the objects they create, following the public Service and the
- * resolver, deletion, sharing a target, a missing target, legacy kinds, invalid specs and a
- * controller restart.
+ * The ElastiService controller on the full cluster (real kube-controller-manager, kube-scheduler
+ * and kwok Nodes), with the real informer Manager, engine and CRD: targets are Deployments whose
+ * Pods the cluster creates, schedules, readies and removes by itself when they are scaled; the
+ * resolver is a Deployment whose EndpointSlice the real EndpointSlice controller writes. Mode
+ * switches and the objects they create, following the public Service and the resolver, deletion,
+ * a deleted namespace that really finalizes, owner-reference garbage collection, sharing a
+ * target, a missing target, legacy kinds, invalid specs and a controller restart. No status is
+ * set by hand here.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,25 +14,34 @@ import { ELASTI_FINALIZER } from '../../../src/api/v1alpha1/constants.ts';
 import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { resolveOperatorConfig } from '../../../src/controller/config.ts';
-import type { EndpointSlice, Service } from '../../../src/controller/types.ts';
+import {
+  type EndpointSlice,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type Service,
+} from '../../../src/controller/types.ts';
 import { SharedInformer } from '../../../src/kube/informer.ts';
+import { resources } from '../../../src/kube/resources.ts';
 import { testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
   createService,
-  createTarget,
+  DEPLOYMENTS,
+  deploymentManifest,
   ELASTI_GVR,
   ENDPOINTSLICE_GVR,
   type Env,
   eventsFor,
   getOrUndefined,
+  RESOLVER_APP,
+  resolverIps,
   SERVICE_GVR,
-  setReady,
-  setResolverIps,
-  setUp,
+  scale,
+  setUpCluster,
   startOperator,
   waitForMode,
+  waitForReadyPods,
 } from './support.ts';
 
 const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' } as const;
@@ -45,10 +58,22 @@ async function privateSvc(env: Env, service: string): Promise<Service | undefine
   return getOrUndefined<Service>(env, SERVICE_GVR, privateServiceName(service));
 }
 
-describe('ElastiService controller on a real apiserver', () => {
-  it('0 ready → proxy (private Service + EndpointSlice to the resolver); ready → serve (slice gone); and back', async (t) => {
-    const env = await setUp(t, ['10.244.0.5']);
-    await createTarget(env, 'web', 1, 0);
+/** A target Deployment of `replicas` (its Pods turn Ready on their own). */
+async function deploy(env: Env, name: string, replicas: number): Promise<void> {
+  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
+}
+
+/** Scales `name` and waits for the cluster to get there (Pods Ready, or gone for 0). */
+async function scaleAndWait(env: Env, name: string, replicas: number): Promise<void> {
+  await scale(env, name, replicas);
+  await waitForReadyPods(env, name, replicas);
+}
+
+describe('ElastiService controller on the full cluster', () => {
+  it('scaled to 0 → proxy (private Service + EndpointSlice to the resolver); scaled up, Pods Ready → serve (slice gone); scaled to 0, Pods gone → proxy', async (t) => {
+    const env = await setUpCluster(t);
+    const resolver = await resolverIps(env);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     const op = await startOperator(env);
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
@@ -82,7 +107,11 @@ describe('ElastiService controller on a real apiserver', () => {
     assert.ok(toResolver, `${sliceName} exists`);
     assert.equal(toResolver.metadata.labels?.['kubernetes.io/service-name'], 'web');
     assert.equal(toResolver.addressType, 'IPv4');
-    assert.deepEqual(sliceAddresses(toResolver), ['10.244.0.5']);
+    assert.deepEqual(
+      sliceAddresses(toResolver),
+      resolver,
+      'the resolver Pod IP the EndpointSlice controller lists',
+    );
     assert.deepEqual(toResolver.ports, [{ name: 'http', protocol: 'TCP', port: 8012 }]);
 
     assert.equal(op.directory.get(`${env.ns}/web`)?.status.mode, 'proxy');
@@ -100,7 +129,7 @@ describe('ElastiService controller on a real apiserver', () => {
       },
     );
 
-    await setReady(env, 'web', 1, 1);
+    await scaleAndWait(env, 'web', 1);
     await waitForMode(env, 'web-es', 'serve');
     await waitFor(async () => (await slice(env, 'web')) === undefined, { message: 'slice deleted' });
     assert.ok(await privateSvc(env, 'web'), 'private service kept in serve mode');
@@ -111,14 +140,15 @@ describe('ElastiService controller on a real apiserver', () => {
       },
     );
 
-    await setReady(env, 'web', 1, 0);
+    await scale(env, 'web', 0);
     await waitForMode(env, 'web-es', 'proxy');
-    assert.deepEqual(sliceAddresses(await slice(env, 'web')), ['10.244.0.5']);
+    await waitForReadyPods(env, 'web', 0);
+    assert.deepEqual(sliceAddresses(await slice(env, 'web')), resolver);
   });
 
   it('in proxy mode the private Service follows the public Service selector and ports', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'web', 1, 0);
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     await startOperator(env);
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
@@ -150,28 +180,49 @@ describe('ElastiService controller on a real apiserver', () => {
     );
   });
 
-  it('the EndpointSlice follows the resolver endpoints exactly: 1 → 2 → 1 pod IPs', async (t) => {
-    const env = await setUp(t, ['10.244.0.5']);
-    await createTarget(env, 'web', 1, 0);
+  it('the EndpointSlice follows the resolver exactly as the EndpointSlice controller lists it: scaled 1 → 2 → 1', async (t) => {
+    const env = await setUpCluster(t, 1);
+    const one = await resolverIps(env);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     await startOperator(env);
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
     await waitForMode(env, 'web-es', 'proxy');
-    assert.deepEqual(sliceAddresses(await slice(env, 'web')), ['10.244.0.5']);
+    assert.deepEqual(sliceAddresses(await slice(env, 'web')), one);
 
-    await setResolverIps(env, ['10.244.0.5', '10.244.1.7']);
-    await waitFor(async () => sliceAddresses(await slice(env, 'web'))?.join() === '10.244.0.5,10.244.1.7', {
-      message: 'two resolver IPs',
-    });
-    await setResolverIps(env, ['10.244.1.7']);
-    await waitFor(async () => sliceAddresses(await slice(env, 'web'))?.join() === '10.244.1.7', {
-      message: 'back to one resolver IP',
+    await scale(env, RESOLVER_APP, 2, env.resolverNs);
+    const two = await waitFor(
+      async () => ((await resolverIps(env)).length === 2 ? resolverIps(env) : undefined),
+      {
+        timeoutMs: 60_000,
+        message: 'two ready resolver endpoints',
+      },
+    );
+    await waitFor(
+      async () =>
+        sliceAddresses(await slice(env, 'web'))
+          ?.sort()
+          .join() === two.join(),
+      {
+        message: `the slice to list ${two.join()}`,
+      },
+    );
+    await scale(env, RESOLVER_APP, 1, env.resolverNs);
+    const back = await waitFor(
+      async () => {
+        const ips = await resolverIps(env);
+        return ips.length === 1 ? ips : undefined;
+      },
+      { timeoutMs: 60_000, message: 'back to one ready resolver endpoint' },
+    );
+    await waitFor(async () => sliceAddresses(await slice(env, 'web'))?.join() === back.join(), {
+      message: `the slice to list only ${back.join()}`,
     });
   });
 
   it('deleting the ElastiService removes its objects, watches, finalizer and then the object', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'web', 1, 0);
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     const op = await startOperator(env);
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
@@ -192,9 +243,73 @@ describe('ElastiService controller on a real apiserver', () => {
     assert.equal(op.directory.list().length, 0);
   });
 
+  it('a deleted namespace with ElastiServices inside really finalizes: the operator releases them, the namespace goes', async (t) => {
+    const env = await setUpCluster(t);
+    await deploy(env, 'idle', 0);
+    await deploy(env, 'busy', 1);
+    await waitForReadyPods(env, 'busy', 1);
+    await createService(env, 'idle', 'idle');
+    await createService(env, 'busy', 'busy');
+    const op = await startOperator(env);
+    await createElastiService(env, 'idle-es', {
+      service: 'idle',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'idle' },
+    });
+    await createElastiService(env, 'busy-es', {
+      service: 'busy',
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'busy' },
+    });
+    await waitForMode(env, 'idle-es', 'proxy');
+    await waitForMode(env, 'busy-es', 'serve');
+
+    await env.client.delete(resources.namespaces.gvr, undefined, env.ns);
+    // The namespace controller deletes the ElastiServices; their finalizer holds the namespace
+    // until the operator has cleaned up and released them.
+    await waitFor(
+      async () => (await getOrUndefined(env, resources.namespaces.gvr, env.ns, '')) === undefined,
+      {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        message: `namespace ${env.ns} gone`,
+      },
+    );
+    await waitFor(() => op.manager.list().length === 0 && op.directory.list().length === 0, {
+      message: 'no watches or directory entries left for the deleted namespace',
+    });
+  });
+
+  it('owner references: with the operator gone, the garbage collector removes what it created once the ElastiService goes', async (t) => {
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
+    await createService(env, 'web', 'web');
+    const op = await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    await waitForMode(env, 'web-es', 'proxy');
+    assert.ok((await privateSvc(env, 'web')) && (await slice(env, 'web')));
+
+    await op.stop();
+    await env.client.delete(ELASTI_GVR, env.ns, 'web-es');
+    const held = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
+    assert.ok(held.metadata.deletionTimestamp, 'held by the finalizer while no operator runs');
+    // What an administrator does for an operator that is gone for good.
+    await env.client.patch(ELASTI_GVR, env.ns, 'web-es', { metadata: { finalizers: null } }, 'merge');
+    await waitFor(async () => (await getOrUndefined(env, ELASTI_GVR, 'web-es')) === undefined, {
+      message: 'ElastiService gone',
+    });
+    await waitFor(
+      async () => (await privateSvc(env, 'web')) === undefined && (await slice(env, 'web')) === undefined,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        message: 'private Service and EndpointSlice garbage-collected',
+      },
+    );
+    assert.ok(await getOrUndefined(env, SERVICE_GVR, 'web'), 'the public Service (not owned) stays');
+  });
+
   it('two ElastiServices on the same target: deleting one leaves the other working', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'web', 1, 0);
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
     await createService(env, 'web-a', 'web');
     await createService(env, 'web-b', 'web');
     const op = await startOperator(env);
@@ -220,16 +335,16 @@ describe('ElastiService controller on a real apiserver', () => {
     );
 
     // es-b still follows its target, through the watch the two shared.
-    await setReady(env, 'web', 1, 1);
+    await scaleAndWait(env, 'web', 1);
     await waitForMode(env, 'es-b', 'serve');
     await waitFor(async () => (await slice(env, 'web-b')) === undefined, { message: 'es-b slice deleted' });
-    await setReady(env, 'web', 1, 0);
+    await scale(env, 'web', 0);
     await waitForMode(env, 'es-b', 'proxy');
   });
 
   it('two ElastiServices on the same Service: deleting one keeps the shared objects for the other', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'web', 1, 0);
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     await startOperator(env);
     await createElastiService(env, 'es-a', { service: 'web', scaleTargetRef: TARGET });
@@ -248,12 +363,12 @@ describe('ElastiService controller on a real apiserver', () => {
       [b.metadata.uid],
     );
     assert.ok(await slice(env, 'web'), 'shared slice kept');
-    await setReady(env, 'web', 1, 1);
+    await scaleAndWait(env, 'web', 1);
     await waitForMode(env, 'es-b', 'serve');
   });
 
   it('a valid ElastiService whose target does not exist: condition + Event, recovers once it is created', async (t) => {
-    const env = await setUp(t);
+    const env = await setUpCluster(t);
     await createService(env, 'web', 'web');
     await startOperator(env);
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
@@ -279,7 +394,7 @@ describe('ElastiService controller on a real apiserver', () => {
     assert.equal(warning.type, 'Warning');
     assert.match(warning.message, /Deployment .*\/web not found/);
 
-    await createTarget(env, 'web', 1, 0);
+    await deploy(env, 'web', 0);
     const recovered = await waitForMode(env, 'web-es', 'proxy');
     assert.equal(recovered.status?.conditions?.find((c) => c.type === 'ScaleTargetFound')?.status, 'True');
     // Retries were aggregated into one Event rather than one per attempt.
@@ -324,8 +439,8 @@ describe('ElastiService controller on a real apiserver', () => {
   });
 
   it('legacy kind "deployments" works', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'web', 1, 0);
+    const env = await setUpCluster(t);
+    await deploy(env, 'web', 0);
     await createService(env, 'web', 'web');
     const op = await startOperator(env);
     await createElastiService(env, 'web-es', {
@@ -334,12 +449,12 @@ describe('ElastiService controller on a real apiserver', () => {
     });
     await waitForMode(env, 'web-es', 'proxy');
     assert.ok(op.manager.list().some((r) => r.key === `web-es/${env.ns}/deployments.apps/web`));
-    await setReady(env, 'web', 1, 1);
+    await scaleAndWait(env, 'web', 1);
     await waitForMode(env, 'web-es', 'serve');
   });
 
   it('an invalid spec the CRD schema lets through: SpecValid=False + Warning Event, no objects', async (t) => {
-    const env = await setUp(t);
+    const env = await setUpCluster(t);
     await createService(env, 'web', 'web');
     const op = await startOperator(env);
     await createElastiService(env, 'web-es', {
@@ -369,9 +484,11 @@ describe('ElastiService controller on a real apiserver', () => {
   });
 
   it('restart with ElastiServices in proxy and serve modes: no duplicate objects, no mode flapping', async (t) => {
-    const env = await setUp(t);
-    await createTarget(env, 'idle', 1, 0);
-    await createTarget(env, 'busy', 1, 1);
+    const env = await setUpCluster(t);
+    await deploy(env, 'idle', 0);
+    // Ready before its ElastiService exists, so serve is the first and only mode it reports.
+    await deploy(env, 'busy', 1);
+    await waitForReadyPods(env, 'busy', 1);
     await createService(env, 'idle', 'idle');
     await createService(env, 'busy', 'busy');
     const first = await startOperator(env);
@@ -457,7 +574,12 @@ describe('ElastiService controller on a real apiserver', () => {
       services.items.map((s) => s.metadata.name).sort(),
       ['busy', 'idle', privateServiceName('idle')].sort(),
     );
-    const slices = await env.client.list<EndpointSlice>({ gvr: ENDPOINTSLICE_GVR, namespace: env.ns });
+    // The operator's slices (the EndpointSlice controller keeps its own for each Service too).
+    const slices = await env.client.list<EndpointSlice>({
+      gvr: ENDPOINTSLICE_GVR,
+      namespace: env.ns,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    });
     assert.deepEqual(
       slices.items.map((s) => s.metadata.name),
       [endpointSliceToResolverName('idle')],
@@ -471,15 +593,15 @@ describe('ElastiService controller on a real apiserver', () => {
   });
 
   it('several watch namespaces: ElastiServices in each are reconciled, one in another namespace is left alone', async (t) => {
-    const env = await setUp(t);
-    const second: Env = { ...env, ns: await testNamespace(t, 'ctl2') };
-    const outside: Env = { ...env, ns: await testNamespace(t, 'ctl3') };
+    const env = await setUpCluster(t);
+    const second: Env = { ...env, ns: await testNamespace(t, 'ctl2', env.cluster) };
+    const outside: Env = { ...env, ns: await testNamespace(t, 'ctl3', env.cluster) };
     const config = resolveOperatorConfig({
       ...env.config,
       watchNamespace: `${second.ns},${env.ns}`,
     });
     for (const e of [env, second, outside]) {
-      await createTarget(e, 'web', 1, 0);
+      await deploy(e, 'web', 0);
       await createService(e, 'web', 'web');
     }
     await startOperator({ ...env, config });

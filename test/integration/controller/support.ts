@@ -1,7 +1,13 @@
 /**
- * Helpers of the controller's integration tests: the CRD, scale targets with hand-made Pods (no
- * kubelet or controller-manager runs, so tests set Pod and Deployment status themselves), the
- * resolver's Service and EndpointSlices, and a controller + Manager pair per test.
+ * Helpers of the controller's integration tests: the CRD, the resolver's Service, a controller +
+ * Manager pair per test, and two kinds of set-up:
+ *
+ * - {@link setUpCluster}, on the full cluster (real controllers, scheduler, kwok Nodes): the
+ *   resolver is a real Deployment whose EndpointSlice the EndpointSlice controller writes, and
+ *   targets are real Deployments (`workloads.ts`) whose Pods come and go by themselves.
+ * - {@link setUp}, on the bare apiserver, for tests that need exact control of status and timing:
+ *   nothing runs there, so {@link createTarget}/{@link setReady} make Pods and set Pod and
+ *   Deployment status by hand, and {@link setResolverIps} writes the resolver's slice.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,11 +29,12 @@ import {
   SERVICE_GVR,
   startController,
 } from '../../../src/controller/index.ts';
+import type { EndpointSlice, Pod } from '../../../src/controller/types.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import { Manager } from '../../../src/informer/manager.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
 import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
-import { testCluster, testNamespace } from '../../support/cluster.ts';
+import { fullCluster, type TestCluster, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,11 +43,15 @@ const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 export { ELASTI_GVR, ENDPOINTSLICE_GVR, EVENT_GVR, POD_GVR, SERVICE_GVR };
 
-let crdInstalled: Promise<void> | undefined;
+const crdInstalled = new Map<string, Promise<void>>();
 
-/** Installs the CRD from the committed manifest (server-side apply) and waits for Established. Once per process. */
-export function installCrd(client: KubeClient): Promise<void> {
-  crdInstalled ??= (async () => {
+/**
+ * Installs the CRD from the committed manifest (server-side apply) and waits for Established.
+ * Once per process and cluster.
+ */
+export function installCrd(client: KubeClient, cluster: TestCluster): Promise<void> {
+  let installed = crdInstalled.get(cluster.apiserverUrl);
+  installed ??= (async () => {
     const yaml = readFileSync(join(root, CRD_YAML_PATH), 'utf8');
     await client.request('PATCH', `${CRDS_PATH}/${ELASTI_CRD_NAME}`, yaml, {
       contentType: 'application/apply-patch+yaml',
@@ -59,12 +70,15 @@ export function installCrd(client: KubeClient): Promise<void> {
       message: 'elastiservices served',
     });
   })();
-  return crdInstalled;
+  crdInstalled.set(cluster.apiserverUrl, installed);
+  return installed;
 }
 
 /** Everything one test needs. */
 export interface Env {
   readonly t: TestContext;
+  /** The cluster the test runs on (the shared bare or full one). */
+  readonly cluster: TestCluster;
   readonly client: KubeClient;
   /** Namespace of the ElastiServices, targets and Services (the controller watches only it). */
   readonly ns: string;
@@ -75,9 +89,10 @@ export interface Env {
   readonly teardown: (() => Promise<void>)[];
 }
 
-/** Namespaces, client, CRD and a resolver Service whose EndpointSlice has `resolverIps`. */
-export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5']): Promise<Env> {
-  const cluster = await testCluster();
+/** The app label of the resolver's Pods, which its Service selects. */
+export const RESOLVER_APP = 'elasti-resolver';
+
+async function prepare(t: TestContext, cluster: TestCluster): Promise<Env> {
   const client = await KubeClient.create(cluster.kubeconfigPath);
   const teardown: (() => Promise<void>)[] = [];
   // One hook, in a fixed order: a client closed under a running controller would wait forever
@@ -86,9 +101,9 @@ export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5
     for (const step of teardown.reverse()) await step();
     await client.close();
   });
-  await installCrd(client);
-  const ns = await testNamespace(t, 'ctl');
-  const resolverNs = await testNamespace(t, 'res');
+  await installCrd(client, cluster);
+  const ns = await testNamespace(t, 'ctl', cluster);
+  const resolverNs = await testNamespace(t, 'res', cluster);
   const config = resolveOperatorConfig({
     watchNamespace: ns,
     resolver: { namespace: resolverNs },
@@ -99,19 +114,79 @@ export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5
     kind: 'Service',
     metadata: { name: config.resolver.serviceName },
     spec: {
-      selector: { app: 'elasti-resolver' },
+      selector: { app: RESOLVER_APP },
       ports: [
         { name: 'http-resolver', port: 8013 },
         { name: 'http-reverse-proxy', port: 8012 },
       ],
     },
   });
-  const env: Env = { t, client, ns, resolverNs, config, teardown };
+  return { t, cluster, client, ns, resolverNs, config, teardown };
+}
+
+/**
+ * On the bare apiserver (exact control): namespaces, client, CRD and a resolver Service whose
+ * hand-written EndpointSlice has `resolverIps`.
+ */
+export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5']): Promise<Env> {
+  const env = await prepare(t, await testCluster());
   await setResolverIps(env, resolverIps);
   return env;
 }
 
-/** Creates or replaces the resolver Service's EndpointSlice with these ready IPs. */
+/**
+ * On the full cluster: namespaces, client, CRD and the resolver as a Deployment of
+ * `resolverReplicas` behind its Service; resolves once the EndpointSlice controller lists that
+ * many ready resolver IPs.
+ */
+export async function setUpCluster(t: TestContext, resolverReplicas = 1): Promise<Env> {
+  const env = await prepare(t, await fullCluster());
+  await env.client.create(DEPLOYMENTS, env.resolverNs, deploymentManifest(RESOLVER_APP, resolverReplicas));
+  await waitFor(async () => (await resolverIps(env)).length === resolverReplicas, {
+    timeoutMs: 60_000,
+    message: `${resolverReplicas} ready resolver endpoints`,
+  });
+  return env;
+}
+
+/** The ready IPs in the resolver Service's EndpointSlices, sorted. */
+export async function resolverIps(env: Env): Promise<string[]> {
+  const slices = await env.client.list<EndpointSlice>({
+    gvr: ENDPOINTSLICE_GVR,
+    namespace: env.resolverNs,
+    labelSelector: `kubernetes.io/service-name=${env.config.resolver.serviceName}`,
+  });
+  return slices.items
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready === true)
+    .flatMap((e) => e.addresses)
+    .sort();
+}
+
+/**
+ * A Deployment of `replicas` Pods labelled `app: <name>`. `podReadyDelay` (e.g. `"1h"`) holds
+ * its Pods back from turning Ready on kwok Nodes that long (kwok's per-Pod delay annotation).
+ */
+export function deploymentManifest(name: string, replicas: number, podReadyDelay?: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name },
+          ...(podReadyDelay ? { annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': podReadyDelay } } : {}),
+        },
+        spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+      },
+    },
+  };
+}
+
+/** Bare apiserver only: creates or replaces the resolver Service's EndpointSlice with these ready IPs. */
 export async function setResolverIps(env: Env, ips: string[]): Promise<void> {
   const name = `${env.config.resolver.serviceName}-abcde`;
   const body = {
@@ -178,21 +253,12 @@ export async function startOperator(env: Env): Promise<Running> {
   return { controller, manager, directory, stop };
 }
 
-/** A Deployment `name` with `replicas` and Pods `name-0..` of which the first `ready` are ready. */
+/**
+ * Bare apiserver only: a Deployment `name` with `replicas` and hand-made Pods `name-0..` of which
+ * the first `ready` are ready.
+ */
 export async function createTarget(env: Env, name: string, replicas: number, ready: number): Promise<void> {
-  await env.client.create(DEPLOYMENTS, env.ns, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
-      },
-    },
-  });
+  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
   for (let i = 0; i < replicas; i++) {
     await env.client.create(POD_GVR, env.ns, {
       apiVersion: 'v1',
@@ -205,8 +271,8 @@ export async function createTarget(env: Env, name: string, replicas: number, rea
 }
 
 /**
- * Sets Pod readiness (first `ready` of `replicas` Pods) and then the Deployment's status, in
- * that order, as a kubelet and the deployment controller would.
+ * Bare apiserver only: sets Pod readiness (first `ready` of `replicas` Pods) and then the
+ * Deployment's status, in that order, as a kubelet and the deployment controller would.
  */
 export async function setReady(env: Env, name: string, replicas: number, ready: number): Promise<void> {
   for (let i = 0; i < replicas; i++) {
@@ -230,6 +296,34 @@ export async function setReady(env: Env, name: string, replicas: number, ready: 
     name,
     { status: { replicas, readyReplicas: ready, availableReplicas: ready, updatedReplicas: replicas } },
     'merge',
+  );
+}
+
+/** Full cluster: sets the Deployment's `spec.replicas`; its controllers and kwok do the rest. */
+export async function scale(env: Env, name: string, replicas: number, namespace = env.ns): Promise<void> {
+  await env.client.patch(DEPLOYMENTS, namespace, name, { spec: { replicas } }, 'merge');
+}
+
+/** Full cluster: waits until exactly `count` Pods of `app` exist and all are Ready; returns their IPs, sorted. */
+export async function waitForReadyPods(
+  env: Env,
+  app: string,
+  count: number,
+  namespace = env.ns,
+): Promise<string[]> {
+  return waitFor(
+    async () => {
+      const pods = await env.client.list<Pod>({ gvr: POD_GVR, namespace, labelSelector: `app=${app}` });
+      const ready = pods.items.filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return pods.items.length === count && ready.length === count
+        ? ready.map((p) => String(p.status?.podIP ?? '')).sort()
+        : undefined;
+    },
+    { timeoutMs: 60_000, message: `${count} Ready Pods of ${app} in ${namespace}` },
   );
 }
 
