@@ -403,7 +403,7 @@ describe('ElastiService controller on the full cluster', () => {
   });
 
   it('an ElastiService created before its target converges on the creation event, not the retry backoff', async (t) => {
-    const base = await setUp(t);
+    const base = await setUpCluster(t);
     // First retry a minute away: only the target's creation event can reconcile it sooner.
     const env: Env = {
       ...base,
@@ -429,7 +429,7 @@ describe('ElastiService controller on the full cluster', () => {
       'the target is watched although it does not exist',
     );
     const created = Date.now();
-    await createTarget(env, 'web', 1, 0);
+    await deploy(env, 'web', 0);
     await waitFor(
       async () =>
         (await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es')).status?.mode === 'proxy',
