@@ -61,6 +61,16 @@ export class TrafficMemory {
   forget(namespace: string, name: string): void {
     this.#seen.delete(`${namespace}/${name}`);
   }
+
+  /** Forgets every ElastiService not in `live` (`namespace/name` keys): they were deleted. */
+  retain(live: ReadonlySet<string>): void {
+    for (const key of this.#seen.keys()) if (!live.has(key)) this.#seen.delete(key);
+  }
+
+  /** ElastiServices remembered. */
+  get size(): number {
+    return this.#seen.size;
+  }
 }
 
 function keyOf(es: ElastiService): string {

@@ -144,7 +144,9 @@ export class ScalePoller {
             : String((r.error as { errorType?: unknown }).errorType ?? r.error.name),
         }),
     });
-    const items = this.#o.source.list().filter((es) => !es.metadata.deletionTimestamp);
+    const all = this.#o.source.list();
+    this.#o.actions.traffic.retain(new Set(all.map((es) => `${es.metadata.namespace}/${es.metadata.name}`)));
+    const items = all.filter((es) => !es.metadata.deletionTimestamp);
     const spreadMs = this.intervalMs * this.#spread;
     const decisions = new Map<string, Decision>();
     let running = 0;

@@ -7,9 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { StaticResolverEndpoints } from '../../../src/controller/resolver-endpoints.ts';
+import { KubeApiError } from '../../../src/kube/errors.ts';
 import { silentLogger } from '../../../src/kube/types.ts';
 import { ScalingActions, TrafficMemory } from '../../../src/scaling/actions.ts';
-import { KEDA_PAUSE_PATCH, KEDA_UNPAUSE_PATCH } from '../../../src/scaling/keda.ts';
+import {
+  KEDA_PAUSE_PATCH,
+  KEDA_UNPAUSE_PATCH,
+  kedaScaledObject,
+  unpauseKedaOnFinalize,
+} from '../../../src/scaling/keda.ts';
 import { offsetOf, ScalePoller } from '../../../src/scaling/poller.ts';
 import { PrometheusQueryError, type QueryOutcome } from '../../../src/scaling/prometheus.ts';
 import { TargetScaler } from '../../../src/scaling/scale.ts';
@@ -177,6 +183,17 @@ describe('ScalePoller.runCycle', () => {
     env.querier.answers.set(TRAFFIC_QUERY, sample(0));
     assert.equal((await env.poller.runCycle()).decisions.get('shop/web')?.action, 'hold');
     assert.deepEqual(env.api.puts, []);
+  });
+
+  it('traffic memory of deleted ElastiServices is dropped', async () => {
+    const items = [scalingEs('web'), scalingEs('api')];
+    const env = setup(items);
+    env.querier.answers.set(TRAFFIC_QUERY, sample(5));
+    await env.poller.runCycle();
+    assert.equal(env.traffic.size, 2);
+    items.pop();
+    await env.poller.runCycle();
+    assert.equal(env.traffic.size, 1);
   });
 
   it('created less than a cooldown ago: no query at all', async () => {
@@ -371,5 +388,37 @@ describe('spreading and concurrency', () => {
     const after = env.querier.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.equal(env.querier.calls.length, after, 'no cycle after stop');
+  });
+});
+
+describe('KEDA helpers', () => {
+  it('kedaScaledObject: type compared case-insensitively, as upstream; hpa or malformed → none', () => {
+    assert.equal(kedaScaledObject({ type: 'KEDA' as 'keda', name: 'so' }), 'so');
+    assert.equal(kedaScaledObject({ type: 'hpa', name: 'h' }), undefined);
+    assert.equal(kedaScaledObject(undefined), undefined);
+    assert.equal(kedaScaledObject({ type: 'keda', name: '' }), undefined);
+  });
+
+  it('unpauseKedaOnFinalize: unpauses a keda ElastiService, treats a missing ScaledObject as done, rethrows others', async () => {
+    const patcher = new FakePatcher();
+    const hook = unpauseKedaOnFinalize(patcher, 'm');
+    await hook(scalingEs('web', { autoscaler: { type: 'keda', name: 'web-so' } }));
+    await hook(scalingEs('plain'));
+    assert.deepEqual(patcher.patches, [
+      { resource: 'scaledobjects', namespace: 'shop', name: 'web-so', body: KEDA_UNPAUSE_PATCH },
+    ]);
+    patcher.fail = () => new KubeApiError({ status: 404, verb: 'patch', url: 'fake://so' });
+    await hook(scalingEs('web', { autoscaler: { type: 'keda', name: 'web-so' } }));
+    patcher.fail = () =>
+      new KubeApiError({
+        status: 403,
+        verb: 'patch',
+        url: 'fake://so',
+        reason: 'Forbidden',
+        text: 'forbidden',
+      });
+    await assert.rejects(hook(scalingEs('web', { autoscaler: { type: 'keda', name: 'web-so' } })), {
+      status: 403,
+    });
   });
 });
