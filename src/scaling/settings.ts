@@ -7,7 +7,7 @@
  * | `POLLING_INTERVAL` | polling interval, Go duration (`30s`, `1m`) | 30 s; unparsable or ≤ 0 → warning and 30 s, as upstream |
  * | `PROMETHEUS_TRIGGER_SERVER_ADDRESS` | Prometheus of triggers without `serverAddress` | none |
  * | `PROMETHEUS_TRIGGER_AUTHORIZATION_HEADER` | `Authorization` header of every query | none |
- * | `ELASTI_OPERATOR_PORT` | port of the resolver API | 8013 |
+ * | `ELASTI_OPERATOR_PORT` | port of the resolver API (0: a free one) | 8013 |
  *
  * @module
  */
@@ -81,8 +81,9 @@ export function scalingSettingsFromEnv(env: Readonly<Record<string, string | und
   const port = text('ELASTI_OPERATOR_PORT');
   if (port !== undefined) {
     const n = Number(port);
-    if (!/^\d+$/.test(port) || n < 1 || n > 65535) {
-      throw new ScalingSettingsError('ELASTI_OPERATOR_PORT', `"${port}" is not a port (1..65535)`);
+    // 0 picks a free port (tests running several operators side by side).
+    if (!/^\d+$/.test(port) || n > 65535) {
+      throw new ScalingSettingsError('ELASTI_OPERATOR_PORT', `"${port}" is not a port (0..65535)`);
     }
     resolverApiPort = n;
   }

@@ -46,6 +46,11 @@ describe('scalingSettingsFromEnv', () => {
       (e: unknown) => e instanceof ScalingSettingsError && e.variable === 'ELASTI_OPERATOR_PORT',
     );
     assert.throws(() => scalingSettingsFromEnv({ ELASTI_OPERATOR_PORT: '70000' }), ScalingSettingsError);
+    assert.equal(
+      scalingSettingsFromEnv({ ELASTI_OPERATOR_PORT: '0' }).settings.resolverApiPort,
+      0,
+      '0: a free port',
+    );
     assert.throws(
       () => scalingSettingsFromEnv({ PROMETHEUS_TRIGGER_SERVER_ADDRESS: 'prometheus:9090' }),
       /PROMETHEUS_TRIGGER_SERVER_ADDRESS: "prometheus:9090" is not an http/,
