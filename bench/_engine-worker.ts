@@ -1,21 +1,18 @@
 /**
- * One contender of the engine benchmark, in its own process (forked by bench/engine.ts):
- * syncs every ConfigMap of a namespace, reports time and memory, then records when updates
- * arrive. Args: contender kubeconfig namespace expectedObjects.
+ * One Node contender of the engine benchmark, in its own process (forked by bench/engine.ts
+ * through `bench/_protocol.ts`): syncs every ConfigMap of a namespace, reports time and memory,
+ * then records when updates arrive. One argument: its {@link NodeWorkerConfig} as JSON. The
+ * benchmark runs the JavaScript `tsconfig.bench.json` compiles from this file, so no TypeScript
+ * stripper is loaded in the measured process.
  */
 
-import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../src/kube/types.ts';
-import type { Contender, ParentMessage, WorkerMessage } from './engine.ts';
+import { collectGarbage, memorySnapshot } from './_memory.ts';
+import type { NodeWorkerConfig, ParentMessage, WorkerMessage } from './_protocol.ts';
+import { now } from './_util.ts';
 
-const [contender, kubeconfig, namespace, expectedText] = process.argv.slice(2) as [
-  Contender,
-  string,
-  string,
-  string,
-];
-const expected = Number(expectedText);
-const now = (): number => performance.timeOrigin + performance.now();
+const config = JSON.parse(process.argv[2] ?? '{}') as NodeWorkerConfig;
+const { kubeconfig, namespace, expected } = config;
 const send = (message: WorkerMessage): void => void process.send?.(message);
 
 interface ConfigMapLike {
@@ -30,15 +27,24 @@ const onUpdate = (obj: ConfigMapLike): void => {
 
 // Each contender's code is imported only in its own process, so RSS counts only its own modules.
 const baselineRss = process.memoryUsage().rss;
+/** RSS once the contender's modules are loaded, before it connects: the module graph's cost. */
+let importedRssMb = 0;
+const imported = (): void => {
+  importedRssMb = process.memoryUsage().rss / 2 ** 20;
+};
 
-async function syncOurs(streaming: boolean): Promise<number> {
+async function syncOurs(): Promise<number> {
   const { KubeClient } = await import('../src/kube/client.ts');
   const { SharedInformer } = await import('../src/kube/informer.ts');
+  imported();
   const client = await KubeClient.create(kubeconfig);
   const informer = new SharedInformer<KubeObject>({
     lw: client,
     target: { gvr: { group: '', version: 'v1', resource: 'configmaps' }, namespace },
-    reflector: { streamingList: { enabled: streaming, deadlineMs: 30_000 } },
+    reflector: {
+      streamingList: { enabled: config.streaming ?? false, deadlineMs: 30_000 },
+      ...(config.pageSize ? { pageSize: config.pageSize } : {}),
+    },
   });
   let added = 0;
   informer.addEventHandler({
@@ -65,6 +71,7 @@ async function syncOurs(streaming: boolean): Promise<number> {
 async function syncRawWatch(): Promise<number> {
   const { connect } = await import('../src/kube/config.ts');
   const { request } = await import('undici');
+  imported();
   const conn = await connect(kubeconfig);
   const base = `${conn.server}/api/v1/namespaces/${namespace}/configmaps`;
   const start = now();
@@ -95,6 +102,7 @@ async function syncRawWatch(): Promise<number> {
 
 async function syncClientNode(): Promise<number> {
   const { CoreV1Api, KubeConfig, makeInformer } = await import('@kubernetes/client-node');
+  imported();
   type V1ConfigMap = import('@kubernetes/client-node').V1ConfigMap;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
@@ -118,20 +126,24 @@ async function syncClientNode(): Promise<number> {
 
 try {
   const syncMs =
-    contender === 'client-node'
+    config.engine === 'client-node'
       ? await syncClientNode()
-      : contender === 'raw-watch-floor'
+      : config.engine === 'raw-watch'
         ? await syncRawWatch()
-        : await syncOurs(contender === 'ours-streaming');
-  globalThis.gc?.();
-  const memory = process.memoryUsage();
+        : await syncOurs();
+  // RSS as the process holds it right after the sync, then the live heap after full GCs.
+  const atSync = memorySnapshot();
+  collectGarbage();
+  const afterGc = memorySnapshot();
+  const rss = atSync.rss as number;
   send({
     type: 'synced',
     syncMs,
-    rssMb: memory.rss / 2 ** 20,
-    rssDeltaMb: (memory.rss - baselineRss) / 2 ** 20,
-    heapMb: memory.heapUsed / 2 ** 20,
+    rssMb: rss,
+    rssDeltaMb: rss - baselineRss / 2 ** 20,
+    heapMb: afterGc.heapUsed as number,
     objects: expected,
+    detail: { baselineRssMb: baselineRss / 2 ** 20, importedRssMb, atSync, afterGc },
   });
   // CPU this process spends from here on is the cost of receiving, decoding, caching and
   // delivering the update events: the engine's own cost, independent of the apiserver's.
@@ -143,7 +155,12 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const cpu = process.cpuUsage(cpuSince);
-    send({ type: 'received', arrivals: arrivals.splice(0), cpuMs: (cpu.user + cpu.system) / 1000 });
+    send({
+      type: 'received',
+      arrivals: arrivals.splice(0),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssMb: process.memoryUsage().rss / 2 ** 20,
+    });
     cpuSince = process.cpuUsage();
   });
 } catch (error) {

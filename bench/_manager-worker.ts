@@ -6,7 +6,7 @@
  */
 import type { SharingPolicy } from '../src/informer/types.ts';
 import type { ListerWatcher, ListOptions, WatchOptions } from '../src/kube/contracts.ts';
-import type { KubeObject, ListWatchTarget } from '../src/kube/types.ts';
+import type { KubeObjectLike, ListWatchTarget } from '../src/kube/types.ts';
 import { now, pool } from './_util.ts';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
@@ -46,10 +46,10 @@ class CountingLw implements ListerWatcher {
   constructor(inner: ListerWatcher) {
     this.inner = inner;
   }
-  list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions) {
+  list<T extends KubeObjectLike>(target: ListWatchTarget, options: ListOptions) {
     return this.inner.list<T>(target, options);
   }
-  async *watch<T extends KubeObject>(target: ListWatchTarget, options: WatchOptions) {
+  async *watch<T extends KubeObjectLike>(target: ListWatchTarget, options: WatchOptions) {
     this.open++;
     try {
       yield* this.inner.watch<T>(target, options);

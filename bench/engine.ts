@@ -1,43 +1,82 @@
 /**
- * `npm run bench -- engine`: the informer engine against its peer, side by side, in one run on
- * one local control plane.
+ * `npm run bench -- engine`: the informer engine against its peers, side by side, in one run on
+ * one local control plane: ours, @kubernetes/client-node's informer, and client-go's own
+ * informers (built from the Go module proxy at the control plane's version,
+ * `bench/peers/client-go/`).
  *
  * 1. Seeds N ConfigMaps of ~1 KiB (default 10,000; `BENCH_OBJECTS`).
- * 2. For each contender, in a fresh process (so RSS is its own): time from start to synced,
- *    RSS and heap after sync.
+ * 2. Rounds (default 3; `BENCH_ROUNDS`), interleaved: each round runs every contender once, each
+ *    in a fresh process (so RSS is its own), in an order rotated by one per round. For each:
+ *    time from start to synced (the handler has been handed every object), RSS right after the
+ *    sync, the live heap after full GCs.
  * 3. Then, with that contender synced, a writer here updates ConfigMaps at a paced rate
- *    (default 300/s, then 1,000/s, 10 s each; `BENCH_RATES`, `BENCH_SECONDS`) and the contender's handler
- *    records when each update arrives: latency = handler time − the writer's acknowledgement
- *    time of that write (same machine, `performance.timeOrigin + performance.now()` on both
- *    sides), plus events/s delivered.
+ *    (default 1,000/s for 10 s; `BENCH_RATES=300,1000`, `BENCH_SECONDS`) and the contender's
+ *    handler records when each update arrives: latency = handler time − the writer's
+ *    acknowledgement time of that write (same machine clock on both sides), the contender's
+ *    CPU per 1,000 events delivered, and its RSS after the phase.
+ * 4. Every column is summarized over the rounds as median (range) and as the ratio to client-go's
+ *    dynamic informer with its defaults, taken within each round (`bench/_summary.ts`); the
+ *    markdown table is printed to stderr and returned as `table`.
  *
- * Contenders: ours with a paged list, ours with the streaming list,
- * @kubernetes/client-node's informer (the TypeScript peer), and a floor: one raw WATCH whose
- * events are only parsed (no cache, queue or resume), to show how much of the latency is the
- * apiserver and the machine rather than any informer.
+ * Contenders (`bench/_contenders.ts`; `BENCH_CONTENDERS=a,b` runs some): ours with a paged or a
+ * streaming list (compiled, the operator's V8 flags), client-node's `makeInformer`, a floor (one
+ * raw WATCH whose events are only parsed, no cache/queue/resume: what the apiserver and the
+ * machine cost), and client-go: the dynamic informer with its defaults (WatchListClient on), the
+ * same with WatchListClient off (paged list), and the typed ConfigMap informer over protobuf.
+ * Node contenders speak over IPC, client-go over the line protocol of `bench/_protocol.ts`.
+ *
+ * Numbers are reported, never asserted.
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
+import {
+  allContenders,
+  type Contender,
+  oursVariants,
+  prepare,
+  referenceId,
+  selectContenders,
+  startContender,
+} from './_contenders.ts';
+import type { WorkerChannel } from './_protocol.ts';
+import { type Column, markdownTable, type RoundRow, summarize } from './_summary.ts';
 import { now, percentile, pool } from './_util.ts';
 
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' } as const;
-export const contenders = ['ours-paged', 'ours-streaming', 'client-node', 'raw-watch-floor'] as const;
-export type Contender = (typeof contenders)[number];
 
-/** Messages between this process and a contender's worker. */
-export type WorkerMessage =
-  | { type: 'synced'; syncMs: number; rssMb: number; rssDeltaMb: number; heapMb: number; objects: number }
-  | { type: 'received'; arrivals: [name: string, seq: number, at: number][]; cpuMs: number }
-  | { type: 'error'; message: string };
-export type ParentMessage = { type: 'collect'; expected: number; timeoutMs: number };
+/** Seeds `objects` ConfigMaps of ~1 KiB named cm-000000… in `namespace` (created here). */
+export async function seedConfigMaps(
+  client: KubeClient,
+  namespace: string,
+  objects: number,
+): Promise<number> {
+  await client.create({ group: '', version: 'v1', resource: 'namespaces' }, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
+  });
+  const payload = 'x'.repeat(1000);
+  const seedStart = now();
+  await pool(
+    Array.from({ length: objects }, (_, i) => i),
+    32,
+    async (i) => {
+      await client.create(CONFIGMAPS, namespace, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${String(i).padStart(6, '0')}` },
+        data: { payload, seq: '0' },
+      });
+    },
+  );
+  return Math.round(objects / ((now() - seedStart) / 1000));
+}
 
 /** One paced write phase against a synced contender; returns the latency numbers. */
 async function writePhase(
-  contender: Contender,
-  next: () => Promise<WorkerMessage>,
-  send: (m: ParentMessage) => void,
+  contender: string,
+  worker: WorkerChannel,
   client: KubeClient,
   namespace: string,
   objects: number,
@@ -65,8 +104,8 @@ async function writePhase(
     },
   );
   const writeSeconds = (now() - started) / 1000;
-  const collected = next();
-  send({ type: 'collect', expected: total, timeoutMs: 60_000 });
+  const collected = worker.next();
+  worker.send({ type: 'collect', expected: total, timeoutMs: 60_000 });
   const received = await collected;
   if (received.type !== 'received') throw new Error(`${contender}: ${JSON.stringify(received)}`);
   const latencies: number[] = [];
@@ -85,6 +124,7 @@ async function writePhase(
   fromSend.sort((x, y) => x - y);
   return {
     rate,
+    rssMbAfterEvents: received.rssMb === undefined ? undefined : Math.round(received.rssMb),
     writesPerSecondAchieved: Math.round(total / writeSeconds),
     updatesWritten: total,
     updatesDelivered: latencies.length,
@@ -104,6 +144,7 @@ async function writePhase(
 /** Runs one contender end to end (sync, then one write phase per rate); returns its numbers. */
 async function measure(
   contender: Contender,
+  built: { clientGo?: string },
   kubeconfig: string,
   namespace: string,
   objects: number,
@@ -111,89 +152,109 @@ async function measure(
   rates: number[],
   seconds: number,
   round: number,
+  sequence: number,
 ): Promise<Record<string, unknown>> {
-  const worker = fork(fileURLToPath(new URL('./_engine-worker.ts', import.meta.url)), [
-    contender,
-    kubeconfig,
-    namespace,
-    String(objects),
-  ]);
-  const next = (): Promise<WorkerMessage> =>
-    new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void =>
-        reject(new Error(`${contender} worker exited with ${code}`));
-      worker.once('exit', onExit);
-      worker.once('message', (m) => {
-        worker.off('exit', onExit);
-        resolve(m as WorkerMessage);
-      });
-    });
-  const send = (m: ParentMessage): void => void worker.send(m);
+  const worker = startContender(contender, { kubeconfig, namespace, expected: objects }, built);
   try {
-    const synced = await next();
-    if (synced.type !== 'synced') throw new Error(`${contender}: ${JSON.stringify(synced)}`);
+    const synced = await worker.next();
+    if (synced.type !== 'synced') throw new Error(`${contender.id}: ${JSON.stringify(synced)}`);
     const phases: Record<string, unknown>[] = [];
     for (const [i, rate] of rates.entries()) {
-      const seqBase = round * 10_000_000 + (i + 1) * 1_000_000;
-      phases.push(
-        await writePhase(contender, next, send, client, namespace, objects, rate, seconds, seqBase),
-      );
+      // Unique per measurement: a patch that writes the value an earlier contender left is a
+      // no-op on the server and would produce no event at all.
+      const seqBase = sequence * 10_000_000 + (i + 1) * 1_000_000;
+      phases.push(await writePhase(contender.id, worker, client, namespace, objects, rate, seconds, seqBase));
     }
     return {
-      contender,
+      contender: contender.id,
+      round,
       syncMs: Math.round(synced.syncMs),
       rssMbAfterSync: Math.round(synced.rssMb),
       rssMbGrowthDuringSync: Math.round(synced.rssDeltaMb),
-      heapMbAfterSync: Math.round(synced.heapMb),
+      liveHeapMbAfterSync: Number(synced.heapMb.toFixed(1)),
+      memory: synced.detail,
       phases,
     };
   } finally {
-    worker.kill();
+    await worker.close();
   }
+}
+
+/** The columns of the summary table, from one contender's round. */
+function values(result: Record<string, unknown>, rates: number[]): Record<string, number | undefined> {
+  const phases = result.phases as Record<string, number>[];
+  const at = (rate: number, key: string): number | undefined => phases[rates.indexOf(rate)]?.[key];
+  const top = rates.includes(1000) ? 1000 : (rates.at(-1) as number);
+  return {
+    syncMs: result.syncMs as number,
+    rssMb: result.rssMbAfterSync as number,
+    liveHeapMb: result.liveHeapMbAfterSync as number,
+    cpuMsPer1k: at(top, 'cpuMsPer1kEvents'),
+    p99: at(top, 'latencyMsP99'),
+    rssAfterEventsMb: at(top, 'rssMbAfterEvents'),
+  };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
   const objects = Number(process.env.BENCH_OBJECTS ?? 10_000);
-  const rates = (process.env.BENCH_RATES ?? '300,1000').split(',').map(Number);
+  const rates = (process.env.BENCH_RATES ?? '1000').split(',').map(Number);
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const contenders = selectContenders(allContenders, oursVariants);
+  const built = prepare(contenders);
   const plane = await startControlPlane();
   const client = await KubeClient.create(plane.kubeconfigPath);
   try {
     const namespace = 'bench-engine';
-    await client.create({ group: '', version: 'v1', resource: 'namespaces' }, undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: namespace },
-    });
-    const payload = 'x'.repeat(1000);
-    const seedStart = now();
-    await pool(
-      Array.from({ length: objects }, (_, i) => i),
-      32,
-      async (i) => {
-        await client.create(CONFIGMAPS, namespace, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `cm-${String(i).padStart(6, '0')}` },
-          data: { payload, seq: '0' },
-        });
-      },
-    );
-    const seedSeconds = (now() - seedStart) / 1000;
+    const seedObjectsPerSecond = await seedConfigMaps(client, namespace, objects);
     const results: Record<string, unknown>[] = [];
-    let round = 1;
-    for (const contender of contenders) {
-      process.stderr.write(`[bench] engine: ${contender}\n`);
-      results.push(
-        await measure(contender, plane.kubeconfigPath, namespace, objects, client, rates, seconds, round++),
-      );
+    for (let round = 1; round <= rounds; round++) {
+      // Rotated by one per round, so no contender always runs first (or right after the seeding).
+      const order = contenders.map((_, i) => contenders[(i + round - 1) % contenders.length] as Contender);
+      for (const contender of order) {
+        process.stderr.write(`[bench] engine: round ${round}/${rounds}: ${contender.id}\n`);
+        results.push(
+          await measure(
+            contender,
+            built,
+            plane.kubeconfigPath,
+            namespace,
+            objects,
+            client,
+            rates,
+            seconds,
+            round,
+            results.length + 1,
+          ),
+        );
+      }
     }
+    const top = rates.includes(1000) ? 1000 : (rates.at(-1) as number);
+    const columns: Column[] = [
+      { key: 'syncMs', heading: `sync ${objects.toLocaleString('en-US')}`, unit: 'ms' },
+      { key: 'rssMb', heading: 'RSS after sync', unit: 'MB' },
+      { key: 'liveHeapMb', heading: 'live heap after GC', unit: 'MB', digits: 1 },
+      { key: 'cpuMsPer1k', heading: `CPU / 1k events at ${top}/s`, unit: 'ms' },
+      { key: 'p99', heading: `ack→handler p99 at ${top}/s`, unit: 'ms', digits: 1 },
+      { key: 'rssAfterEventsMb', heading: 'RSS after events', unit: 'MB' },
+    ];
+    const rows: RoundRow[] = results.map((r) => ({
+      round: r.round as number,
+      contender: r.contender as string,
+      values: values(r, rates),
+    }));
+    const summary = summarize(rows, columns, referenceId);
+    const table = markdownTable(summary, columns, contenders);
+    process.stderr.write(`${table}\n`);
     return {
       objects,
       objectBytes: 1024,
       rates,
       seconds,
-      seedObjectsPerSecond: Math.round(objects / seedSeconds),
+      rounds,
+      seedObjectsPerSecond,
+      summary,
+      table,
       results,
     };
   } finally {

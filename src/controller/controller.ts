@@ -16,6 +16,7 @@
 import type { Registry } from 'prom-client';
 import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
 import type { ElastiService } from '../api/v1alpha1/types.ts';
+import { boundedSignal } from '../informer/signals.ts';
 import type { ListerWatcher } from '../kube/contracts.ts';
 import { errorMessage, isNamespaceTerminating, statusOf } from '../kube/errors.ts';
 import { InformerSyncError, SharedInformer } from '../kube/informer.ts';
@@ -29,6 +30,7 @@ import type {
   ResourceEventHandler,
 } from '../kube/types.ts';
 import { silentLogger } from '../kube/types.ts';
+import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { KubeEventRecorder } from './events.ts';
 import { elastiServiceKey, InvalidKeyError } from './keys.ts';
@@ -43,7 +45,6 @@ import {
   type ServiceDirectory,
   type WatchManager,
 } from './types.ts';
-import { defaultControllerRateLimiter, RateLimitingQueue } from './workqueue.ts';
 
 /** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
 export interface ControllerInformer<T extends KubeObject> {
@@ -270,18 +271,21 @@ export class ElastiServiceController {
     for (const informer of this.#esInformers) informer.start();
     this.#sliceInformer.start();
 
-    const timeout = AbortSignal.timeout(this.config.cacheSyncTimeoutMs);
-    const bound = AbortSignal.any([timeout, this.#lifetime.signal]);
+    // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
+    // else pending (seen on Node 22) could exit before the deadline instead of failing at it.
+    const deadline = boundedSignal(this.config.cacheSyncTimeoutMs, [this.#lifetime.signal]);
+    const bound = deadline.signal;
     try {
       await Promise.all(this.#esInformers.map((i) => i.waitForSync(bound)));
     } catch (error) {
+      deadline.dispose();
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
       if (stopRequested) return; // stopped while starting: not a failure
       // controller-runtime's convention: give up after CacheSyncTimeout and fail start-up with
       // the reason; unlike its "timed out waiting for cache to be synced", say what failed.
       throw new ControllerStartError(
-        timeout.aborted
+        deadline.timedOut()
           ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms: ${errorMessage(error)}`
           : `ElastiService cache did not sync: ${errorMessage(error)}`,
         error,
@@ -292,6 +296,8 @@ export class ElastiServiceController {
     } catch (error) {
       // Not fatal: proxy-mode reconciles fail (and retry) until the resolver endpoints are known.
       this.#logger.warn({ err: error }, 'resolver endpoint cache not synced; continuing');
+    } finally {
+      deadline.dispose();
     }
     if (this.#stopping) return;
     try {

@@ -7,7 +7,7 @@
  *   `status.ts` (status and Events per outcome), `keys.ts` (the `namespace/name` key),
  *   `finalizer.ts` and `list.ts` (paged LIST) are internal; the key helpers and `statusMode`
  *   are exported through `reconciler.ts`.
- * - `workqueue.ts`: the rate-limited work queue and its rate limiters.
+ * - `../runtime/workqueue.ts` (re-exported): the generic rate-limited work queue and its rate limiters.
  * - `config.ts`: `OperatorConfig` (resolver location, namespace scope, queue tuning) and its defaults.
  * - `readiness.ts`: the proxy/serve decision.
  * - `private-service.ts`, `endpointslice.ts`, `owners.ts`, `release.ts`: the objects the controller manages
@@ -17,6 +17,8 @@
  *
  * @module
  */
+
+export * from '../runtime/workqueue.ts';
 export * from './conditions.ts';
 export * from './config.ts';
 export * from './controller.ts';
@@ -31,4 +33,3 @@ export * from './reconciler.ts';
 export * from './release.ts';
 export * from './resolver-endpoints.ts';
 export * from './types.ts';
-export * from './workqueue.ts';

@@ -9,19 +9,22 @@
  *
  * @module
  */
-import type { KubeObject, ResourceEventHandler } from '../kube/types.ts';
+import type { KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/types.ts';
 
 /** One change as delivered to handlers. */
-export type Change<T extends KubeObject = KubeObject> =
+export type Change<T extends KubeObjectLike = KubeObject> =
   | { readonly type: 'add'; readonly obj: T; readonly isInInitialList: boolean }
   | { readonly type: 'update'; readonly oldObj: T; readonly newObj: T }
   | { readonly type: 'delete'; readonly obj: T; readonly finalStateUnknown: boolean };
 
 /** Called after each handler call: `error` is undefined on success. */
-export type DeliveryReport<T extends KubeObject> = (change: Change<T>, error: unknown) => void;
+export type DeliveryReport<T extends KubeObjectLike = KubeObject> = (
+  change: Change<T>,
+  error: unknown,
+) => void;
 
 /** The serial queue of one registration. */
-export class Delivery<T extends KubeObject = KubeObject> {
+export class Delivery<T extends KubeObjectLike = KubeObject> {
   readonly #handlers: ResourceEventHandler<T>;
   readonly #report: DeliveryReport<T>;
   #queue: Change<T>[] = [];

@@ -64,6 +64,12 @@ export interface GroupDeps {
   now(): number;
   readonly logger: Logger;
   readonly metrics: ManagerMetrics;
+  /** An upstream of the group failed a list or watch; `keys` are the registrations it serves. */
+  upstreamError(
+    upstream: Upstream,
+    error: Error,
+    info: { status: number | undefined; failures: number },
+  ): void;
 }
 
 /** The registrations and upstream informers of one GVR × namespace. */
@@ -283,6 +289,10 @@ export class WatchGroup implements UpstreamEvents {
     } else if (entry.next === upstream) {
       this.#tryCutover(entry);
     }
+  }
+
+  onError(upstream: Upstream, error: Error, info: { status: number | undefined; failures: number }): void {
+    if (!this.#disposed) this.#deps.upstreamError(upstream, error, info);
   }
 
   onSynced(upstream: Upstream): void {

@@ -21,7 +21,14 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
+
+import { LifecycleListeners, type LifecycleRegistration } from '../kube/informer-lifecycle.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  ResourceEventHandler,
+} from '../kube/types.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import type { Change } from './delivery.ts';
 import {
@@ -55,6 +62,7 @@ import { boundedSignal, joinPending } from './signals.ts';
 import type {
   AddOptions,
   KeyParams,
+  ManagerLifecycleListener,
   RegistrationInfo,
   Requester,
   RequestWatch,
@@ -80,6 +88,25 @@ interface PendingAdd {
  * `add`/`stopInformer`/`stopForCRD` any number of times, `stop()`. After `stop()` no informer,
  * timer or request of this Manager remains, and every method except the read-only ones rejects
  * with {@link ManagerStoppedError}.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, Manager, resources } from 'elasti-informer';
+ *
+ * const client = await KubeClient.create();
+ * const manager = new Manager({ client });
+ * manager.start();
+ * // Resolves once the watch of default/settings has synced; rejects if the object does not exist.
+ * const key = await manager.add({
+ *   req: { namespace: 'default', name: 'my-app' }, // who asks: stopForCRD() finds its watches
+ *   resourceName: 'settings',
+ *   resourceNamespace: 'default',
+ *   groupVersionResource: resources.configMaps.gvr,
+ *   handlers: { onUpdate: (_old, cm) => console.log('settings changed', cm.metadata.resourceVersion) },
+ * });
+ * await manager.stopInformer(key);
+ * await manager.stop();
+ * ```
  */
 export class Manager {
   readonly #opts: ResolvedManagerOptions;
@@ -96,12 +123,14 @@ export class Manager {
   #resyncTimer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   readonly #monitor: HealthMonitor;
+  readonly #lifecycle: LifecycleListeners<ManagerLifecycleListener>;
   #stopped = false;
   #stopping: Promise<void> | undefined;
 
   constructor(options: ManagerOptions) {
     const opts = resolveManagerOptions(options);
     this.#opts = opts;
+    this.#lifecycle = new LifecycleListeners(opts.logger, 'onUpstreamError/onRegistrationState');
     // Scraped upstreams by phase; computed at scrape time from the live informers.
     this.#metrics = new ManagerMetrics(
       opts.registry,
@@ -115,7 +144,27 @@ export class Manager {
       groups: () => this.#groups.values(),
       isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
       resolver: () => this.#resolver,
+      targetGone: (entry) => {
+        for (const member of entry.members.values()) this.#emitState(member.key, 'TargetGone');
+      },
     });
+  }
+
+  /**
+   * Adds hooks on upstream failures and registration state changes (see
+   * {@link ManagerLifecycleListener}); `remove()` on the result stops them.
+   */
+  addLifecycleListener(listener: ManagerLifecycleListener): LifecycleRegistration {
+    return this.#lifecycle.add(listener);
+  }
+
+  #emitState(
+    key: string,
+    state: 'Active' | 'TargetGone' | 'Removed',
+    registration = this.#registrations.get(key),
+  ): void {
+    if (!registration || this.#lifecycle.size === 0) return;
+    this.#lifecycle.emit('onRegistrationState', registration.info(), state);
   }
 
   /** Upstream `GetKey`: `crdname/namespace/resourcetype/resourcename`, lower-cased (see `key.ts`). */
@@ -145,7 +194,7 @@ export class Manager {
    *   series (the add counter counts the failure). Handlers may have received the initial add
    *   before a late failure, but nothing after it.
    */
-  async add<T extends KubeObject = KubeObject>(
+  async add<T extends KubeObjectLike = KubeObject>(
     request: RequestWatch<T>,
     options: AddOptions = {},
   ): Promise<string> {
@@ -251,7 +300,7 @@ export class Manager {
    * `handlers`, resolving once its initial state is cached. Calling it again replaces the
    * previous resolver informer.
    */
-  async initializeResolverInformer<T extends KubeObject = KubeObject>(
+  async initializeResolverInformer<T extends KubeObjectLike = KubeObject>(
     handlers: ResourceEventHandler<T>,
     options: AddOptions = {},
   ): Promise<void> {
@@ -267,7 +316,7 @@ export class Manager {
     // Visible to the monitor and to stop() while it syncs.
     this.#resolver = resolver;
     try {
-      await resolver.start(handlers as ResourceEventHandler<KubeObject>, {
+      await resolver.start(handlers as unknown as ResourceEventHandler<KubeObject>, {
         timeoutMs: options.timeoutMs ?? this.#opts.syncTimeoutMs,
         signal: options.signal,
         lifetime: this.#lifetime.signal,
@@ -365,6 +414,7 @@ export class Manager {
       await waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);
+      this.#emitState(key, 'Active', registration);
       this.#opts.logger.info({ key, upstream: registration.entry.source?.id }, 'informer registration added');
       return key;
     } catch (error) {
@@ -396,6 +446,20 @@ export class Manager {
         now: this.#opts.now,
         logger: this.#opts.logger,
         metrics: this.#metrics,
+        upstreamError: (upstream, error, info) => {
+          if (this.#lifecycle.size === 0) return;
+          const keys: string[] = [];
+          for (const name of upstream.names) {
+            for (const member of group?.names.get(name)?.members.values() ?? []) keys.push(member.key);
+          }
+          this.#lifecycle.emit('onUpstreamError', error, {
+            upstream: upstream.id,
+            target: upstream.target,
+            status: info.status,
+            failures: info.failures,
+            keys,
+          });
+        },
       });
       this.#groups.set(id, group);
     }
@@ -445,6 +509,7 @@ export class Manager {
       }
     }
     if (registration.active) {
+      this.#emitState(registration.key, 'Removed', registration);
       registration.active = false;
       this.#metrics.informerCount.remove({ informer_name: registration.key });
       this.#opts.logger.info({ key: registration.key }, 'informer registration removed');

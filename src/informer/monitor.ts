@@ -38,6 +38,8 @@ export interface MonitorContext {
   /** False once the group was removed or the Manager stopped: results about it are dropped. */
   isCurrent(group: WatchGroup): boolean;
   resolver(): MonitoredInformer | undefined;
+  /** A name's target was newly found gone (its registrations are now `TargetGone`). */
+  targetGone?(entry: NameEntry): void;
 }
 
 /** Runs health-monitor passes for a Manager. */
@@ -186,7 +188,10 @@ export class HealthMonitor {
       return;
     }
     if (before === entry.gone) return;
-    if (before === undefined) this.#ctx.metrics.targetGone.inc({ scope });
+    if (before === undefined) {
+      this.#ctx.metrics.targetGone.inc({ scope });
+      this.#ctx.targetGone?.(entry);
+    }
     this.#ctx.logger.info({ group: group.id, name: entry.name, kind, why }, 'watched target is gone');
   }
 

@@ -13,7 +13,12 @@ export function boundedSignal(
   signals: (AbortSignal | undefined)[],
 ): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  // The reason AbortSignal.timeout() gives, so code that tells timeouts from aborts (e.g.
+  // InformerSyncError) reads this one the same way.
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
   const all = [timeout.signal, ...signals.filter((s): s is AbortSignal => s !== undefined)];
   return {
     signal: AbortSignal.any(all),

@@ -10,6 +10,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -29,7 +30,7 @@ export interface Requester {
  * ElastiService can change after the watch was added, so read its latest state from the CRD
  * directory or the controller's cache inside the handler.
  */
-export interface RequestWatch<T extends KubeObject = KubeObject> {
+export interface RequestWatch<T extends KubeObjectLike = KubeObject> {
   /** The ElastiService that asks (upstream: the reconcile `ctrl.Request`). */
   readonly req: Requester;
   readonly resourceName: string;
@@ -96,7 +97,7 @@ export interface AddOptions {
 }
 
 /** The subset of the engine's `SharedInformer` the Manager uses; the real class satisfies it. */
-export interface SharedInformerLike<T extends KubeObject = KubeObject> {
+export interface SharedInformerLike<T extends KubeObjectLike = KubeObject> {
   start(): void;
   stop(): Promise<void>;
   addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
@@ -104,6 +105,54 @@ export interface SharedInformerLike<T extends KubeObject = KubeObject> {
   waitForSync(signal?: AbortSignal): Promise<void>;
   status(): ReflectorStatus;
   restart(reason: string): void;
+  /** Optional: the engine's informers have it; the Manager forwards their errors to its own listeners. */
+  addLifecycleListener?(listener: {
+    onError?(error: Error, info: { readonly status: number | undefined; readonly failures: number }): void;
+  }): { remove(): void };
+}
+
+/** What {@link ManagerLifecycleListener.onUpstreamError} is told besides the error. */
+export interface UpstreamErrorInfo {
+  /** The upstream informer's id (as in `Manager.upstreams()`). */
+  readonly upstream: string;
+  readonly target: ListWatchTarget;
+  /** HTTP status when the server answered (401, 403, 404, 410, 5xx…); `undefined` for transport failures. */
+  readonly status: number | undefined;
+  /** Consecutive failures before this one (0 for the first). */
+  readonly failures: number;
+  /** Registration keys this upstream serves: the requesters the failure delays. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * Hooks on the Manager's life, to surface what `add` alone cannot show: an upstream watch that
+ * keeps failing after its registrations became active (RBAC revoked, a namespace deleted), and
+ * registrations changing state. Hooks run synchronously inside the Manager; a throwing hook is
+ * logged and ignored. They observe; the Manager keeps retrying on its own.
+ *
+ * @example
+ * ```ts
+ * const listener = manager.addLifecycleListener({
+ *   onUpstreamError: (error, info) => {
+ *     if (info.status === 403) console.warn(`${info.upstream} forbidden (${info.keys.length} registrations wait): ${error.message}`);
+ *   },
+ *   onRegistrationState: (info, state) => console.info(`${info.key}: ${state}`),
+ * });
+ * // ... later
+ * listener.remove();
+ * ```
+ */
+export interface ManagerLifecycleListener {
+  /** A list or watch of an upstream informer failed; it backs off and retries by itself. */
+  onUpstreamError?(error: Error, info: UpstreamErrorInfo): void;
+  /**
+   * A registration became `Active` (its `add` resolved), its target was found gone (`TargetGone`),
+   * or it was removed (`Removed`: `stopInformer`, `stopForCRD`, `stop`).
+   */
+  onRegistrationState?(
+    info: RegistrationInfo,
+    state: Exclude<RegistrationState, 'Syncing'> | 'Removed',
+  ): void;
 }
 
 /** Builds the upstream informer for one target; `name` is for logs and engine metrics. */
@@ -111,7 +160,7 @@ export type InformerFactory = (target: ListWatchTarget, name: string) => SharedI
 
 /** Reads single objects; `KubeClient` satisfies it. Errors carry the HTTP status as `KubeApiError`. */
 export interface ObjectReader {
-  get<T extends KubeObject>(
+  get<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,

@@ -23,6 +23,8 @@ export interface UpstreamEvents {
   onChange(upstream: Upstream, name: string, change: Change): void;
   /** The dispatcher has received the complete initial state. Called once. */
   onSynced(upstream: Upstream): void;
+  /** A list or watch of the informer failed (it retries by itself). */
+  onError(upstream: Upstream, error: Error, info: { status: number | undefined; failures: number }): void;
 }
 
 /** Rejection of {@link Upstream.whenSynced} when the upstream stopped first. */
@@ -67,6 +69,7 @@ export class Upstream implements MonitoredInformer {
   readonly #abort = new AbortController();
   readonly #waiters = new Waiters();
   #registration: HandlerRegistration | undefined;
+  #lifecycle: { remove(): void } | undefined;
   #synced = false;
   #stopping: Promise<void> | undefined;
 
@@ -122,6 +125,11 @@ export class Upstream implements MonitoredInformer {
       },
       { name: `informer-manager:${this.id}` },
     );
+    this.#lifecycle = this.informer.addLifecycleListener?.({
+      onError: (error, info) => {
+        if (!this.stopped) this.#events.onError(this, error, info);
+      },
+    });
     this.informer.start();
     void this.#trackSync();
   }
@@ -140,6 +148,7 @@ export class Upstream implements MonitoredInformer {
     this.health = 'Stopped';
     this.#waiters.rejectAll(new UpstreamStoppedError(this.id));
     this.#registration?.remove();
+    this.#lifecycle?.remove();
     this.#stopping = this.informer.stop().catch((error: unknown) => {
       this.#logger.warn({ err: error, upstream: this.id }, 'upstream informer failed to stop cleanly');
     });

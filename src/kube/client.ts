@@ -21,7 +21,14 @@ import { connect } from './config.ts';
 import type { ListerWatcher, ListOptions, ListPage, WatchOptions } from './contracts.ts';
 import { isNotFound } from './errors.ts';
 import { queryString, resourcePath, Transport } from './transport.ts';
-import type { GroupVersionResource, KubeObject, ListWatchTarget, Logger, WatchEvent } from './types.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  ListWatchTarget,
+  Logger,
+  WatchEvent,
+} from './types.ts';
 import { silentLogger } from './types.ts';
 import { watchStream } from './watch-stream.ts';
 import { toListPage } from './wire-format.ts';
@@ -89,6 +96,16 @@ export class KubeClient implements ListerWatcher {
   /**
    * Connects with a kubeconfig (path, object, or default loading rules). The client owns that
    * connection: {@link close} closes it.
+   *
+   * @example
+   * ```ts
+   * import { KubeClient, resources, type ConfigMap } from 'elasti-informer';
+   *
+   * const client = await KubeClient.create(); // KUBECONFIG, ~/.kube/config, or in-cluster
+   * const cm = await client.get<ConfigMap>(resources.configMaps.gvr, 'default', 'settings');
+   * await client.patch(resources.configMaps.gvr, 'default', 'settings', { data: { a: '1' } }, 'merge');
+   * await client.close();
+   * ```
    */
   static async create(
     source?: KubeConfigSource,
@@ -118,7 +135,10 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** One page of a LIST. Items get `apiVersion`/`kind` filled in from the list (the server omits them). */
-  async list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions = {}): Promise<ListPage<T>> {
+  async list<T extends KubeObjectLike = KubeObject>(
+    target: ListWatchTarget,
+    options: ListOptions = {},
+  ): Promise<ListPage<T>> {
     const path =
       resourcePath(target.gvr, target.namespace) +
       queryString({
@@ -140,7 +160,7 @@ export class KubeClient implements ListerWatcher {
    * in-stream `ERROR` event, `WatchIdleTimeoutError` when nothing arrived for
    * `idleTimeoutMs`, `KubeTransportError` when the connection broke (see `watch-stream.ts`).
    */
-  watch<T extends KubeObject>(
+  watch<T extends KubeObjectLike = KubeObject>(
     target: ListWatchTarget,
     options: WatchOptions = {},
   ): AsyncIterable<WatchEvent<T>> {
@@ -148,7 +168,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** GET one object. */
-  async get<T extends KubeObject>(
+  async get<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -162,7 +182,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** POST a new object into its collection. */
-  async create<T extends KubeObject>(
+  async create<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     obj: T,
@@ -180,7 +200,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** PUT the whole object (optimistic concurrency via `metadata.resourceVersion`). */
-  async replace<T extends KubeObject>(
+  async replace<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -191,7 +211,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** PUT the `status` subresource. */
-  async replaceStatus<T extends KubeObject>(
+  async replaceStatus<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -202,7 +222,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** PATCH an object. `body` is an object (merge/strategic/apply) or an array of operations (json). */
-  async patch<T extends KubeObject>(
+  async patch<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -214,7 +234,7 @@ export class KubeClient implements ListerWatcher {
   }
 
   /** PATCH the `status` subresource. */
-  async patchStatus<T extends KubeObject>(
+  async patchStatus<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -296,7 +316,7 @@ export class KubeClient implements ListerWatcher {
     if (this.#ownsConnection) await this.connection.close();
   }
 
-  async #put<T extends KubeObject>(
+  async #put<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -317,7 +337,7 @@ export class KubeClient implements ListerWatcher {
     )) as T;
   }
 
-  async #patch<T extends KubeObject>(
+  async #patch<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,

@@ -23,7 +23,10 @@
  * | lean loader, exec-plugin user (now)      | 108–110 MB       | 165–167 MB (client-node loaded on demand) |
  *
  * For scale, same method: bare Node ~45 MB; importing a one-line `.ts` file (Node's TypeScript
- * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB.
+ * stripper loads) ~63 MB; `undici` alone ~75 MB; `js-yaml` alone ~48 MB. Since then the
+ * dispatchers come from `undici-lean.ts` (undici's Agent/ProxyAgent without its package entry):
+ * the compiled engine's RSS after import went from ~72 to ~62 MB; after syncing 10,000
+ * ConfigMaps the saving is 2–3 MB RSS and 2.5 MB of live heap (`bench/RESULTS.md`, "memory").
  *
  * ## HTTP/1.1 or HTTP/2
  *
@@ -53,8 +56,7 @@
  *
  * @module
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { KubeConfigError } from './errors.ts';
 import { guardedConnector } from './h2-stream-guard.ts';
 import {
@@ -66,6 +68,7 @@ import {
   tlsMaterialOf,
 } from './kubeconfig.ts';
 import { type Logger, silentLogger } from './types.ts';
+import { Agent, ProxyAgent } from './undici-lean.ts';
 
 export {
   authHeadersOf,
@@ -118,10 +121,25 @@ export interface ConnectOptions {
 }
 
 /**
+ * The parts of a `@kubernetes/client-node` `KubeConfig` that {@link connect} uses. Declared here,
+ * structurally, so this package's types never depend on client-node: it is an optional peer
+ * dependency, needed only for exec/auth-provider kubeconfigs (and then loaded lazily).
+ */
+export interface ClientNodeKubeConfig {
+  getCurrentCluster(): {
+    readonly name: string;
+    readonly server: string;
+    readonly proxyUrl?: string | undefined;
+  } | null;
+  applyToHTTPSOptions(opts: object): Promise<void>;
+  exportConfig(): string;
+}
+
+/**
  * What {@link connect} accepts: a kubeconfig path, a `KubeConfig` of `@kubernetes/client-node`
  * (used as is, through client-node), or nothing (the default loading rules).
  */
-export type KubeConfigSource = string | KubeConfig | undefined;
+export type KubeConfigSource = string | ClientNodeKubeConfig | undefined;
 
 /** Auth headers and TLS material at one moment. */
 interface ResolvedAuth {
@@ -258,7 +276,9 @@ async function fromKubeconfig(kc: Kubeconfig, read: () => Kubeconfig): Promise<C
     return fromKubeconfig(fresh, read);
   };
   if (kc.user.plugin) {
-    const clientNode = await loadClientNode();
+    const clientNode = await loadClientNode(
+      `user ${kc.user.name} of the kubeconfig authenticates with an ${kc.user.plugin} plugin`,
+    );
     const config = new clientNode.KubeConfig();
     // JSON is YAML: client-node parses the selected context's entries itself, so its plugin
     // support (exec, oidc, gcp, azure) sees exactly what the kubeconfig says.
@@ -300,7 +320,7 @@ async function fromClientNodeObject(source: object): Promise<CredentialSource> {
   const kc = source;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster (check current-context)');
-  const make = (config: KubeConfig): CredentialSource => {
+  const make = (config: ClientNodeKubeConfig): CredentialSource => {
     const self: CredentialSource = {
       ...clientNodeAuth(config),
       clusterName: cluster.name,
@@ -308,7 +328,7 @@ async function fromClientNodeObject(source: object): Promise<CredentialSource> {
       proxyUrl: cluster.proxyUrl,
       async reload() {
         try {
-          const copy = new (await loadClientNode()).KubeConfig();
+          const copy = new (await loadClientNode('reloading a client-node KubeConfig')).KubeConfig();
           copy.loadFromString(kc.exportConfig());
           return make(copy);
         } catch {
@@ -321,7 +341,7 @@ async function fromClientNodeObject(source: object): Promise<CredentialSource> {
   return make(kc);
 }
 
-function isKubeConfigLike(value: object): value is KubeConfig {
+function isKubeConfigLike(value: object): value is ClientNodeKubeConfig {
   const candidate = value as Partial<
     Record<'getCurrentCluster' | 'applyToHTTPSOptions' | 'exportConfig', unknown>
   >;
@@ -334,19 +354,35 @@ function isKubeConfigLike(value: object): value is KubeConfig {
 
 type ClientNode = typeof import('@kubernetes/client-node');
 
-/** Imports client-node on first need (~85 MB RSS: the whole generated API comes with it). */
-async function loadClientNode(): Promise<ClientNode> {
+/**
+ * Imports client-node on first need (~85 MB RSS: the whole generated API comes with it). It is
+ * an optional peer dependency, so a missing copy is a user's setup problem: say which package
+ * to install, and why this kubeconfig needs it.
+ */
+async function loadClientNode(why: string): Promise<ClientNode> {
   try {
     return await import('@kubernetes/client-node');
   } catch (error) {
-    throw new KubeConfigError(
-      `cannot load @kubernetes/client-node for plugin authentication: ${String(error)}`,
-      error,
-    );
+    if (isMissingClientNode(error)) {
+      throw new KubeConfigError(
+        `${why}: that needs the optional peer dependency @kubernetes/client-node, which is not ` +
+          'installed (npm install @kubernetes/client-node)',
+        error,
+      );
+    }
+    throw new KubeConfigError(`cannot load @kubernetes/client-node (${why}): ${String(error)}`, error);
   }
 }
 
-function clientNodeAuth(kc: KubeConfig): Pick<CredentialSource, 'auth' | 'headers'> {
+function isMissingClientNode(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes('@kubernetes/client-node')
+  );
+}
+
+function clientNodeAuth(kc: ClientNodeKubeConfig): Pick<CredentialSource, 'auth' | 'headers'> {
   return {
     auth: () => resolveAuth(kc),
     headers: async () => (await resolveAuth(kc)).headers,
@@ -354,7 +390,7 @@ function clientNodeAuth(kc: KubeConfig): Pick<CredentialSource, 'auth' | 'header
 }
 
 /** Asks client-node's KubeConfig for TLS options and auth headers of the current user. */
-async function resolveAuth(kc: KubeConfig): Promise<ResolvedAuth> {
+async function resolveAuth(kc: ClientNodeKubeConfig): Promise<ResolvedAuth> {
   const opts: {
     headers?: Record<string, string | number | string[] | undefined>;
     ca?: Buffer | string;

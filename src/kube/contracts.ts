@@ -8,7 +8,14 @@
  *
  * @module
  */
-import type { ApiStatus, KubeObject, ListWatchTarget, ReflectorStatus, WatchEvent } from './types.ts';
+import type {
+  ApiStatus,
+  KubeObject,
+  KubeObjectLike,
+  ListWatchTarget,
+  ReflectorStatus,
+  WatchEvent,
+} from './types.ts';
 
 /** Query options of a LIST. */
 export interface ListOptions {
@@ -21,7 +28,7 @@ export interface ListOptions {
 }
 
 /** One page of a LIST response. */
-export interface ListPage<T extends KubeObject = KubeObject> {
+export interface ListPage<T extends KubeObjectLike = KubeObject> {
   items: T[];
   resourceVersion: string;
   /** Present when more pages follow. */
@@ -51,13 +58,19 @@ export interface WatchOptions {
  * ERROR status) or transport errors; the reflector classifies them.
  */
 export interface ListerWatcher {
-  list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions): Promise<ListPage<T>>;
+  list<T extends KubeObjectLike = KubeObject>(
+    target: ListWatchTarget,
+    options: ListOptions,
+  ): Promise<ListPage<T>>;
   /** Yields decoded events until the server closes the stream (normal end) or an error is thrown. */
-  watch<T extends KubeObject>(target: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  watch<T extends KubeObjectLike = KubeObject>(
+    target: ListWatchTarget,
+    options: WatchOptions,
+  ): AsyncIterable<WatchEvent<T>>;
 }
 
 /** Where the reflector puts what it learned. Implemented by the informer (store + distribution). */
-export interface ReflectorSink<T extends KubeObject = KubeObject> {
+export interface ReflectorSink<T extends KubeObjectLike = KubeObject> {
   /**
    * The complete state at `resourceVersion` (a paged list or a streaming list's initial events).
    * The sink replaces its contents atomically and derives adds, updates (only where the

@@ -19,7 +19,8 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientHttp2Stream } from 'node:http2';
-import { buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
+import { buildConnector } from './undici-lean.ts';
 
 /** Marks a socket opened by one of our dispatchers (read through the session's socket proxy). */
 const OURS = Symbol('elasti.kube.dispatcherSocket');
@@ -48,7 +49,7 @@ function install(): void {
  * undici's default connector with the guard: sockets it opens are marked as ours, and the
  * diagnostics subscriber (installed on first use) gives each HTTP/2 stream on them the sink.
  */
-export function guardedConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+export function guardedConnector(options: BuildConnector.BuildOptions): BuildConnector.connector {
   install();
   const connect = buildConnector(options);
   return (opts, callback) =>

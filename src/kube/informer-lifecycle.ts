@@ -129,21 +129,26 @@ export interface LifecycleRegistration {
   remove(): void;
 }
 
-/** The listeners of one informer, each call guarded so a throwing hook disturbs nobody. */
-export class LifecycleListeners {
-  readonly #listeners = new Set<InformerLifecycleListener>();
+/**
+ * The lifecycle listeners of one informer (or of a Manager: `L` is its listener shape), each call
+ * guarded so a throwing hook disturbs nobody.
+ */
+export class LifecycleListeners<L extends object = InformerLifecycleListener> {
+  readonly #listeners = new Set<L>();
   readonly #logger: Logger;
+  readonly #hooks: string;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, hooks = 'onError/onPhase/onSynced') {
     this.#logger = logger;
+    this.#hooks = hooks;
   }
 
-  add(listener: InformerLifecycleListener): LifecycleRegistration {
+  add(listener: L): LifecycleRegistration {
     if (!listener || typeof listener !== 'object') {
-      throw new TypeError('addLifecycleListener needs an object with onError/onPhase/onSynced hooks');
+      throw new TypeError(`addLifecycleListener needs an object with ${this.#hooks} hooks`);
     }
     // A wrapper per registration, so adding the same object twice gives two independent registrations.
-    const entry: InformerLifecycleListener = { ...listener };
+    const entry = { ...listener };
     this.#listeners.add(entry);
     return { remove: () => void this.#listeners.delete(entry) };
   }
@@ -152,9 +157,9 @@ export class LifecycleListeners {
     return this.#listeners.size;
   }
 
-  emit<K extends keyof InformerLifecycleListener>(
+  emit<K extends keyof L>(
     hook: K,
-    ...args: Parameters<NonNullable<InformerLifecycleListener[K]>>
+    ...args: L[K] extends ((...a: infer A) => unknown) | undefined ? A : never
   ): void {
     for (const listener of [...this.#listeners]) {
       const fn = listener[hook] as ((...a: unknown[]) => void) | undefined;
@@ -162,7 +167,7 @@ export class LifecycleListeners {
       try {
         fn.apply(listener, args);
       } catch (error) {
-        this.#logger.warn({ err: error, hook }, 'informer lifecycle listener threw');
+        this.#logger.warn({ err: error, hook: String(hook) }, 'lifecycle listener threw');
       }
     }
   }

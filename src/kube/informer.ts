@@ -24,6 +24,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   Logger,
   ReflectorStatus,
@@ -55,7 +56,7 @@ export interface ReflectorLike {
 export type ReflectorFactory = (options: InformerReflectorOptions) => ReflectorLike;
 
 /** Options of a {@link SharedInformer}. */
-export interface SharedInformerOptions<T extends KubeObject> {
+export interface SharedInformerOptions<T extends KubeObjectLike = KubeObject> {
   lw: ListerWatcher;
   target: ListWatchTarget;
   /** For logs and metrics. Default: the GVR, plus `@namespace` when namespaced. */
@@ -104,8 +105,25 @@ const defaultReflectorFactory: ReflectorFactory = (options) => new Reflector<Kub
  * Lifecycle: construct, add handlers (any time), `start()`, `waitForSync()`, … `stop()`.
  * After `stop()` no timer, socket or listener of this informer remains; it cannot be restarted
  * (build a new one). The cache stays readable after stop, frozen at its last state.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient, resources, SharedInformer } from 'elasti-informer';
+ * import type { V1Pod } from '@kubernetes/client-node'; // or your own interface, or kubernetes-types
+ *
+ * const client = await KubeClient.create();
+ * const pods = new SharedInformer<V1Pod>({
+ *   lw: client,
+ *   target: { gvr: resources.pods.gvr, namespace: 'web', labelSelector: 'app=shop' },
+ *   indexers: { byNode: (pod) => [pod.spec?.nodeName ?? ''] },
+ * });
+ * pods.addEventHandler({ onUpdate: (_old, pod) => console.log(pod.metadata?.name, pod.status?.phase) });
+ * pods.start();
+ * await pods.waitForSync(AbortSignal.timeout(30_000));
+ * const onNode1 = pods.store.byIndex('byNode', 'node-1');
+ * ```
  */
-export class SharedInformer<T extends KubeObject = KubeObject> {
+export class SharedInformer<T extends KubeObjectLike = KubeObject> {
   readonly name: string;
   /** The cache. Objects are shared with handlers: treat them as read-only. */
   readonly store: ReadonlyStore<T>;
@@ -412,7 +430,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 }
 
 /** A narrow view of a listener, so callers cannot enqueue into it. */
-function registrationOf<T extends KubeObject>(listener: HandlerListener<T>): HandlerRegistration {
+function registrationOf<T extends KubeObjectLike = KubeObject>(
+  listener: HandlerListener<T>,
+): HandlerRegistration {
   return {
     remove: () => listener.remove(),
     hasSynced: () => listener.hasSynced(),

@@ -20,6 +20,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   Logger,
   ResourceEventHandler,
 } from './types.ts';
@@ -78,7 +79,7 @@ export interface ProcessorOptions {
 }
 
 /** One registration: a handler, its queue and its delivery loop. */
-export class HandlerListener<T extends KubeObject> implements HandlerRegistration {
+export class HandlerListener<T extends KubeObjectLike = KubeObject> implements HandlerRegistration {
   readonly id: number;
   readonly name: string;
   /** 0 when this handler wants no resync. */
@@ -235,7 +236,7 @@ export class HandlerListener<T extends KubeObject> implements HandlerRegistratio
 }
 
 /** Owns the registrations of one informer and hands each delta to all of them. */
-export class Processor<T extends KubeObject> {
+export class Processor<T extends KubeObjectLike = KubeObject> {
   readonly #listeners = new Set<HandlerListener<T>>();
   readonly #logger: Logger;
   readonly #hooks: ProcessorHooks;

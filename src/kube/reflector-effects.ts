@@ -14,11 +14,11 @@ import type { Backoff } from './backoff.ts';
 import type { ReflectorObserver, ReflectorSink } from './contracts.ts';
 import { KubeApiError, statusOf } from './errors.ts';
 import type { Effect, MachineInput, MachineState } from './reflector-types.ts';
-import type { KubeObject, Logger } from './types.ts';
+import type { KubeObject, KubeObjectLike, Logger } from './types.ts';
 import { objectKey } from './types.ts';
 
 /** What {@link ReflectorEffects} acts on; all owned by one reflector. */
-export interface ReflectorEffectsOptions<T extends KubeObject> {
+export interface ReflectorEffectsOptions<T extends KubeObjectLike = KubeObject> {
   sink: ReflectorSink<T>;
   observer: ReflectorObserver;
   /** Already guarded (see {@link guardedLogger}). */
@@ -29,7 +29,7 @@ export interface ReflectorEffectsOptions<T extends KubeObject> {
 }
 
 /** Carries out effects for one reflector, and holds the initial state being collected. */
-export class ReflectorEffects<T extends KubeObject> {
+export class ReflectorEffects<T extends KubeObjectLike = KubeObject> {
   readonly #sink: ReflectorSink<T>;
   readonly #observer: ReflectorObserver;
   readonly #logger: Logger;

@@ -44,7 +44,14 @@ import { asStatus, KubeApiError } from './errors.ts';
 import { guardedLogger, ReflectorEffects, SinkError } from './reflector-effects.ts';
 import { awaitingInitialEvents, initialState, transition } from './reflector-machine.ts';
 import type { MachineConfig, MachineInput, MachineState, NextOp, Transition } from './reflector-types.ts';
-import type { KubeObject, ListWatchTarget, Logger, ReflectorStatus, WatchEvent } from './types.ts';
+import type {
+  KubeObject,
+  KubeObjectLike,
+  ListWatchTarget,
+  Logger,
+  ReflectorStatus,
+  WatchEvent,
+} from './types.ts';
 import { formatGvr, silentLogger } from './types.ts';
 
 // The pure machine lives in its own module; re-exported so `reflector.ts` stays the one import.
@@ -54,7 +61,7 @@ export * from './reflector-machine.ts';
 export const initialEventsEndAnnotation = 'k8s.io/initial-events-end';
 
 /** Options of {@link Reflector}. */
-export interface ReflectorOptions<T extends KubeObject> {
+export interface ReflectorOptions<T extends KubeObjectLike = KubeObject> {
   lw: ListerWatcher;
   target: ListWatchTarget;
   sink: ReflectorSink<T>;
@@ -84,7 +91,7 @@ type Interrupt =
 /**
  * Lists and watches one collection into a sink, forever, until stopped. See the module doc.
  */
-export class Reflector<T extends KubeObject> {
+export class Reflector<T extends KubeObjectLike = KubeObject> {
   readonly name: string;
   readonly #lw: ListerWatcher;
   readonly #target: ListWatchTarget;
@@ -397,14 +404,14 @@ export class Reflector<T extends KubeObject> {
   }
 }
 
-function eventInput<T extends KubeObject>(event: WatchEvent<T>): MachineInput {
+function eventInput<T extends KubeObjectLike = KubeObject>(event: WatchEvent<T>): MachineInput {
   const rv = event.object?.metadata?.resourceVersion;
   switch (event.type) {
     case 'BOOKMARK':
       return {
         type: 'bookmark',
         resourceVersion: rv,
-        initialEventsEnd: event.object?.metadata?.annotations?.[initialEventsEndAnnotation] === 'true',
+        initialEventsEnd: bookmarkAnnotations(event.object)?.[initialEventsEndAnnotation] === 'true',
       };
     case 'ERROR': {
       // Our client throws these; another ListerWatcher might yield them.
@@ -421,4 +428,9 @@ function eventInput<T extends KubeObject>(event: WatchEvent<T>): MachineInput {
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A BOOKMARK's annotations: read from the wire object, beyond the fields `T` promises. */
+function bookmarkAnnotations(obj: KubeObjectLike | undefined): Record<string, string> | undefined {
+  return (obj as KubeObject | undefined)?.metadata?.annotations;
 }

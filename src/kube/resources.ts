@@ -6,23 +6,31 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ObjectMeta } from './types.ts';
+import type { KubeObject, KubeObjectLike, ObjectMeta } from './types.ts';
 
-/** A built-in resource with what discovery would say about it. */
-export interface WellKnownResource {
-  readonly gvr: GroupVersionResource;
+/**
+ * A built-in resource with what discovery would say about it. The type parameters keep the
+ * literal names, so `resources.pods.gvr.resource` is typed `'pods'`, not `string`.
+ */
+export interface WellKnownResource<
+  Group extends string = string,
+  Version extends string = string,
+  Resource extends string = string,
+  Kind extends string = string,
+> {
+  readonly gvr: { readonly group: Group; readonly version: Version; readonly resource: Resource };
   readonly apiVersion: string;
-  readonly kind: string;
+  readonly kind: Kind;
   readonly namespaced: boolean;
 }
 
-function wk(
-  group: string,
-  version: string,
-  resource: string,
-  kind: string,
+function wk<const G extends string, const V extends string, const R extends string, const K extends string>(
+  group: G,
+  version: V,
+  resource: R,
+  kind: K,
   namespaced: boolean,
-): WellKnownResource {
+): WellKnownResource<G, V, R, K> {
   return {
     gvr: Object.freeze({ group, version, resource }),
     apiVersion: group ? `${group}/${version}` : version,
@@ -31,7 +39,15 @@ function wk(
   };
 }
 
-/** The built-in resources the engine and the operator use. */
+/**
+ * The common built-in resources (Pod, Deployment, ConfigMap, ... 22 of them) by name, typed with
+ * their literal group, version, resource and kind.
+ *
+ * @example
+ * ```ts
+ * const pods = new SharedInformer<V1Pod>({ lw: client, target: { gvr: resources.pods.gvr, namespace: 'web' } });
+ * ```
+ */
 export const resources = Object.freeze({
   namespaces: wk('', 'v1', 'namespaces', 'Namespace', false),
   configMaps: wk('', 'v1', 'configmaps', 'ConfigMap', true),
@@ -85,7 +101,7 @@ export function wellKnown(apiVersion: string, kind: string): WellKnownResource |
 }
 
 /** An object literal with `apiVersion`/`kind` set for a well-known resource. */
-export function newObject<T extends KubeObject>(
+export function newObject<T extends KubeObjectLike = KubeObject>(
   resource: WellKnownResource,
   metadata: ObjectMeta,
   rest: Omit<T, 'apiVersion' | 'kind' | 'metadata'>,
@@ -97,6 +113,21 @@ export function newObject<T extends KubeObject>(
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
+}
+
+/** `v1 Pod` (the commonly read parts; every other field is carried through). */
+export interface Pod extends KubeObject {
+  spec?: {
+    nodeName?: string;
+    containers?: Array<{ name: string; image?: string; [field: string]: unknown }>;
+    [field: string]: unknown;
+  };
+  status?: {
+    phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+    podIP?: string;
+    conditions?: Array<{ type: string; status: 'True' | 'False' | 'Unknown'; [field: string]: unknown }>;
+    [field: string]: unknown;
+  };
 }
 
 /** `v1 Secret`. */

@@ -8,23 +8,23 @@
  *
  * @module
  */
-import type { KubeObject } from './types.ts';
+import type { KubeObject, KubeObjectLike } from './types.ts';
 import { objectKey } from './types.ts';
 
 /** Computes the index values of an object. Must be pure and deterministic. */
-export type IndexFunc<T extends KubeObject> = (obj: T) => string[];
+export type IndexFunc<T extends KubeObjectLike = KubeObject> = (obj: T) => string[];
 
 /** Name of the built-in index over `metadata.namespace` (cluster-scoped objects index under `""`). */
 export const NAMESPACE_INDEX = 'namespace';
 
 /** What the store produced from one mutation; the informer forwards it to handlers. */
-export type Delta<T extends KubeObject> =
+export type Delta<T extends KubeObjectLike = KubeObject> =
   | { readonly type: 'add'; readonly obj: T; readonly isInInitialList: boolean }
   | { readonly type: 'update'; readonly oldObj: T; readonly newObj: T }
   | { readonly type: 'delete'; readonly obj: T; readonly finalStateUnknown: boolean };
 
 /** Read access to the cache. Objects returned are shared with the cache and with handlers: treat them as read-only. */
-export interface ReadonlyStore<T extends KubeObject> {
+export interface ReadonlyStore<T extends KubeObjectLike = KubeObject> {
   /** The object under `key` (`namespace/name`, or `name` when cluster-scoped). */
   get(key: string): T | undefined;
   /** The object named `name` in `namespace` (`undefined`/`""` for cluster-scoped). */
@@ -84,7 +84,7 @@ export class StoreInputError extends Error {
  * (no copy at all); otherwise a shallow copy with a shallow-copied `metadata` is returned, which
  * costs two small allocations and leaves the rest of the object shared.
  */
-export function stripManagedFields<T extends KubeObject>(obj: T): T {
+export function stripManagedFields<T extends KubeObjectLike = KubeObject>(obj: T): T {
   const meta = obj.metadata;
   if (meta === undefined || meta === null || !('managedFields' in meta)) return obj;
   const { managedFields: _dropped, ...rest } = meta;
@@ -92,7 +92,7 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
 }
 
 /** Options of a {@link Store}. */
-export interface StoreOptions<T extends KubeObject> {
+export interface StoreOptions<T extends KubeObjectLike = KubeObject> {
   /**
    * Applied to every incoming object before it is stored and handed to handlers. Replaces the
    * default ({@link stripManagedFields}); compose with it yourself if you still want that.
@@ -116,13 +116,13 @@ interface Entry<T> {
 
 type IndexMap = Map<string, Map<string, Set<string>>>;
 
-const namespaceIndex: IndexFunc<KubeObject> = (obj) => [obj.metadata.namespace ?? ''];
+const namespaceIndex: IndexFunc<KubeObjectLike> = (obj) => [obj.metadata?.namespace ?? ''];
 
 /**
  * The cache. Mutated only through {@link Store.replace} and {@link Store.apply}, each of which
  * returns the deltas it caused.
  */
-export class Store<T extends KubeObject> implements ReadonlyStore<T> {
+export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlyStore<T> {
   readonly #transform: (obj: KubeObject) => T;
   readonly #indexers = new Map<string, IndexFunc<T>>();
   readonly #onInputError: (error: StoreInputError) => void;
@@ -130,7 +130,8 @@ export class Store<T extends KubeObject> implements ReadonlyStore<T> {
   #indexes: IndexMap = new Map();
 
   constructor(options: StoreOptions<T> = {}) {
-    this.#transform = options.transform ?? ((obj) => stripManagedFields(obj) as T);
+    // Without a transform, T is whatever the wire carries: the caller chose T for that JSON.
+    this.#transform = options.transform ?? ((obj) => stripManagedFields(obj) as unknown as T);
     this.#onInputError = options.onInputError ?? (() => {});
     this.#indexers.set(NAMESPACE_INDEX, namespaceIndex as IndexFunc<T>);
     this.#indexes.set(NAMESPACE_INDEX, new Map());
@@ -245,7 +246,7 @@ export class Store<T extends KubeObject> implements ReadonlyStore<T> {
       const old = this.#entries.get(key);
       if (!old || uidChanged(old.obj, next.obj)) {
         deltas.push({ type: 'add', obj: next.obj, isInInitialList: true });
-      } else if (old.obj.metadata.resourceVersion !== next.obj.metadata.resourceVersion) {
+      } else if (old.obj.metadata?.resourceVersion !== next.obj.metadata?.resourceVersion) {
         deltas.push({ type: 'update', oldObj: old.obj, newObj: next.obj });
       }
     }
@@ -376,9 +377,9 @@ function addToIndex(index: Map<string, Set<string>>, values: readonly string[], 
   }
 }
 
-function uidChanged(a: KubeObject, b: KubeObject): boolean {
-  const ua = a.metadata.uid;
-  const ub = b.metadata.uid;
+function uidChanged(a: KubeObjectLike, b: KubeObjectLike): boolean {
+  const ua = a.metadata?.uid;
+  const ub = b.metadata?.uid;
   return ua !== undefined && ub !== undefined && ua !== ub;
 }
 

@@ -51,11 +51,44 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+/**
+ * The metadata fields the engine itself reads (cache keys, change detection, logs). Every typed
+ * object model has them, all optional: client-node's `V1ObjectMeta`, `kubernetes-types`'
+ * `ObjectMeta`, a user's own interface.
+ */
+export interface ObjectMetaLike {
+  readonly name?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly uid?: string | undefined;
+  /** Opaque. Never compare two resourceVersions numerically (API conventions). */
+  readonly resourceVersion?: string | undefined;
+}
+
+/**
+ * What informers, stores, clients and the Manager require of an object type `T`: only the
+ * metadata they read. So `V1ConfigMap` (`@kubernetes/client-node`), `ConfigMap`
+ * (`kubernetes-types`) and plain user interfaces are accepted as they are, without casts;
+ * {@link KubeObject} is the untyped default.
+ *
+ * Objects are decoded JSON, never class instances: a client-node model's `Date`-typed fields
+ * (`metadata.creationTimestamp`, ...) hold the RFC 3339 strings the API sent.
+ *
+ * @example
+ * ```ts
+ * import type { V1ConfigMap } from '@kubernetes/client-node';
+ * import { resources, SharedInformer } from 'elasti-informer';
+ * const informer = new SharedInformer<V1ConfigMap>({ lw: client, target: { gvr: resources.configMaps.gvr } });
+ * ```
+ */
+export interface KubeObjectLike {
+  readonly metadata?: ObjectMetaLike | undefined;
+}
+
 /** Event types of the watch protocol. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** One decoded watch event. For `ERROR`, `object` is a `Status`. */
-export interface WatchEvent<T extends KubeObject = KubeObject> {
+export interface WatchEvent<T extends KubeObjectLike = KubeObject> {
   type: WatchEventType;
   object: T;
 }
@@ -96,7 +129,7 @@ export interface DeleteInfo {
  * before the next event of the same registration is delivered, so per-object order holds.
  * Throwing or rejecting is caught, logged and counted; it never affects other handlers.
  */
-export interface ResourceEventHandler<T extends KubeObject = KubeObject> {
+export interface ResourceEventHandler<T extends KubeObjectLike = KubeObject> {
   /** `isInInitialList` is true for objects delivered as part of a (re)list or a late registration's replay. */
   onAdd?(obj: T, isInInitialList: boolean): void | Promise<void>;
   /** For a resync, `oldObj === newObj`. */
@@ -164,8 +197,8 @@ export const silentLogger: Logger = {
 };
 
 /** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
-export function objectKey(obj: KubeObject): string {
-  const { namespace, name } = obj.metadata;
+export function objectKey(obj: KubeObjectLike): string {
+  const { namespace, name } = obj.metadata ?? {};
   return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
 }
 

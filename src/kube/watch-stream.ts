@@ -12,7 +12,7 @@
 import type { WatchOptions } from './contracts.ts';
 import { KubeApiError, KubeDecodeError, KubeTransportError, WatchIdleTimeoutError } from './errors.ts';
 import { queryString, resourcePath, type Transport } from './transport.ts';
-import type { KubeObject, ListWatchTarget, WatchEvent } from './types.ts';
+import type { KubeObject, KubeObjectLike, ListWatchTarget, WatchEvent } from './types.ts';
 import { decodeWatchEvent, LineSplitter } from './wire-format.ts';
 
 /**
@@ -21,7 +21,7 @@ import { decodeWatchEvent, LineSplitter } from './wire-format.ts';
  * in-stream `ERROR` event, {@link WatchIdleTimeoutError} when nothing arrived for
  * `idleTimeoutMs`, {@link KubeTransportError} when the connection broke.
  */
-export async function* watchStream<T extends KubeObject>(
+export async function* watchStream<T extends KubeObjectLike = KubeObject>(
   transport: Transport,
   target: ListWatchTarget,
   options: WatchOptions,

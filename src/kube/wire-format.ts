@@ -8,7 +8,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ListPage } from './contracts.ts';
 import { asStatus, KubeApiError, KubeDecodeError } from './errors.ts';
-import type { KubeObject, WatchEvent, WatchEventType } from './types.ts';
+import type { KubeObject, KubeObjectLike, WatchEvent, WatchEventType } from './types.ts';
 
 /**
  * Splits a UTF-8 byte stream into non-blank lines (the watch protocol: one JSON event per line).
@@ -54,7 +54,10 @@ const watchEventTypes: ReadonlySet<string> = new Set<WatchEventType>([
 ]);
 
 /** Decodes one line of a watch stream; an `ERROR` event becomes a thrown {@link KubeApiError}. */
-export function decodeWatchEvent<T extends KubeObject>(line: string, url: string): WatchEvent<T> {
+export function decodeWatchEvent<T extends KubeObjectLike = KubeObject>(
+  line: string,
+  url: string,
+): WatchEvent<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -79,7 +82,7 @@ export function decodeWatchEvent<T extends KubeObject>(line: string, url: string
 }
 
 /** Validates a LIST body and fills in each item's `apiVersion`/`kind`. */
-export function toListPage<T extends KubeObject>(raw: unknown, url: string): ListPage<T> {
+export function toListPage<T extends KubeObjectLike = KubeObject>(raw: unknown, url: string): ListPage<T> {
   if (typeof raw !== 'object' || raw === null) throw new KubeDecodeError(url, 'list body is not an object');
   const list = raw as { apiVersion?: unknown; kind?: unknown; metadata?: unknown; items?: unknown };
   const items = list.items ?? [];

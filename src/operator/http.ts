@@ -160,6 +160,15 @@ export async function startEndpointServer(
 /**
  * Serves `/metrics`, `/healthz` and `/readyz` together on `bind` (the operator's
  * `--bind-address`); `undefined` when `bind` is `0`.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { startOperatorHttp } from 'elasti-informer/health';
+ *
+ * const server = await startOperatorHttp(':8080', new Registry(), { informers: () => informer.hasSynced() || 'not synced' });
+ * // GET /metrics, /healthz, /readyz; later: await server?.close();
+ * ```
  */
 export function startOperatorHttp(
   bind: string,

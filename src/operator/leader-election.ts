@@ -77,7 +77,22 @@ function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** Runs one candidate's campaign. */
+/**
+ * Runs one candidate's campaign.
+ *
+ * @example
+ * ```ts
+ * import { KubeClient } from 'elasti-informer';
+ * import { LeaderElector } from 'elasti-informer/leader-election';
+ *
+ * const client = await KubeClient.create();
+ * const elector = new LeaderElector({ client, namespace: 'my-operator', name: 'my-operator-leader', identity: process.env.POD_NAME ?? 'dev' });
+ * const outcome = await elector.run(
+ *   { onStartedLeading: (leading) => startControllers(leading) }, // `leading` aborts when leadership ends
+ *   AbortSignal.timeout(3_600_000),
+ * );
+ * ```
+ */
 export class LeaderElector {
   readonly #opts: Required<Omit<LeaderElectionOptions, 'logger'>> & { logger: Logger };
   #observedRecord = '';

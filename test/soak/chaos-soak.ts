@@ -126,6 +126,7 @@ function runInChild(run: Run): Promise<ChaosResult | { error: string; stderr: st
     proc.stderr.on('data', (chunk: Buffer) => {
       err = (err + chunk.toString()).slice(-64_000);
     });
+    proc.on('error', (error) => resolve({ error: `could not run the child: ${error.message}`, stderr: err }));
     proc.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as ChaosResult);
@@ -154,10 +155,13 @@ async function main(): Promise<void> {
   }
   if (flags.child) return child(flags.child);
 
-  const runs: Run[] = flags.seeds.map((seed, i) => ({
+  // The combination is a function of the seed (not of its place in the list), so a seed re-run
+  // alone gets the same sharing mode and transport as in the full soak.
+  const slot = (seed: number): number => Math.max(0, seed - 1);
+  const runs: Run[] = flags.seeds.map((seed) => ({
     seed,
-    sharing: flags.modes[i % flags.modes.length] as Mode,
-    http2: flags.transports[Math.floor(i / flags.modes.length) % flags.transports.length] as boolean,
+    sharing: flags.modes[slot(seed) % flags.modes.length] as Mode,
+    http2: flags.transports[Math.floor(slot(seed) / flags.modes.length) % flags.transports.length] as boolean,
     steps: flags.steps,
     ...(flags.writerSeed === undefined ? {} : { writerSeed: flags.writerSeed }),
     ...(flags.checkMs === undefined

@@ -22,3 +22,24 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
   chmodSync(path, 0o755);
   return path;
 }
+
+/** A kubeconfig whose only user authenticates through the exec plugin `command`. */
+export function execKubeconfig(server: string, caPem: string, command: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: '${server}', certificate-authority-data: ${Buffer.from(caPem).toString('base64')}}
+users:
+- name: plugin-user
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ${command}
+      interactiveMode: Never
+contexts:
+- name: x
+  context: {cluster: c, user: plugin-user}
+current-context: x
+`;
+}

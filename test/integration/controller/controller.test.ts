@@ -4,9 +4,8 @@
  * Pods the cluster creates, schedules, readies and removes by itself when they are scaled; the
  * resolver is a Deployment whose EndpointSlice the real EndpointSlice controller writes. Mode
  * switches and the objects they create, following the public Service and the resolver, deletion,
- * a deleted namespace that really finalizes, owner-reference garbage collection, sharing a
- * target, a missing target, legacy kinds, invalid specs and a controller restart. No status is
- * set by hand here.
+ * sharing a target, a missing target, legacy kinds, invalid specs and a controller restart. No
+ * status is set by hand here. (Namespace deletion and garbage collection: `lifecycle.test.ts`.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,53 +20,31 @@ import {
   type Service,
 } from '../../../src/controller/types.ts';
 import { SharedInformer } from '../../../src/kube/informer.ts';
-import { resources } from '../../../src/kube/resources.ts';
 import { testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
   createService,
-  DEPLOYMENTS,
-  deploymentManifest,
+  deploy,
   ELASTI_GVR,
   ENDPOINTSLICE_GVR,
   type Env,
   eventsFor,
   getOrUndefined,
+  privateSvc,
   RESOLVER_APP,
   resolverIps,
   SERVICE_GVR,
   scale,
+  scaleAndWait,
   setUpCluster,
+  slice,
+  sliceAddresses,
   startOperator,
+  TARGET,
   waitForMode,
   waitForReadyPods,
 } from './support.ts';
-
-const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' } as const;
-
-function sliceAddresses(slice: EndpointSlice | undefined): string[] | undefined {
-  return slice?.endpoints?.flatMap((e) => e.addresses);
-}
-
-async function slice(env: Env, service: string): Promise<EndpointSlice | undefined> {
-  return getOrUndefined<EndpointSlice>(env, ENDPOINTSLICE_GVR, endpointSliceToResolverName(service));
-}
-
-async function privateSvc(env: Env, service: string): Promise<Service | undefined> {
-  return getOrUndefined<Service>(env, SERVICE_GVR, privateServiceName(service));
-}
-
-/** A target Deployment of `replicas` (its Pods turn Ready on their own). */
-async function deploy(env: Env, name: string, replicas: number): Promise<void> {
-  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
-}
-
-/** Scales `name` and waits for the cluster to get there (Pods Ready, or gone for 0). */
-async function scaleAndWait(env: Env, name: string, replicas: number): Promise<void> {
-  await scale(env, name, replicas);
-  await waitForReadyPods(env, name, replicas);
-}
 
 describe('ElastiService controller on the full cluster', () => {
   it('scaled to 0 → proxy (private Service + EndpointSlice to the resolver); scaled up, Pods Ready → serve (slice gone); scaled to 0, Pods gone → proxy', async (t) => {
@@ -241,70 +218,6 @@ describe('ElastiService controller on the full cluster', () => {
       [],
     );
     assert.equal(op.directory.list().length, 0);
-  });
-
-  it('a deleted namespace with ElastiServices inside really finalizes: the operator releases them, the namespace goes', async (t) => {
-    const env = await setUpCluster(t);
-    await deploy(env, 'idle', 0);
-    await deploy(env, 'busy', 1);
-    await waitForReadyPods(env, 'busy', 1);
-    await createService(env, 'idle', 'idle');
-    await createService(env, 'busy', 'busy');
-    const op = await startOperator(env);
-    await createElastiService(env, 'idle-es', {
-      service: 'idle',
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'idle' },
-    });
-    await createElastiService(env, 'busy-es', {
-      service: 'busy',
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'busy' },
-    });
-    await waitForMode(env, 'idle-es', 'proxy');
-    await waitForMode(env, 'busy-es', 'serve');
-
-    await env.client.delete(resources.namespaces.gvr, undefined, env.ns);
-    // The namespace controller deletes the ElastiServices; their finalizer holds the namespace
-    // until the operator has cleaned up and released them.
-    await waitFor(
-      async () => (await getOrUndefined(env, resources.namespaces.gvr, env.ns, '')) === undefined,
-      {
-        timeoutMs: 90_000,
-        intervalMs: 250,
-        message: `namespace ${env.ns} gone`,
-      },
-    );
-    await waitFor(() => op.manager.list().length === 0 && op.directory.list().length === 0, {
-      message: 'no watches or directory entries left for the deleted namespace',
-    });
-  });
-
-  it('owner references: with the operator gone, the garbage collector removes what it created once the ElastiService goes', async (t) => {
-    const env = await setUpCluster(t);
-    await deploy(env, 'web', 0);
-    await createService(env, 'web', 'web');
-    const op = await startOperator(env);
-    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
-    await waitForMode(env, 'web-es', 'proxy');
-    assert.ok((await privateSvc(env, 'web')) && (await slice(env, 'web')));
-
-    await op.stop();
-    await env.client.delete(ELASTI_GVR, env.ns, 'web-es');
-    const held = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
-    assert.ok(held.metadata.deletionTimestamp, 'held by the finalizer while no operator runs');
-    // What an administrator does for an operator that is gone for good.
-    await env.client.patch(ELASTI_GVR, env.ns, 'web-es', { metadata: { finalizers: null } }, 'merge');
-    await waitFor(async () => (await getOrUndefined(env, ELASTI_GVR, 'web-es')) === undefined, {
-      message: 'ElastiService gone',
-    });
-    await waitFor(
-      async () => (await privateSvc(env, 'web')) === undefined && (await slice(env, 'web')) === undefined,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 250,
-        message: 'private Service and EndpointSlice garbage-collected',
-      },
-    );
-    assert.ok(await getOrUndefined(env, SERVICE_GVR, 'web'), 'the public Service (not owned) stays');
   });
 
   it('two ElastiServices on the same target: deleting one leaves the other working', async (t) => {

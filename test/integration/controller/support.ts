@@ -17,6 +17,7 @@ import { Registry } from 'prom-client';
 import { ELASTI_API_VERSION, ELASTI_CRD_NAME, ELASTI_GVR } from '../../../src/api/v1alpha1/constants.ts';
 import { CRD_YAML_PATH } from '../../../src/api/v1alpha1/crd-yaml.ts';
 import type { ServedCrd } from '../../../src/api/v1alpha1/install.ts';
+import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
 import {
   type ElastiServiceController,
@@ -29,11 +30,11 @@ import {
   SERVICE_GVR,
   startController,
 } from '../../../src/controller/index.ts';
-import type { EndpointSlice, Pod } from '../../../src/controller/types.ts';
+import type { EndpointSlice, Pod, Service } from '../../../src/controller/types.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import { Manager } from '../../../src/informer/manager.ts';
 import { KubeClient } from '../../../src/kube/client.ts';
-import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
+import type { GroupVersionResource, KubeObject, KubeObjectLike } from '../../../src/kube/types.ts';
 import { fullCluster, type TestCluster, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -352,7 +353,7 @@ export async function createElastiService(
 }
 
 /** GET, or `undefined` on 404. */
-export async function getOrUndefined<T extends KubeObject>(
+export async function getOrUndefined<T extends KubeObjectLike>(
   env: Env,
   gvr: GroupVersionResource,
   name: string,
@@ -394,4 +395,33 @@ export async function eventsFor(env: Env, name: string): Promise<ListedEvent[]> 
     fieldSelector: `involvedObject.name=${name}`,
   });
   return page.items.filter((e) => e.involvedObject.kind === 'ElastiService');
+}
+
+/** The scale target most tests use: Deployment `web`. */
+export const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' } as const;
+
+/** Every address in `slice`, in its order. */
+export function sliceAddresses(slice: EndpointSlice | undefined): string[] | undefined {
+  return slice?.endpoints?.flatMap((e) => e.addresses);
+}
+
+/** The operator's EndpointSlice to the resolver for `service`, if it exists. */
+export async function slice(env: Env, service: string): Promise<EndpointSlice | undefined> {
+  return getOrUndefined<EndpointSlice>(env, ENDPOINTSLICE_GVR, endpointSliceToResolverName(service));
+}
+
+/** The operator's private Service for `service`, if it exists. */
+export async function privateSvc(env: Env, service: string): Promise<Service | undefined> {
+  return getOrUndefined<Service>(env, SERVICE_GVR, privateServiceName(service));
+}
+
+/** Full cluster: a target Deployment of `replicas` (its Pods turn Ready on their own). */
+export async function deploy(env: Env, name: string, replicas: number): Promise<void> {
+  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
+}
+
+/** Full cluster: scales `name` and waits for the cluster to get there (Pods Ready, or gone for 0). */
+export async function scaleAndWait(env: Env, name: string, replicas: number): Promise<void> {
+  await scale(env, name, replicas);
+  await waitForReadyPods(env, name, replicas);
 }

@@ -8,6 +8,7 @@ import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube
 import type {
   GroupVersionResource,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ResourceEventHandler,
   WatchEvent,
@@ -76,12 +77,12 @@ export class CountingListerWatcher implements ListerWatcher {
     this.inner = inner;
   }
 
-  list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions) {
+  list<T extends KubeObjectLike>(target: ListWatchTarget, options: ListOptions) {
     this.lists++;
     return this.inner.list<T>(target, options);
   }
 
-  async *watch<T extends KubeObject>(
+  async *watch<T extends KubeObjectLike>(
     target: ListWatchTarget,
     options: WatchOptions,
   ): AsyncIterable<WatchEvent<T>> {

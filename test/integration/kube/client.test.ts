@@ -19,7 +19,7 @@ import {
   WatchIdleTimeoutError,
 } from '../../../src/kube/errors.ts';
 import { type ConfigMap, type Deployment, resources } from '../../../src/kube/resources.ts';
-import type { KubeObject, WatchEvent } from '../../../src/kube/types.ts';
+import type { KubeObjectLike, WatchEvent } from '../../../src/kube/types.ts';
 import { freePort } from '../../../tools/controlplane/harness.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { privateControlPlane, type TestCluster, testCluster, testNamespace } from '../../support/cluster.ts';
@@ -68,7 +68,7 @@ async function adminClient(t: TestContext): Promise<KubeClient> {
 }
 
 /** Collects events of a watch until `until` says stop (or the stream ends). */
-async function collect<T extends KubeObject>(
+async function collect<T extends KubeObjectLike>(
   stream: AsyncIterable<WatchEvent<T>>,
   until: (events: WatchEvent<T>[]) => boolean,
 ): Promise<WatchEvent<T>[]> {

@@ -12,7 +12,7 @@ import { KubeClient } from '../../../src/kube/client.ts';
 import { connect } from '../../../src/kube/config.ts';
 import { KubeApiError } from '../../../src/kube/errors.ts';
 import { testCluster } from '../../support/cluster.ts';
-import { writeExecPlugin } from '../../support/exec-plugin.ts';
+import { execKubeconfig, writeExecPlugin } from '../../support/exec-plugin.ts';
 
 interface NamespaceList {
   items: Array<{ metadata: { name: string } }>;
@@ -28,26 +28,6 @@ function tempDir(t: TestContext): string {
 async function namespaceNames(client: KubeClient): Promise<string[]> {
   const list = await client.request<NamespaceList>('GET', '/api/v1/namespaces');
   return list.items.map((ns) => ns.metadata.name);
-}
-
-function execKubeconfig(server: string, caPem: string, command: string): string {
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: '${server}', certificate-authority-data: ${Buffer.from(caPem).toString('base64')}}
-users:
-- name: plugin-user
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: ${command}
-      interactiveMode: Never
-contexts:
-- name: x
-  context: {cluster: c, user: plugin-user}
-current-context: x
-`;
 }
 
 function runs(path: string): number {

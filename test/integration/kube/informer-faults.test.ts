@@ -10,7 +10,7 @@ import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube
 import { SharedInformer } from '../../../src/kube/informer.ts';
 import { EngineMetrics } from '../../../src/kube/metrics.ts';
 import { type ConfigMap, resources } from '../../../src/kube/resources.ts';
-import type { KubeObject, ListWatchTarget } from '../../../src/kube/types.ts';
+import type { KubeObjectLike, ListWatchTarget } from '../../../src/kube/types.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import {
   deferrer,
@@ -37,11 +37,11 @@ class CountingListerWatcher implements ListerWatcher {
   constructor(inner: ListerWatcher) {
     this.#inner = inner;
   }
-  list<T extends KubeObject>(target: ListWatchTarget, options: ListOptions) {
+  list<T extends KubeObjectLike>(target: ListWatchTarget, options: ListOptions) {
     this.lists++;
     return this.#inner.list<T>(target, options);
   }
-  watch<T extends KubeObject>(target: ListWatchTarget, options: WatchOptions) {
+  watch<T extends KubeObjectLike>(target: ListWatchTarget, options: WatchOptions) {
     this.watches++;
     return this.#inner.watch<T>(target, options);
   }

@@ -13,6 +13,7 @@ import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -135,7 +136,7 @@ export class FakeCluster implements ObjectReader {
     this.namespaces.delete(namespace);
   }
 
-  async get<T extends KubeObject>(
+  async get<T extends KubeObjectLike>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
@@ -165,7 +166,7 @@ export class FakeCluster implements ObjectReader {
     const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
     if (this.answerGate) await this.answerGate;
     if (!obj) throw notFound(gvr, namespace, name);
-    return obj as T;
+    return obj as unknown as T;
   }
 
   /** Objects a target selects. */
@@ -380,6 +381,22 @@ export class FakeInformer implements SharedInformerLike {
 
   restart(reason: string): void {
     this.restarts.push(reason);
+  }
+
+  readonly #lifecycle = new Set<{
+    onError?(error: Error, info: { status: number | undefined; failures: number }): void;
+  }>();
+
+  addLifecycleListener(listener: {
+    onError?(error: Error, info: { status: number | undefined; failures: number }): void;
+  }): { remove(): void } {
+    this.#lifecycle.add(listener);
+    return { remove: () => void this.#lifecycle.delete(listener) };
+  }
+
+  /** Reports a list/watch failure to the lifecycle listeners, as the engine's reflector would. */
+  fail(error: Error, status: number | undefined, failures = 0): void {
+    for (const l of this.#lifecycle) l.onError?.(error, { status, failures });
   }
 
   handlerCount(): number {

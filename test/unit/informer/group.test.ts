@@ -41,6 +41,7 @@ function group(cluster: FakeCluster, released: Upstream[] = []): WatchGroup {
     now: Date.now,
     logger: silentLogger,
     metrics: new ManagerMetrics(new Registry(), () => []),
+    upstreamError: () => {},
   });
 }
 

@@ -13,6 +13,7 @@ import {
 import { EngineMetrics } from '../../../src/kube/metrics.ts';
 import type {
   KubeObject,
+  KubeObjectLike,
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
@@ -35,11 +36,11 @@ function cm(name: string, rv: string, data: Record<string, string> = {}): KubeOb
 class CountingListerWatcher implements ListerWatcher {
   lists = 0;
   watches = 0;
-  list<T extends KubeObject>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
+  list<T extends KubeObjectLike>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
     this.lists++;
     return Promise.resolve({ items: [], resourceVersion: '1' });
   }
-  watch<T extends KubeObject>(_t: ListWatchTarget, _o: WatchOptions): AsyncIterable<WatchEvent<T>> {
+  watch<T extends KubeObjectLike>(_t: ListWatchTarget, _o: WatchOptions): AsyncIterable<WatchEvent<T>> {
     this.watches++;
     return (async function* () {})();
   }
@@ -479,12 +480,15 @@ class MemoryCollection implements ListerWatcher {
     for (const wake of [...this.#wakers]) wake();
   }
 
-  list<T extends KubeObject>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
+  list<T extends KubeObjectLike>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
     this.lists++;
-    return Promise.resolve({ items: [...this.#objects.values()] as T[], resourceVersion: String(this.#rv) });
+    return Promise.resolve({
+      items: [...this.#objects.values()] as unknown as T[],
+      resourceVersion: String(this.#rv),
+    });
   }
 
-  watch<T extends KubeObject>(_t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
+  watch<T extends KubeObjectLike>(_t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
     this.watches++;
     const log = this.#log;
     const wakers = this.#wakers;
@@ -494,7 +498,7 @@ class MemoryCollection implements ListerWatcher {
       let next = log.findIndex((e) => Number(e.object.metadata.resourceVersion) > from);
       if (next < 0) next = log.length;
       while (!signal?.aborted) {
-        while (next < log.length) yield log[next++] as WatchEvent<T>;
+        while (next < log.length) yield log[next++] as unknown as WatchEvent<T>;
         await new Promise<void>((resolve) => {
           const wake = () => {
             wakers.delete(wake);

@@ -12,7 +12,7 @@ import type {
   WatchOptions,
 } from '../../../src/kube/contracts.ts';
 import { KubeApiError, WatchIdleTimeoutError } from '../../../src/kube/errors.ts';
-import type { KubeObject, ListWatchTarget, WatchEvent } from '../../../src/kube/types.ts';
+import type { KubeObject, KubeObjectLike, ListWatchTarget, WatchEvent } from '../../../src/kube/types.ts';
 import { objectKey } from '../../../src/kube/types.ts';
 
 export const gvr = { group: '', version: 'v1', resource: 'configmaps' } as const;
@@ -151,7 +151,7 @@ export class FakeApi implements ListerWatcher {
 
   // --- ListerWatcher ---
 
-  async list<T extends KubeObject>(t: ListWatchTarget, options: ListOptions): Promise<ListPage<T>> {
+  async list<T extends KubeObjectLike>(t: ListWatchTarget, options: ListOptions): Promise<ListPage<T>> {
     this.listCalls.push({ ...options, signal: undefined });
     if (t.gvr.resource !== gvr.resource) throw new Error('wrong target');
     await scripted(this.listScript.shift(), options.signal);
@@ -162,7 +162,7 @@ export class FakeApi implements ListerWatcher {
     return page;
   }
 
-  #page<T extends KubeObject>(options: ListOptions): ListPage<T> {
+  #page<T extends KubeObjectLike>(options: ListOptions): ListPage<T> {
     let snapshot: { items: KubeObject[]; revision: number };
     let offset = 0;
     let id: string;
@@ -180,20 +180,20 @@ export class FakeApi implements ListerWatcher {
       this.snapshots.set(id, snapshot);
     }
     const limit = options.limit ?? snapshot.items.length;
-    const items = snapshot.items.slice(offset, offset + limit) as T[];
+    const items = snapshot.items.slice(offset, offset + limit) as unknown as T[];
     const end = offset + limit;
     const page: ListPage<T> = { items, resourceVersion: String(snapshot.revision) };
     if (end < snapshot.items.length) page.continue = `${id}:${end}`;
     return page;
   }
 
-  watch<T extends KubeObject>(t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
+  watch<T extends KubeObjectLike>(t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
     this.watchCalls.push({ ...options, signal: undefined });
     if (t.gvr.resource !== gvr.resource) throw new Error('wrong target');
     return this.#stream<T>(options);
   }
 
-  async *#stream<T extends KubeObject>(options: WatchOptions): AsyncGenerator<WatchEvent<T>> {
+  async *#stream<T extends KubeObjectLike>(options: WatchOptions): AsyncGenerator<WatchEvent<T>> {
     const signal = options.signal;
     if (signal?.aborted) return;
     try {
@@ -249,7 +249,7 @@ export class FakeApi implements ListerWatcher {
         }
         if ('end' in item) return;
         if ('error' in item) throw item.error;
-        yield item as WatchEvent<T>;
+        yield item as unknown as WatchEvent<T>;
       }
     } finally {
       this.streams.delete(stream);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { GroupVersionResource, KubeObject, Logger } from '../../../src/kube/types.ts';
+import type { GroupVersionResource, KubeObjectLike, Logger } from '../../../src/kube/types.ts';
 import {
   LeaderElectionConfigError,
   type LeaderElectionOptions,
@@ -36,20 +36,24 @@ class LeaseStore {
   lease: Lease | undefined;
   refuse = true;
   #rv = 1;
-  get = async <T extends KubeObject>(_g: GroupVersionResource, _ns: string, _name: string): Promise<T> => {
+  get = async <T extends KubeObjectLike>(
+    _g: GroupVersionResource,
+    _ns: string,
+    _name: string,
+  ): Promise<T> => {
     if (this.refuse) throw forbidden('get');
     if (!this.lease) throw new KubeApiError({ status: 404, verb: 'get', url: '/lease', reason: 'NotFound' });
     return structuredClone(this.lease) as unknown as T;
   };
-  create = async <T extends KubeObject>(_g: GroupVersionResource, _ns: string, obj: T): Promise<T> => {
+  create = async <T extends KubeObjectLike>(_g: GroupVersionResource, _ns: string, obj: T): Promise<T> => {
     if (this.refuse) throw forbidden('create');
     this.lease = {
       ...(obj as unknown as Lease),
-      metadata: { ...obj.metadata, resourceVersion: String(this.#rv++) },
+      metadata: { ...(obj.metadata as Lease['metadata']), resourceVersion: String(this.#rv++) },
     };
     return structuredClone(this.lease) as unknown as T;
   };
-  replace = async <T extends KubeObject>(
+  replace = async <T extends KubeObjectLike>(
     _g: GroupVersionResource,
     _ns: string,
     _n: string,
@@ -58,7 +62,7 @@ class LeaseStore {
     if (this.refuse) throw forbidden('update');
     this.lease = {
       ...(obj as unknown as Lease),
-      metadata: { ...obj.metadata, resourceVersion: String(this.#rv++) },
+      metadata: { ...(obj.metadata as Lease['metadata']), resourceVersion: String(this.#rv++) },
     };
     return structuredClone(this.lease) as unknown as T;
   };

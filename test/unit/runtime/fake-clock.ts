@@ -1,5 +1,5 @@
 /** A manual clock for queue tests: time moves only when the test calls `advance`. */
-import type { QueueClock } from '../../../src/controller/workqueue.ts';
+import type { QueueClock } from '../../../src/runtime/workqueue.ts';
 
 interface Timer {
   readonly id: number;

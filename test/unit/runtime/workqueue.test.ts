@@ -7,7 +7,7 @@ import {
   type RateLimiter,
   RateLimitingQueue,
   TokenBucketRateLimiter,
-} from '../../../src/controller/workqueue.ts';
+} from '../../../src/runtime/workqueue.ts';
 import { FakeClock } from './fake-clock.ts';
 
 /** A limiter that always answers `delay` and counts calls. */

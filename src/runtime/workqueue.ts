@@ -196,7 +196,30 @@ interface Waiting {
   readonly handle: unknown;
 }
 
-/** See the module documentation. */
+/**
+ * See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitingQueue } from 'elasti-informer/workqueue';
+ *
+ * const queue = new RateLimitingQueue<string>();
+ * informer.addEventHandler({ onAdd: (o) => queue.add(objectKey(o)), onUpdate: (_, o) => queue.add(objectKey(o)) });
+ * async function worker(): Promise<void> {
+ *   for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+ *     try {
+ *       await reconcile(key);
+ *       queue.forget(key); // success: reset its backoff
+ *     } catch {
+ *       queue.addRateLimited(key); // retry later, with per-key exponential backoff
+ *     } finally {
+ *       queue.done(key);
+ *     }
+ *   }
+ * }
+ * // on shutdown: await queue.shutDownWithDrain();
+ * ```
+ */
 export class RateLimitingQueue<K extends string | number = string> {
   readonly #clock: QueueClock;
   readonly #limiter: RateLimiter<K>;

@@ -1,0 +1,189 @@
+/**
+ * The contenders of the engine and memory benchmarks and how each one's process is started:
+ * Node contenders run the compiled `bench/_engine-worker.ts` (tsc output, so no TypeScript
+ * stripper is loaded) with their V8 flags; external ones (client-go) are binaries that speak the
+ * line protocol of `bench/_protocol.ts`. Not a benchmark itself.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
+import { forkNodeWorker, type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where a contender syncs from. */
+export interface SyncTarget {
+  readonly kubeconfig: string;
+  readonly namespace: string;
+  readonly expected: number;
+}
+
+/** A Node contender: what the worker runs and with which V8 flags. */
+export interface NodeContender {
+  readonly id: string;
+  readonly kind: 'node';
+  readonly label: string;
+  readonly worker: Omit<NodeWorkerConfig, keyof SyncTarget>;
+  readonly nodeFlags: readonly string[];
+}
+
+/** An external contender: a client-go variant of `bench/peers/client-go`. */
+export interface ExternalContender {
+  readonly id: string;
+  readonly kind: 'client-go';
+  readonly label: string;
+  readonly variant: 'dynamic' | 'typed';
+  /** client-go's own feature-gate switches (`KUBE_FEATURE_<gate>`). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export type Contender = NodeContender | ExternalContender;
+
+/** The reference every ratio is taken against: client-go's dynamic informer with its defaults. */
+export const referenceId = 'client-go-dynamic';
+
+/** Every contender of the engine benchmark, in the order of one round. */
+export const allContenders: readonly Contender[] = [
+  {
+    id: 'ours-paged',
+    kind: 'node',
+    label: 'ours, paged list',
+    worker: { engine: 'ours' },
+    nodeFlags: OPERATOR_NODE_FLAGS,
+  },
+  {
+    id: 'ours-streaming',
+    kind: 'node',
+    label: 'ours, streaming list',
+    worker: { engine: 'ours', streaming: true },
+    nodeFlags: OPERATOR_NODE_FLAGS,
+  },
+  {
+    id: 'client-node',
+    kind: 'node',
+    label: 'client-node 2.0.1 `makeInformer`',
+    worker: { engine: 'client-node' },
+    nodeFlags: [],
+  },
+  {
+    id: 'raw-watch-floor',
+    kind: 'node',
+    label: 'floor: raw WATCH, parse only',
+    worker: { engine: 'raw-watch' },
+    nodeFlags: OPERATOR_NODE_FLAGS,
+  },
+  {
+    id: referenceId,
+    kind: 'client-go',
+    label: 'client-go dynamic informer, defaults (WatchListClient on)',
+    variant: 'dynamic',
+    env: {},
+  },
+  {
+    id: 'client-go-dynamic-paged',
+    kind: 'client-go',
+    label: 'client-go dynamic, WatchListClient off',
+    variant: 'dynamic',
+    env: { KUBE_FEATURE_WatchListClient: 'false' },
+  },
+  {
+    id: 'client-go-typed',
+    kind: 'client-go',
+    label: 'client-go typed informer, protobuf',
+    variant: 'typed',
+    env: {},
+  },
+];
+
+const oursAsShipped = allContenders[0] as NodeContender;
+
+/** Ours as shipped with one thing changed (V8 flags or worker settings). */
+export function variantOfOurs(
+  id: string,
+  label: string,
+  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker'>,
+): NodeContender {
+  return { ...oursAsShipped, ...change, id, label };
+}
+
+/** Memory settings under test, each differing from "ours as shipped" in one thing. */
+export const oursVariants: readonly NodeContender[] = [
+  variantOfOurs('ours-v8-defaults', 'ours, V8 default flags', { nodeFlags: [] }),
+  variantOfOurs('ours-semi-space-2', 'ours, `--max-semi-space-size=2`', {
+    nodeFlags: ['--max-semi-space-size=2'],
+  }),
+  variantOfOurs('ours-optimize-for-size', 'ours, `--optimize-for-size`', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, '--optimize-for-size'],
+  }),
+  variantOfOurs('ours-page-100', 'ours, pages of 100', { worker: { engine: 'ours', pageSize: 100 } }),
+];
+
+/**
+ * The contenders `BENCH_CONTENDERS=a,b` selects from `defaults` and `extras` (`defaults` when
+ * unset); exits 2 on an unknown id.
+ */
+export function selectContenders(
+  defaults: readonly Contender[],
+  extras: readonly Contender[] = [],
+  wanted = process.env.BENCH_CONTENDERS,
+): Contender[] {
+  if (!wanted) return [...defaults];
+  const available = [...defaults, ...extras];
+  const ids = wanted.split(',').map((id) => id.trim());
+  const unknown = ids.filter((id) => !available.some((c) => c.id === id));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown contender ${unknown.join(', ')}; available: ${available.map((c) => c.id).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  return available.filter((c) => ids.includes(c.id));
+}
+
+/**
+ * Builds what the contenders need before the first round: the compiled Node worker (tsc with
+ * `tsconfig.bench.json`) and the client-go binary (its own idempotent, cached build script).
+ * Returns the client-go binary's path when one is needed.
+ */
+export function prepare(contenders: readonly Contender[]): { clientGo?: string } {
+  if (contenders.some((c) => c.kind === 'node')) {
+    process.stderr.write('[bench] compiling the Node worker (tsconfig.bench.json)\n');
+    execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.bench.json'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  }
+  if (!contenders.some((c) => c.kind === 'client-go')) return {};
+  const output = execFileSync('bash', [`${root}bench/peers/client-go/build.sh`], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  const clientGo = output.trim().split('\n').at(-1);
+  if (!clientGo) throw new Error('bench/peers/client-go/build.sh printed no binary path');
+  return { clientGo };
+}
+
+/** Starts one contender's process against `target`. */
+export function startContender(
+  contender: Contender,
+  target: SyncTarget,
+  built: { clientGo?: string },
+): WorkerChannel {
+  if (contender.kind === 'node') {
+    const config: NodeWorkerConfig = { ...contender.worker, ...target };
+    return forkNodeWorker(
+      `${root}tmp/bench-dist/bench/_engine-worker.js`,
+      [JSON.stringify(config)],
+      [...contender.nodeFlags, '--expose-gc'],
+      contender.id,
+    );
+  }
+  if (!built.clientGo) throw new Error('the client-go peer was not built (call prepare first)');
+  return spawnLineWorker(
+    built.clientGo,
+    [contender.variant, target.kubeconfig, target.namespace, String(target.expected)],
+    contender.env,
+    contender.id,
+  );
+}
