@@ -53,7 +53,7 @@ export interface ControllerInformer<T extends KubeObject> {
   hasSynced(): boolean;
   waitForSync(signal?: AbortSignal): Promise<void>;
   addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
-  readonly store: { list(): T[] };
+  readonly store: { list(): T[]; getByName?(namespace: string | undefined, name: string): T | undefined };
 }
 
 /** Builds the controller's informers (tests inject fakes). */
@@ -83,6 +83,11 @@ export interface StartControllerOptions {
   informerFactory?: ControllerInformerFactory;
   /** Default: `HOSTNAME` (the pod name in a cluster). */
   instance?: string;
+  /**
+   * Extra cleanup when an ElastiService is finalized (e.g. unpausing its KEDA ScaledObject), run
+   * before its objects are released; a rejection keeps the finalizer and the deletion is retried.
+   */
+  onFinalize?: (es: ElastiService, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -117,6 +122,8 @@ export class ElastiServiceController {
   readonly queue: RateLimitingQueue<string>;
   readonly reconciler: ElastiServiceReconciler;
   readonly events: KubeEventRecorder;
+  /** The resolver's ready endpoints, from the controller's EndpointSlice cache. */
+  readonly resolverEndpoints: CachedResolverEndpoints;
   /** Resolves once the controller has stopped (after {@link stop} or the signal). */
   readonly done: Promise<void>;
 
@@ -182,11 +189,13 @@ export class ElastiServiceController {
       ...(options.instance ? { instance: options.instance } : {}),
     });
     const esInformers = this.#esInformers;
+    this.resolverEndpoints = new CachedResolverEndpoints(this.#sliceInformer);
     this.reconciler = new ElastiServiceReconciler({
       client: options.client,
       manager: options.manager,
       directory: options.directory,
-      resolver: new CachedResolverEndpoints(this.#sliceInformer),
+      resolver: this.resolverEndpoints,
+      ...(options.onFinalize ? { onFinalize: options.onFinalize } : {}),
       events: this.events,
       config,
       enqueue: (key) => this.queue.add(key),
@@ -199,6 +208,26 @@ export class ElastiServiceController {
     });
     this.#signal = options.signal;
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  /** Every ElastiService in the controller's cache (shared objects: never mutate them). */
+  elastiServices(): ElastiService[] {
+    return this.#esInformers.length === 1
+      ? (this.#esInformers[0]?.store.list() ?? [])
+      : this.#esInformers.flatMap((i) => i.store.list());
+  }
+
+  /** One ElastiService from the controller's cache (a shared object: never mutate it). */
+  elastiService(namespace: string, name: string): ElastiService | undefined {
+    for (const informer of this.#esInformers) {
+      const found = informer.store.getByName
+        ? informer.store.getByName(namespace, name)
+        : informer.store
+            .list()
+            .find((es) => es.metadata.namespace === namespace && es.metadata.name === name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** True once the caches synced and the workers run (until stopped). */

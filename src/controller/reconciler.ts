@@ -7,14 +7,16 @@
  *
  * One reconcile:
  * 1. ElastiService gone → forget what is held for it in memory (watches, directory entry).
- * 2. Being deleted → finalize: stop its watches, delete the private Service and the EndpointSlice
+ * 2. Being deleted → finalize: stop its watches, run the `onFinalize` hook (the operator unpauses
+ *    KEDA there), delete the private Service and the EndpointSlice
  *    to the resolver (unless another live ElastiService fronts the same Service: then only drop
  *    our owner references and let that one take over), drop the directory entry, remove the
  *    finalizer.
  * 3. Otherwise add the finalizer; validate (an invalid spec sets `SpecValid=False`, records an
- *    Event and stops there — no retry until the spec changes); read the scale target (missing →
- *    `ScaleTargetFound=False`, Event, retried with backoff); watch it through the Manager
- *    (restarted when the ref changed); record the ElastiService in the directory.
+ *    Event and stops there — no retry until the spec changes); watch the scale target through the
+ *    Manager (restarted when the ref changed; registered even while the target does not exist, so
+ *    its creation reconciles at once); read it (missing → `ScaleTargetFound=False`, Event,
+ *    retried with backoff); record the ElastiService in the directory.
  * 4. Decide the mode from the target's replicas and its ready Pods (`readiness.ts`) and apply it:
  *    proxy → private Service, EndpointSlice to the resolver, watch on the public Service;
  *    serve → EndpointSlice deleted (the private Service, if any, kept in sync). Every write is
@@ -94,6 +96,8 @@ export interface ReconcilerOptions {
   metrics?: ControllerMetrics;
   /** Clock for status times. Default `() => new Date()`. */
   now?: () => Date;
+  /** Extra cleanup of a finalized ElastiService (see `StartControllerOptions.onFinalize`). */
+  onFinalize?: (es: ElastiService, signal?: AbortSignal) => Promise<void>;
 }
 
 /** See the module documentation. */
@@ -111,6 +115,7 @@ export class ElastiServiceReconciler {
   readonly #metrics: ControllerMetrics | undefined;
   readonly #watches: ElastiServiceWatches;
   readonly #status: StatusReporter;
+  readonly #onFinalize: ((es: ElastiService, signal?: AbortSignal) => Promise<void>) | undefined;
   /** Keys whose last reconcile failed for lack of resolver endpoints: retried on any resolver change. */
   readonly #awaitingResolver = new Set<string>();
 
@@ -124,6 +129,7 @@ export class ElastiServiceReconciler {
     this.#listElastiServices = options.listElastiServices ?? ((namespace) => this.#listFromApi(namespace));
     this.#logger = (options.logger ?? silentLogger).child({ component: 'elastiservice-reconciler' });
     this.#metrics = options.metrics;
+    this.#onFinalize = options.onFinalize;
     this.#watches = new ElastiServiceWatches({
       manager: options.manager,
       directory: options.directory,
@@ -244,8 +250,9 @@ export class ElastiServiceReconciler {
 
     const ref = spec.scaleTargetRef;
     const gvr = scaleTargetGvr(ref);
-    const target = await this.#getTarget(gvr, namespace, ref.kind, ref.name, signal);
+    // Watch first: a target that does not exist yet is then reported by its creation event.
     await this.#watches.watchTarget(key, es, held, gvr, ref.kind, ref.name);
+    const target = await this.#getTarget(gvr, namespace, ref.kind, ref.name, signal);
 
     this.#directory.set(serviceKey(namespace, spec.service), {
       crdName: name,
@@ -415,6 +422,7 @@ export class ElastiServiceReconciler {
     try {
       await this.#watches.stop(key, namespace, name);
       this.#awaitingResolver.delete(key);
+      await this.#onFinalize?.(es);
       const service =
         typeof es.spec?.service === 'string' && es.spec.service !== '' ? es.spec.service : undefined;
       // The directory may know a Service the spec no longer names (spec.service changed, then deleted).

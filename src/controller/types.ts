@@ -74,10 +74,13 @@ export interface ResourceClient {
  * awaits whatever they return.
  */
 export interface WatchManager {
-  /** Starts watching one object for one ElastiService; rejects with `TargetNotFoundError` when it does not exist. */
+  /**
+   * Starts watching one object for one ElastiService; rejects with `TargetNotFoundError` when it
+   * does not exist, unless `allowMissing` (then its creation arrives as an `onAdd`).
+   */
   add(
     request: RequestWatch,
-    options?: { timeoutMs?: number; signal?: AbortSignal },
+    options?: { timeoutMs?: number; signal?: AbortSignal; allowMissing?: boolean },
   ): Promise<unknown> | unknown;
   /** Stops one registration; may throw `InformerNotFoundError` (ignored by the controller). */
   stopInformer(key: string): Promise<unknown> | unknown;

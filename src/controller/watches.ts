@@ -84,8 +84,11 @@ export class ElastiServiceWatches {
   }
 
   /**
-   * Watches the scale target, replacing the watch of a previous ref.
-   * @throws {ScaleTargetNotFoundError} when the Manager finds no such object.
+   * Watches the scale target, replacing the watch of a previous ref. The watch is registered
+   * even when the target does not exist yet, so that its creation (an `onAdd`) reconciles the
+   * ElastiService at once instead of whenever the retry backoff comes round.
+   * @throws {ScaleTargetNotFoundError} when the Manager finds no such object (only a Manager
+   * that ignores `allowMissing`).
    */
   async watchTarget(
     key: string,
@@ -107,7 +110,7 @@ export class ElastiServiceWatches {
     }
     const namespace = es.metadata.namespace ?? '';
     try {
-      held.target = await this.#addWatch(key, es, gvr, name);
+      held.target = await this.#addWatch(key, es, gvr, name, true);
     } catch (error) {
       if (error instanceof TargetNotFoundError)
         throw new ScaleTargetNotFoundError(kind, namespace, name, error);
@@ -183,18 +186,22 @@ export class ElastiServiceWatches {
     es: ElastiService,
     gvr: GroupVersionResource,
     name: string,
+    allowMissing = false,
   ): Promise<HeldWatch> {
     const namespace = es.metadata.namespace ?? '';
     const crdName = es.metadata.name ?? '';
     const enqueue = (): void => this.#enqueue(key);
     const handlers: ResourceEventHandler = { onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue };
-    await this.#manager.add({
-      req: { name: crdName, namespace },
-      resourceName: name,
-      resourceNamespace: namespace,
-      groupVersionResource: gvr,
-      handlers,
-    });
+    await this.#manager.add(
+      {
+        req: { name: crdName, namespace },
+        resourceName: name,
+        resourceNamespace: namespace,
+        groupVersionResource: gvr,
+        handlers,
+      },
+      allowMissing ? { allowMissing } : undefined,
+    );
     const watchKey = this.#manager.getKey({
       namespace,
       crdName,

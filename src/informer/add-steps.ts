@@ -19,22 +19,26 @@ import type { ObjectReader, RequestWatch } from './types.ts';
 import { UpstreamStoppedError } from './upstream.ts';
 
 /**
- * Reads the target once before anything is registered: 404 → {@link TargetNotFoundError}, any
- * other failure → {@link TargetCheckError} (an abort is rethrown as is).
+ * Reads the target once before anything is registered: 404 → {@link TargetNotFoundError} (or,
+ * with `allowMissing`, nothing: the watch will report the object's creation), any other failure
+ * → {@link TargetCheckError} (an abort is rethrown as is).
  */
 export async function verifyTarget(
   client: ObjectReader,
   request: RequestWatch,
   context: InformerErrorContext,
   signal: AbortSignal,
-): Promise<void> {
+  allowMissing = false,
+): Promise<'found' | 'missing'> {
   const gvr = request.groupVersionResource;
   const name = request.resourceName;
   try {
     await client.get(gvr, request.resourceNamespace || undefined, name, signal);
+    return 'found';
   } catch (error) {
     if (signal.aborted) throw error;
     const status = statusOf(error);
+    if (status === 404 && allowMissing) return 'missing';
     if (status === 404) throw new TargetNotFoundError({ ...context, gvr, name, cause: error });
     throw new TargetCheckError({ ...context, gvr, name, status, cause: error });
   }

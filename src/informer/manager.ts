@@ -185,7 +185,8 @@ export class Manager {
    * - Idempotent per key: a key already registered resolves at once (its handlers stay as they
    *   were); concurrent adds of one key share one attempt (each caller's own `signal` still
    *   releases that caller).
-   * - The target is first read with a GET: 404 rejects with {@link TargetNotFoundError}, other
+   * - The target is first read with a GET: 404 rejects with {@link TargetNotFoundError} (unless
+   *   `allowMissing`: then the watch is registered and reports the object's creation), other
    *   failures with {@link TargetCheckError}.
    * - Bounded by `timeoutMs` ({@link InformerSyncTimeoutError}, carrying the informer's last HTTP
    *   status) and `signal` ({@link InformerAbortedError}).
@@ -389,7 +390,13 @@ export class Manager {
     // `#pending` is set before any await here can fail.
     await Promise.resolve();
     try {
-      await verifyTarget(this.#opts.client, request, context, signal);
+      const target = await verifyTarget(
+        this.#opts.client,
+        request,
+        context,
+        signal,
+        options.allowMissing === true,
+      );
       signal.throwIfAborted();
       registration = new Registration({
         key,
@@ -403,7 +410,7 @@ export class Manager {
       registration.group = group;
       registration.entry = group.attach(registration);
       // The GET just saw the object: an earlier "object gone" verdict on this name is stale.
-      if (registration.entry.gone === 'object') registration.entry.gone = undefined;
+      if (target === 'found' && registration.entry.gone === 'object') registration.entry.gone = undefined;
       await waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);

@@ -184,7 +184,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 /** Validates the options of one `add` (or `initializeResolverInformer`). */
 export function validateAddOptions(options: AddOptions): void {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  const { timeoutMs, signal } = options;
+  const { timeoutMs, signal, allowMissing } = options;
+  if (allowMissing !== undefined && typeof allowMissing !== 'boolean') {
+    throw new InvalidOptionError('allowMissing', `must be a boolean, got ${typeof allowMissing}`);
+  }
   if (
     timeoutMs !== undefined &&
     (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)

@@ -87,6 +87,13 @@ export interface AddOptions {
   /** Bound on target check + initial sync (ms). Default: the Manager's `syncTimeoutMs` (30 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Register the watch even when the target does not exist yet (its GET answers 404): the
+   * handlers get `onAdd` when it is created. Without it such an `add` rejects with
+   * `TargetNotFoundError`. Applies to the attempt this call starts; a call that joins an attempt
+   * already in flight for the key gets that attempt's outcome.
+   */
+  readonly allowMissing?: boolean;
 }
 
 /** The subset of the engine's `SharedInformer` the Manager uses; the real class satisfies it. */

@@ -10,6 +10,7 @@
 import { OperatorConfigError, resolveOperatorConfig } from '../controller/config.ts';
 import { errorMessage } from '../kube/errors.ts';
 import type { Logger } from '../kube/types.ts';
+import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/settings.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
 import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
@@ -79,12 +80,21 @@ function oneLine(text: string): string {
 
 async function main(): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
+  let scaling: ReturnType<typeof scalingSettingsFromEnv>;
   try {
     flags = parseFlags(process.argv.slice(2));
     // Config checks beyond each flag's own (e.g. values combined from several flags).
     resolveOperatorConfig(flags.config);
+    // POLLING_INTERVAL, PROMETHEUS_TRIGGER_*, ELASTI_OPERATOR_PORT (upstream's chart env).
+    scaling = scalingSettingsFromEnv(process.env);
   } catch (error) {
-    if (error instanceof FlagError || error instanceof OperatorConfigError) return usageError(error.message);
+    if (
+      error instanceof FlagError ||
+      error instanceof OperatorConfigError ||
+      error instanceof ScalingSettingsError
+    ) {
+      return usageError(error.message);
+    }
     throw error;
   }
   if (flags.help) {
@@ -94,6 +104,7 @@ async function main(): Promise<number> {
   // Loaded only now, so a bad flag is reported at once instead of after loading the operator.
   const [{ pino }, { runOperator }] = await Promise.all([import('pino'), import('./operator.ts')]);
   const logger: Logger = pino({ level: flags.logLevel });
+  for (const warning of scaling.warnings) logger.warn({}, warning);
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
@@ -109,12 +120,16 @@ async function main(): Promise<number> {
       httpBindAddress: flags.bindAddress,
       leaderElection: flags.leaderElection,
       config: flags.config,
+      scaling: scaling.settings,
       logger,
     });
   } catch (error) {
     return fatal(logger, error);
   }
-  logger.info({ port: operator.httpPort ?? null }, 'operator running');
+  logger.info(
+    { port: operator.httpPort ?? null, resolverApiPort: operator.scaling.resolverApiPort ?? null },
+    'operator running',
+  );
   const shutdown = (): void => {
     logger.info({}, 'shutting down');
     void operator.stop();

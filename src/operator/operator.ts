@@ -24,6 +24,7 @@ import { KubeClient } from '../kube/client.ts';
 import { errorMessage } from '../kube/errors.ts';
 import { EngineMetrics } from '../kube/metrics.ts';
 import { type Logger, silentLogger } from '../kube/types.ts';
+import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
 import {
   DISABLED_BIND_ADDRESS,
   type OperatorHttpServer,
@@ -54,6 +55,12 @@ export interface OperatorOptions {
   logger?: Logger;
   /** Default: a fresh registry with Node's default metrics. */
   registry?: Registry;
+  /**
+   * Scaling (polling loop, resolver API). The resolver API is served only when
+   * `resolverApiPort` is given (`main.ts` gives `ELASTI_OPERATOR_PORT`, default 8013), so
+   * in-process operators do not compete for a fixed port.
+   */
+  scaling?: ScalingOptions;
 }
 
 /** How a running operator ended. */
@@ -67,6 +74,8 @@ export interface RunningOperator {
   readonly directory: CRDDirectory;
   /** Port of the endpoint server; `undefined` when the endpoints are disabled. */
   readonly httpPort: number | undefined;
+  /** Scaling: `scaling.resolverApiPort`, `scaling.poller` (while leading), `scaling.metrics`. */
+  readonly scaling: Scaling;
   /** The controller once this replica leads (immediately without leader election). */
   controller(): ElastiServiceController | undefined;
   /**
@@ -107,6 +116,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   let controller: ElastiServiceController | undefined;
   let failure: Error | undefined;
   let http: OperatorHttpServer | undefined;
+  let scaling: Scaling | undefined;
 
   const lead = async (signal: AbortSignal): Promise<void> => {
     manager.start();
@@ -119,12 +129,17 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       registry,
       engineMetrics,
       signal,
+      onFinalize: unpauseKedaOnFinalize(client, config.fieldManager),
     });
+    // Only the leader scales; its controller's cache and directory feed the loop and wake-ups.
+    if (!signal.aborted) scaling?.lead({ controller, directory });
   };
   const closeAll = async (): Promise<void> => {
+    await scaling?.unlead();
     await controller?.stop();
     await manager.stop();
     await http?.close();
+    await scaling?.stop();
     await client.close();
   };
 
@@ -132,6 +147,13 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   let outcome: Promise<OperatorOutcome>;
   try {
     elector = options.leaderElection ? newElector(options.leaderElection, client, logger) : undefined;
+    scaling = await Scaling.start({
+      client,
+      registry,
+      logger,
+      fieldManager: config.fieldManager,
+      options: { ...options.scaling, resolverApiPort: options.scaling?.resolverApiPort ?? null },
+    });
     http = await startOperatorHttp(options.httpBindAddress ?? DISABLED_BIND_ADDRESS, registry, {
       ...(elector ? { 'leader-election': leaseReadiness(elector) } : {}),
       controller: () =>
@@ -185,6 +207,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     manager,
     directory,
     httpPort: http?.port,
+    scaling,
     controller: () => controller,
     done,
     failure: () => failure,

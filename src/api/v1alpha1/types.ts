@@ -47,14 +47,19 @@ export type TriggerType = (typeof TRIGGER_TYPES)[number];
  * scaler reads from it.
  */
 export interface PrometheusTriggerMetadata {
-  /** Base URL of the Prometheus HTTP API, e.g. `http://prometheus.monitoring:9090`. */
-  serverAddress: string;
+  /**
+   * Base URL of the Prometheus HTTP API, e.g. `http://prometheus.monitoring:9090`. Optional:
+   * default the operator's `PROMETHEUS_TRIGGER_SERVER_ADDRESS`.
+   */
+  serverAddress?: string;
   /** PromQL query yielding one scalar-like sample. */
   query: string;
   /** Scale to zero when the query result is below this. Upstream stores it as a string, e.g. `"0.5"`. */
   threshold: string | number;
-  /** Label filter of the uptime check, e.g. `container="prometheus"`. */
+  /** Label filter of the uptime check, e.g. `container="prometheus"` (the default). */
   uptimeFilter?: string;
+  /** Extra HTTP headers of both queries (set after the operator's Authorization header). */
+  headers?: Record<string, string>;
   [field: string]: unknown;
 }
 

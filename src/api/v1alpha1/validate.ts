@@ -361,8 +361,10 @@ function checkTriggers(c: Checker, spec: JsonObject): ScaleTrigger[] {
 }
 
 function checkPrometheusMetadata(c: Checker, path: string, metadata: JsonObject): void {
-  const serverAddress = c.string(metadata, 'serverAddress', `${path}.serverAddress`, true);
-  if (serverAddress !== undefined) {
+  // Optional, as upstream: without it the operator's default Prometheus address is used
+  // (PROMETHEUS_TRIGGER_SERVER_ADDRESS); an empty string means the same.
+  const serverAddress = c.string(metadata, 'serverAddress', `${path}.serverAddress`, false);
+  if (serverAddress !== undefined && serverAddress !== '') {
     let url: URL | undefined;
     try {
       url = new URL(serverAddress);
@@ -394,6 +396,14 @@ function checkPrometheusMetadata(c: Checker, path: string, metadata: JsonObject)
     );
   }
   c.string(metadata, 'uptimeFilter', `${path}.uptimeFilter`, false);
+  const headers = c.object(metadata, 'headers', `${path}.headers`, false);
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (typeof value !== 'string') {
+      c.add('TypeInvalid', `${path}.headers.${name}`, `must be a string, got ${describeType(value)}`, value);
+    } else if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      c.add('Invalid', `${path}.headers`, `"${name}" is not a valid HTTP header name`, name);
+    }
+  }
 }
 
 function checkAutoscaler(c: Checker, spec: JsonObject): AutoscalerSpec | undefined {

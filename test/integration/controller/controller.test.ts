@@ -315,6 +315,42 @@ describe('ElastiService controller on the full cluster', () => {
     assert.equal(notFound.length, 1);
   });
 
+  it('an ElastiService created before its target converges on the creation event, not the retry backoff', async (t) => {
+    const base = await setUpCluster(t);
+    // First retry a minute away: only the target's creation event can reconcile it sooner.
+    const env: Env = {
+      ...base,
+      config: resolveOperatorConfig({
+        watchNamespace: base.ns,
+        resolver: { namespace: base.resolverNs },
+        drainTimeoutMs: 5_000,
+        queue: { baseDelayMs: 60_000 },
+      }),
+    };
+    await createService(env, 'web', 'web');
+    const running = await startOperator(env);
+    await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+    await waitFor(
+      async () => {
+        const e = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
+        return e.status?.conditions?.some((c) => c.type === 'ScaleTargetFound' && c.status === 'False');
+      },
+      { message: 'ScaleTargetFound=False' },
+    );
+    assert.ok(
+      running.manager.list().some((r) => r.name === 'web' && r.requester.name === 'web-es'),
+      'the target is watched although it does not exist',
+    );
+    const created = Date.now();
+    await deploy(env, 'web', 0);
+    await waitFor(
+      async () =>
+        (await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es')).status?.mode === 'proxy',
+      { timeoutMs: 20_000, message: 'proxy mode well before the one-minute retry' },
+    );
+    assert.ok(Date.now() - created < 20_000);
+  });
+
   it('legacy kind "deployments" works', async (t) => {
     const env = await setUpCluster(t);
     await deploy(env, 'web', 0);

@@ -1,9 +1,10 @@
 /**
  * The RBAC the project ships (`config/rbac/`) is enough, and what it names is what the operator
  * uses: the operator runs end to end — leader election, proxy mode with its private Service and
- * EndpointSlice, an Event, serve mode, deletion through the finalizer — as a ServiceAccount bound
- * to exactly those rules (the admin token impersonates it, so the shared control plane's other
- * identities are untouched).
+ * EndpointSlice, an Event, a wake-up through the resolver API (status stamp, KEDA unpause,
+ * `/scale` GET and PUT), serve mode, deletion through the finalizer (KEDA unpaused again) — as a
+ * ServiceAccount bound to exactly those rules (the admin token impersonates it, so the shared
+ * control plane's other identities are untouched).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,12 +15,19 @@ import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { resources } from '../../../src/kube/resources.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
+import {
+  KEDA_PAUSED_ANNOTATION,
+  KEDA_PAUSED_REPLICAS_ANNOTATION,
+  SCALEDOBJECT_GVR,
+} from '../../../src/scaling/keda.ts';
 import { deferrer, kubeconfigFor, testCluster } from '../../support/cluster.ts';
+import { createScaledObject, installScaledObjectCrd } from '../../support/keda.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
   createService,
   createTarget,
+  DEPLOYMENTS,
   ELASTI_GVR,
   ENDPOINTSLICE_GVR,
   eventsFor,
@@ -81,10 +89,12 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
     cluster.token,
     `system:serviceaccount:${sa.namespace}:${sa.name}`,
   );
+  await installScaledObjectCrd(env.client);
   const operator = await runOperator({
     kubeconfig,
     leaderElection: { namespace: env.ns, name: 'elasti-operator-lock', identity: 'rbac-test' },
     config: env.config,
+    scaling: { resolverApiPort: 0, resolverApiHost: '127.0.0.1' },
   });
   env.teardown.push(() => operator.stop());
   await waitFor(() => operator.controller()?.ready, {
@@ -94,7 +104,14 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
 
   await createTarget(env, 'web', 1, 0);
   await createService(env, 'web', 'web');
-  await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
+  const paused = { [KEDA_PAUSED_ANNOTATION]: 'true', [KEDA_PAUSED_REPLICAS_ANNOTATION]: '0' };
+  await createScaledObject(env.client, env.ns, 'web-so', 'web', paused);
+  await createElastiService(env, 'web-es', {
+    service: 'web',
+    scaleTargetRef: TARGET,
+    minTargetReplicas: 2,
+    autoscaler: { type: 'keda', name: 'web-so' },
+  });
   await waitForMode(env, 'web-es', 'proxy');
   assert.ok(await getOrUndefined(env, SERVICE_GVR, privateServiceName('web')), 'private Service created');
   assert.ok(
@@ -103,14 +120,38 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
   );
   await waitFor(async () => (await eventsFor(env, 'web-es')).length > 0, { message: 'an Event recorded' });
 
+  // A wake-up through the resolver API: status, KEDA and /scale verbs.
+  const res = await fetch(`http://127.0.0.1:${operator.scaling.resolverApiPort}/informer/incoming-request`, {
+    method: 'POST',
+    body: JSON.stringify({ count: 1, svc: 'web', namespace: env.ns }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const deployment = await env.client.get<KubeObject & { spec: { replicas: number } }>(
+    DEPLOYMENTS,
+    env.ns,
+    'web',
+  );
+  assert.equal(deployment.spec.replicas, 2, 'scaled to minTargetReplicas through /scale');
+  const so = await env.client.get(SCALEDOBJECT_GVR, env.ns, 'web-so');
+  assert.equal(so.metadata.annotations?.[KEDA_PAUSED_ANNOTATION], 'false');
+  assert.equal(so.metadata.annotations?.[KEDA_PAUSED_REPLICAS_ANNOTATION], undefined);
+  const stamped = await env.client.get<ElastiService>(ELASTI_GVR, env.ns, 'web-es');
+  assert.ok(stamped.status?.lastScaledUpTime, 'status.lastScaledUpTime written');
+  await waitFor(async () => (await eventsFor(env, 'web-es')).some((e) => e.reason === 'SuccessToScale'), {
+    message: 'a SuccessToScale Event',
+  });
+
   await setReady(env, 'web', 1, 1);
   await waitForMode(env, 'web-es', 'serve');
+  await env.client.patch(SCALEDOBJECT_GVR, env.ns, 'web-so', { metadata: { annotations: paused } }, 'merge');
   await env.client.delete(ELASTI_GVR, env.ns, 'web-es');
   await waitFor(async () => !(await getOrUndefined<ElastiService>(env, ELASTI_GVR, 'web-es')), {
     message: 'the finalizer ran and the ElastiService is gone',
     timeoutMs: 30_000,
   });
   assert.equal(await getOrUndefined(env, SERVICE_GVR, privateServiceName('web')), undefined);
+  const released = await env.client.get(SCALEDOBJECT_GVR, env.ns, 'web-so');
+  assert.equal(released.metadata.annotations?.[KEDA_PAUSED_ANNOTATION], 'false', 'unpaused by the finalizer');
 
   await operator.stop();
   assert.equal(await operator.done, 'stopped');

@@ -27,7 +27,11 @@ function runCommand(args: string[]): Promise<{ code: number | null; stderr: stri
     execFile(
       process.execPath,
       [main, ...args],
-      { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' } },
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ELASTI_OPERATOR_PORT: '0' },
+      },
       (error, _stdout, stderr) =>
         resolve({
           code: error ? (typeof error.code === 'number' ? error.code : null) : 0,

@@ -310,10 +310,22 @@ describe('validateElastiService: invalid objects', () => {
   it('checks prometheus metadata: serverAddress, query and threshold', () => {
     const trigger = (metadata: Json): Json => specWith('triggers', [{ type: 'prometheus', metadata }]);
     const ok = { serverAddress: 'http://p:9090', query: 'up', threshold: '1' };
+    // Optional (the operator's default address is used), as upstream.
+    assert.equal(validateElastiServiceSpec(trigger({ ...ok, serverAddress: undefined })).valid, true);
+    assert.equal(validateElastiServiceSpec(trigger({ ...ok, serverAddress: '' })).valid, true);
+    assert.equal(
+      validateElastiServiceSpec(trigger({ ...ok, headers: { 'X-Scope-OrgID': 't1' } })).valid,
+      true,
+    );
     assertOnlyError(
-      validateElastiServiceSpec(trigger({ ...ok, serverAddress: undefined })),
-      'spec.triggers[0].metadata.serverAddress',
-      'Required',
+      validateElastiServiceSpec(trigger({ ...ok, headers: { 'X-Scope-OrgID': 1 } })),
+      'spec.triggers[0].metadata.headers.X-Scope-OrgID',
+      'TypeInvalid',
+    );
+    assertOnlyError(
+      validateElastiServiceSpec(trigger({ ...ok, headers: { 'bad name': 'x' } })),
+      'spec.triggers[0].metadata.headers',
+      'Invalid',
     );
     assertOnlyError(
       validateElastiServiceSpec(trigger({ ...ok, serverAddress: 'prometheus:9090' })),

@@ -310,9 +310,13 @@ export class FakeManager implements WatchManager {
     return getKey(params);
   }
 
-  async add(request: RequestWatch): Promise<string> {
+  /** `allowMissing` of each add, by key. */
+  readonly allowMissing = new Map<string, boolean>();
+
+  async add(request: RequestWatch, options?: { allowMissing?: boolean }): Promise<string> {
     const { groupVersionResource: gvr, resourceNamespace: namespace, resourceName: name } = request;
-    if (this.missing.has(`${gvr.resource}/${namespace}/${name}`)) {
+    this.allowMissing.set(keyOf(request), options?.allowMissing === true);
+    if (this.missing.has(`${gvr.resource}/${namespace}/${name}`) && options?.allowMissing !== true) {
       throw new TargetNotFoundError({ gvr, namespace, name });
     }
     const key = keyOf(request);
@@ -340,6 +344,22 @@ export class FakeManager implements WatchManager {
   /** Registration keys, sorted. */
   keys(): string[] {
     return [...this.registrations.keys()].sort();
+  }
+
+  /** Calls `onAdd` of every registration watching `resource/namespace/name` (the object was created). */
+  fireAdd(resource: string, namespace: string, name: string, obj: KubeObject): number {
+    let fired = 0;
+    for (const r of this.registrations.values()) {
+      if (
+        r.groupVersionResource.resource === resource &&
+        r.resourceNamespace === namespace &&
+        r.resourceName === name
+      ) {
+        void r.handlers.onAdd?.(obj, false);
+        fired++;
+      }
+    }
+    return fired;
   }
 
   /** Calls `onUpdate` of every registration watching `resource/namespace/name`. */

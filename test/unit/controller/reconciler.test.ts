@@ -398,11 +398,20 @@ describe('ElastiServiceReconciler: spec problems', () => {
     assert.equal(es.status?.mode, 'proxy');
   });
 
-  it('target vanishing between the GET and the watch is the same ScaleTargetNotFound failure', async () => {
+  it('target missing: its watch is registered anyway, and its creation enqueues the ElastiService', async () => {
     const env = setup();
     world(env, { ready: 0 });
+    env.cluster.remove(DEPLOYMENTS, NS, 'web');
     env.manager.missing.add(`deployments/${NS}/web`);
     await assert.rejects(env.reconciler.reconcile(KEY), ScaleTargetNotFoundError);
+    const targetKey = 'web-es/shop/deployments.apps/web';
+    assert.deepEqual(env.manager.keys(), [targetKey]);
+    assert.equal(env.manager.allowMissing.get(targetKey), true);
+    env.enqueued.length = 0;
+    const created = env.cluster.put(DEPLOYMENTS, deployment(NS, 'web', 1));
+    env.manager.missing.clear();
+    assert.equal(env.manager.fireAdd('deployments', NS, 'web', created), 1);
+    assert.deepEqual(env.enqueued, [KEY]);
   });
 
   it('legacy kind "deployments" watches deployments.apps', async () => {
@@ -508,6 +517,35 @@ describe('ElastiServiceReconciler: deletion', () => {
     assert.deepEqual(getEs(env).metadata.finalizers, [ELASTI_FINALIZER]);
     assert.ok(env.events.reasons().includes('FinalizeFailed'));
     await env.reconciler.reconcile(KEY);
+    assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
+  });
+
+  it('onFinalize runs on deletion; while it fails the finalizer stays', async () => {
+    const env = setup();
+    world(env, { ready: 0 });
+    const seen: string[] = [];
+    let fail = true;
+    const reconciler = new ElastiServiceReconciler({
+      client: env.cluster,
+      manager: env.manager,
+      directory: env.directory,
+      resolver: env.resolver,
+      events: env.events,
+      config: env.config,
+      enqueue: () => {},
+      onFinalize: async (es) => {
+        seen.push(es.metadata.name ?? '');
+        if (fail) throw new Error('keda unreachable');
+      },
+    });
+    await reconciler.reconcile(KEY);
+    assert.deepEqual(seen, [], 'not called while the ElastiService lives');
+    await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
+    await assert.rejects(reconciler.reconcile(KEY), /keda unreachable/);
+    assert.deepEqual(getEs(env).metadata.finalizers, [ELASTI_FINALIZER]);
+    fail = false;
+    await reconciler.reconcile(KEY);
+    assert.deepEqual(seen, ['web-es', 'web-es']);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
   });
 

@@ -88,6 +88,32 @@ describe('Manager.add', () => {
     await assert.rejects(manager.stopInformer('es1/team-a/deployments.apps/nope'), InformerNotFoundError);
   });
 
+  it('allowMissing registers a watch for a target that does not exist yet; its creation is an onAdd', async (t) => {
+    const { cluster, registry, manager } = setup(t);
+    const rec = recorder();
+    const key = await manager.add(watchOf('es1', 'later', rec.handlers), { allowMissing: true });
+    assert.equal(key, 'es1/team-a/deployments.apps/later');
+    assert.deepEqual(rec.events, []);
+    const [info] = manager.list();
+    assert.equal(info?.state, 'Active');
+    assert.equal(cluster.informers.length, 1);
+    assert.equal(await metricSum(registry, COUNTER, { action: 'add', error: 'success' }), 1);
+    const obj = cluster.put(DEPLOYMENTS, 'team-a', 'later');
+    await waitFor(() => rec.events.length === 1);
+    assert.deepEqual(rec.events, [`add:later:${obj.metadata.resourceVersion}`]);
+  });
+
+  it('allowMissing still rejects other GET failures, and must be a boolean', async (t) => {
+    const { cluster, manager } = setup(t);
+    cluster.getError = new KubeApiError({ status: 403, verb: 'get', url: '/x', reason: 'Forbidden' });
+    await assert.rejects(manager.add(watchOf('es1', 'web'), { allowMissing: true }), TargetCheckError);
+    await assert.rejects(
+      manager.add(watchOf('es1', 'web'), { allowMissing: 'yes' as unknown as boolean }),
+      InvalidOptionError,
+    );
+    assert.deepEqual(manager.list(), []);
+  });
+
   it('other GET failures reject with TargetCheckError carrying the HTTP status', async (t) => {
     const { cluster, manager } = setup(t);
     cluster.getError = new KubeApiError({ status: 403, verb: 'get', url: '/x', reason: 'Forbidden' });

@@ -57,6 +57,19 @@ describe('elasti-operator exit codes for bad flags', () => {
     assert.match(stderr.split('\n')[0] ?? '', /WATCH_NAMESPACE/);
   });
 
+  it('a bad ELASTI_OPERATOR_PORT or PROMETHEUS_TRIGGER_SERVER_ADDRESS exits 2 naming the variable', async () => {
+    const envs: Record<string, string>[] = [
+      { ELASTI_OPERATOR_PORT: 'http' },
+      { PROMETHEUS_TRIGGER_SERVER_ADDRESS: 'prometheus:9090' },
+    ];
+    for (const env of envs) {
+      const { code, stderr } = await run([], env);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr.split('\n')[0] ?? '', new RegExp(`^elasti-operator: ${Object.keys(env)[0]}: `));
+      assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+    }
+  });
+
   it('--help exits 0 with the usage', async () => {
     const { code, stdout } = await run(['--help']);
     assert.equal(code, 0);
