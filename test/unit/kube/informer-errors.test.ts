@@ -12,6 +12,16 @@ import type { ReflectorPhase } from '../../../src/kube/types.ts';
 import { waitFor } from '../../support/wait.ts';
 import { FakeApi, target } from './reflector-fake.ts';
 
+/**
+ * Like AbortSignal.timeout(), but its timer keeps the event loop alive: on Node 22 an unref'd
+ * timeout lets the test file end before the deadline ("Promise resolution is still pending").
+ */
+function refTimeout(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  return controller.signal;
+}
+
 function forbidden(): KubeApiError {
   return new KubeApiError({
     status: 403,
@@ -49,7 +59,7 @@ describe('waitForSync names the cause', () => {
     t.after(() => informer.stop());
     informer.start();
     await waitFor(() => informer.status().consecutiveFailures >= 1, { message: 'a failed list' });
-    const error = await informer.waitForSync(AbortSignal.timeout(50)).then(
+    const error = await informer.waitForSync(refTimeout(50)).then(
       () => assert.fail('synced unexpectedly'),
       (e: unknown) => e,
     );
@@ -70,7 +80,7 @@ describe('waitForSync names the cause', () => {
     t.after(() => informer.stop());
     informer.start();
     await waitFor(() => informer.status().consecutiveFailures >= 1, { message: 'a failed list' });
-    const error = await informer.waitForSync(AbortSignal.timeout(20)).catch((e: unknown) => e);
+    const error = await informer.waitForSync(refTimeout(20)).catch((e: unknown) => e);
     assert.ok(error instanceof InformerSyncError);
     assert.equal(error.status, undefined);
     assert.match(error.message, /ECONNREFUSED/);
@@ -96,7 +106,7 @@ describe('waitForSync names the cause', () => {
     const informer = new SharedInformer({ lw: api, target });
     t.after(() => informer.stop());
     informer.start();
-    const error = await informer.waitForSync(AbortSignal.timeout(20)).catch((e: unknown) => e);
+    const error = await informer.waitForSync(refTimeout(20)).catch((e: unknown) => e);
     assert.ok(error instanceof InformerSyncError);
     assert.equal(error.lastError, undefined);
     assert.match(error.message, /no list\/watch error so far \(phase Listing\)/);
@@ -107,8 +117,8 @@ describe('waitForSync names the cause', () => {
     t.after(() => informer.stop());
     informer.start();
     grant();
-    await informer.waitForSync(AbortSignal.timeout(10_000));
-    await informer.waitForSync(AbortSignal.timeout(1)); // already synced: no rejection
+    await informer.waitForSync(refTimeout(10_000));
+    await informer.waitForSync(refTimeout(1)); // already synced: no rejection
     const other = failingInformer(forbidden).informer;
     other.start();
     const pending = other.waitForSync();
@@ -139,7 +149,7 @@ describe('lifecycle listener', () => {
     await waitFor(() => errors.length >= 2, { message: 'two failures reported' });
     throwing.remove();
     grant();
-    await informer.waitForSync(AbortSignal.timeout(10_000));
+    await informer.waitForSync(refTimeout(10_000));
     await waitFor(() => phases.includes('Watching'), { message: 'the watching phase reported' });
     assert.deepEqual(errors[0], { status: 403, informer: 'configmaps.v1@ns', synced: false });
     assert.ok(phases.includes('Backoff'), `phases: ${phases.join(',')}`);
