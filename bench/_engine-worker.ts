@@ -6,7 +6,7 @@
  * stripper is loaded in the measured process.
  */
 
-import type { KubeObject } from '../src/kube/types.ts';
+import type { KubeObject } from '../src/kube/core/types.ts';
 import { collectGarbage, memorySnapshot } from './_memory.ts';
 import type { NodeWorkerConfig, ParentMessage, WorkerMessage } from './_protocol.ts';
 import { now } from './_util.ts';
@@ -34,8 +34,8 @@ const imported = (): void => {
 };
 
 async function syncOurs(): Promise<number> {
-  const { KubeClient } = await import('../src/kube/client.ts');
-  const { SharedInformer } = await import('../src/kube/informer.ts');
+  const { KubeClient } = await import('../src/kube/client/client.ts');
+  const { SharedInformer } = await import('../src/kube/cache/informer.ts');
   imported();
   const client = await KubeClient.create(kubeconfig);
   const informer = new SharedInformer<KubeObject>({
@@ -69,7 +69,7 @@ async function syncOurs(): Promise<number> {
  * error handling. Whatever latency it shows comes from the apiserver, etcd and this machine.
  */
 async function syncRawWatch(): Promise<number> {
-  const { connect } = await import('../src/kube/config.ts');
+  const { connect } = await import('../src/kube/config/connection.ts');
   const { request } = await import('undici');
   imported();
   const conn = await connect(kubeconfig);

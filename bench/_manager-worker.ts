@@ -5,8 +5,8 @@
  * JavaScript `tsconfig.bench.json` compiles, so the compiled contenders load no TypeScript at all.
  */
 import type { SharingPolicy } from '../src/informer/types.ts';
-import type { ListerWatcher, ListOptions, WatchOptions } from '../src/kube/contracts.ts';
-import type { KubeObjectLike, ListWatchTarget } from '../src/kube/types.ts';
+import type { ListerWatcher, ListOptions, WatchOptions } from '../src/kube/core/contracts.ts';
+import type { KubeObjectLike, ListWatchTarget } from '../src/kube/core/types.ts';
 import { now, pool } from './_util.ts';
 
 const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
@@ -62,7 +62,7 @@ class CountingLw implements ListerWatcher {
 async function worker(): Promise<void> {
   const send = (m: FromWorker): void => void process.send?.(m);
   const baseline = process.memoryUsage().rss;
-  const { KubeClient } = await import('../src/kube/client.ts');
+  const { KubeClient } = await import('../src/kube/client/client.ts');
   const { Manager } = await import('../src/informer/manager.ts');
   let manager: InstanceType<typeof Manager> | undefined;
   let counting: CountingLw | undefined;

@@ -28,7 +28,7 @@
  * Numbers are reported, never asserted.
  */
 import { fileURLToPath } from 'node:url';
-import { KubeClient } from '../src/kube/client.ts';
+import { KubeClient } from '../src/kube/client/client.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
   allContenders,

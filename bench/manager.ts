@@ -30,7 +30,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import type { SharingPolicy } from '../src/informer/types.ts';
-import type { KubeObject } from '../src/kube/types.ts';
+import type { KubeObject } from '../src/kube/core/types.ts';
 import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
 import type { FromWorker, ToWorker } from './_manager-worker.ts';
 import { now, percentile, pool } from './_util.ts';
@@ -131,7 +131,7 @@ function exchange(child: ChildProcess, message: ToWorker, timeoutMs: number): Pr
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const { KubeClient } = await import('../src/kube/client.ts');
+  const { KubeClient } = await import('../src/kube/client/client.ts');
   const { startControlPlane } = await import('../tools/controlplane/harness.ts');
   const targets = Number(process.env.BENCH_TARGETS ?? 10_000);
   const namespaceCount = Number(process.env.BENCH_NAMESPACES ?? 10);

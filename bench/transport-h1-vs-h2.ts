@@ -1,5 +1,5 @@
 /**
- * HTTP/1.1 vs HTTP/2 for the per-cluster undici dispatcher (`src/kube/config.ts`): how long
+ * HTTP/1.1 vs HTTP/2 for the per-cluster undici dispatcher (`src/kube/config/connection.ts`): how long
  * opening N concurrent watches takes, how fast one change fans out to all of them, how many TCP
  * connections that costs, and LIST throughput (sequential and concurrent paged lists).
  *
@@ -7,10 +7,10 @@
  * Numbers are reported, never asserted.
  */
 import { Agent } from 'undici';
-import { KubeClient } from '../src/kube/client.ts';
-import { connect } from '../src/kube/config.ts';
-import { resources } from '../src/kube/resources.ts';
-import type { KubeObject } from '../src/kube/types.ts';
+import { KubeClient } from '../src/kube/client/client.ts';
+import { connect } from '../src/kube/config/connection.ts';
+import { resources } from '../src/kube/core/resources.ts';
+import { isObjectEvent, type KubeObject } from '../src/kube/core/types.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
 
 const CM = resources.configMaps.gvr;
@@ -84,7 +84,7 @@ async function measure(
         },
       )) {
         if (event.type === 'BOOKMARK') opened[i] = true;
-        if (event.object.metadata.name === 'probe') seen[i] = true;
+        if (isObjectEvent(event) && event.object.metadata.name === 'probe') seen[i] = true;
       }
     } catch {
       // counted as stuck below

@@ -11,10 +11,10 @@
 import { performance } from 'node:perf_hooks';
 import { ELASTI_GVR, endpointSliceToResolverName, privateServiceName } from '../src/api/v1alpha1/index.ts';
 import { installElastiServiceCrd } from '../src/api/v1alpha1/install.ts';
-import { KubeClient } from '../src/kube/client.ts';
-import { isNotFound } from '../src/kube/errors.ts';
-import { resources } from '../src/kube/resources.ts';
-import type { KubeObject } from '../src/kube/types.ts';
+import { KubeClient } from '../src/kube/client/client.ts';
+import { isNotFound } from '../src/kube/core/errors.ts';
+import { resources } from '../src/kube/core/resources.ts';
+import type { KubeObject } from '../src/kube/core/types.ts';
 import { runOperator } from '../src/operator/operator.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
 

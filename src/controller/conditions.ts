@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { formatConditionTime } from '../api/v1alpha1/condition.ts';
-import type { Condition, ConditionStatus, ElastiMode } from '../api/v1alpha1/types.ts';
+
+import type { Condition, ConditionStatus, ElastiMode } from '../api/v1alpha1/index.ts';
+import { formatConditionTime } from '../api/v1alpha1/index.ts';
 
 export const CONDITION_SCALE_TARGET_FOUND = 'ScaleTargetFound';
 export const CONDITION_READY = 'Ready';

@@ -14,22 +14,29 @@
  * @module
  */
 import type { Registry } from 'prom-client';
-import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { boundedSignal } from '../informer/signals.ts';
-import type { ListerWatcher } from '../kube/contracts.ts';
-import { errorMessage, isNamespaceTerminating, statusOf } from '../kube/errors.ts';
-import { InformerSyncError, SharedInformer } from '../kube/informer.ts';
-import type { EngineMetrics } from '../kube/metrics.ts';
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/index.ts';
 import type {
+  EndpointSlice,
+  EngineMetrics,
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
+  ListerWatcher,
   ListWatchTarget,
   Logger,
   ResourceEventHandler,
-} from '../kube/types.ts';
-import { silentLogger } from '../kube/types.ts';
+} from '../kube/index.ts';
+import {
+  boundedSignal,
+  errorMessage,
+  InformerSyncError,
+  isNamespaceTerminating,
+  resources,
+  SharedInformer,
+  silentLogger,
+  statusOf,
+} from '../kube/index.ts';
 import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { KubeEventRecorder } from './events.ts';
@@ -38,8 +45,6 @@ import { ControllerMetrics } from './metrics.ts';
 import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
 import {
-  ENDPOINTSLICE_GVR,
-  type EndpointSlice,
   type ResourceClient,
   SERVICE_NAME_LABEL,
   type ServiceDirectory,
@@ -171,7 +176,7 @@ export class ElastiServiceController {
           );
     this.#sliceInformer = factory<EndpointSlice>(
       {
-        gvr: ENDPOINTSLICE_GVR,
+        gvr: resources.endpointSlices.gvr,
         namespace: config.resolver.namespace,
         labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
       },

@@ -10,22 +10,14 @@
  *
  * @module
  */
-import { endpointSliceToResolverName } from '../api/v1alpha1/names.ts';
-import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import type { KubeObject } from '../kube/types.ts';
+import { endpointSliceToResolverName } from '../api/v1alpha1/index.ts';
+import type { EndpointSlice, KubeObject, Service } from '../kube/index.ts';
+import { isAlreadyExists, isNotFound, resources } from '../kube/index.ts';
 import { PublicServiceInvalidError } from './errors.ts';
 import { jsonEqual } from './json.ts';
 import { hasOwner, withOwner } from './owners.ts';
 import type { WriteAction } from './private-service.ts';
-import {
-  ENDPOINTSLICE_GVR,
-  type EndpointSlice,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  type ResourceClient,
-  SERVICE_NAME_LABEL,
-  type Service,
-} from './types.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, type ResourceClient, SERVICE_NAME_LABEL } from './types.ts';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -136,18 +128,18 @@ export async function ensureResolverSlice(
   }
   if (!existing) {
     try {
-      const created = await client.create<EndpointSlice>(ENDPOINTSLICE_GVR, namespace, desired, {
+      const created = await client.create<EndpointSlice>(resources.endpointSlices.gvr, namespace, desired, {
         fieldManager,
       });
       return { action: 'created', slice: created };
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
-      existing = await client.get<EndpointSlice>(ENDPOINTSLICE_GVR, namespace, name);
+      existing = await client.get<EndpointSlice>(resources.endpointSlices.gvr, namespace, name);
     }
   }
   const next = updatedSlice(existing, desired, owner);
   if (!next) return { action: 'unchanged', slice: existing };
-  const updated = await client.replace<EndpointSlice>(ENDPOINTSLICE_GVR, namespace, name, next, {
+  const updated = await client.replace<EndpointSlice>(resources.endpointSlices.gvr, namespace, name, next, {
     fieldManager,
   });
   return { action: 'updated', slice: updated };
@@ -177,7 +169,7 @@ async function deleteSliceByName(
   name: string,
 ): Promise<boolean> {
   try {
-    await client.delete(ENDPOINTSLICE_GVR, namespace, name);
+    await client.delete(resources.endpointSlices.gvr, namespace, name);
     return true;
   } catch (error) {
     if (isNotFound(error)) return false;
@@ -191,7 +183,7 @@ async function getOrUndefined(
   name: string,
 ): Promise<EndpointSlice | undefined> {
   try {
-    return await client.get<EndpointSlice>(ENDPOINTSLICE_GVR, namespace, name);
+    return await client.get<EndpointSlice>(resources.endpointSlices.gvr, namespace, name);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -10,10 +10,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { errorMessage, isNamespaceTerminating, isNotFound } from '../kube/errors.ts';
-import type { KubeObject, Logger } from '../kube/types.ts';
-import { silentLogger } from '../kube/types.ts';
-import { EVENT_GVR, type EventRecorder, type EventType, type ResourceClient } from './types.ts';
+import type { KubeObject, Logger } from '../kube/index.ts';
+import { errorMessage, isNamespaceTerminating, isNotFound, resources, silentLogger } from '../kube/index.ts';
+import type { EventRecorder, EventType, ResourceClient } from './types.ts';
 
 /** Options of {@link KubeEventRecorder}. */
 export interface EventRecorderOptions {
@@ -127,7 +126,7 @@ export class KubeEventRecorder implements EventRecorder {
       if (tracked && now - tracked.firstAt <= this.#windowMs) {
         try {
           await this.#client.patch(
-            EVENT_GVR,
+            resources.events.gvr,
             tracked.namespace,
             tracked.name,
             { count: tracked.count + 1, lastTimestamp: stamp },
@@ -164,7 +163,7 @@ export class KubeEventRecorder implements EventRecorder {
         reportingComponent: this.#component,
         reportingInstance: this.#instance,
       };
-      await this.#client.create(EVENT_GVR, namespace, event);
+      await this.#client.create(resources.events.gvr, namespace, event);
       this.#tracked.delete(key);
       this.#tracked.set(key, { name, namespace, count: 1, firstAt: now, lastAt: now });
       while (this.#tracked.size > this.#maxTracked) {

@@ -8,9 +8,10 @@
  *
  * @module
  */
-import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { isNotFound } from '../kube/errors.ts';
+
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/index.ts';
+import { isNotFound } from '../kube/index.ts';
 import type { ResourceClient } from './types.ts';
 
 /** `es` with our finalizer: unchanged when present, else as patched. */

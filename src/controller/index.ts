@@ -18,18 +18,77 @@
  * @module
  */
 
-export * from '../runtime/workqueue.ts';
-export * from './conditions.ts';
-export * from './config.ts';
-export * from './controller.ts';
-export * from './endpointslice.ts';
-export * from './errors.ts';
-export * from './events.ts';
-export * from './metrics.ts';
-export * from './owners.ts';
-export * from './private-service.ts';
-export * from './readiness.ts';
-export * from './reconciler.ts';
-export * from './release.ts';
-export * from './resolver-endpoints.ts';
-export * from './types.ts';
+export { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
+export {
+  DEFAULT_OPERATOR_CONFIG,
+  managerResolverConfig,
+  NAME_RULES,
+  type NameRule,
+  nameProblem,
+  type OperatorConfig,
+  OperatorConfigError,
+  type OperatorConfigInput,
+  operatorConfigFromEnv,
+  type QueueSettings,
+  type ResolverSettings,
+  resolveOperatorConfig,
+} from './config.ts';
+export {
+  type ControllerInformer,
+  type ControllerInformerFactory,
+  ControllerStartError,
+  ElastiServiceController,
+  type StartControllerOptions,
+  shouldEnqueueUpdate,
+  startController,
+} from './controller.ts';
+export {
+  buildResolverSlice,
+  compareIPv4,
+  deleteResolverSlice,
+  ensureResolverSlice,
+  readyAddresses,
+  updatedSlice,
+} from './endpointslice.ts';
+export {
+  NoResolverEndpointsError,
+  PublicServiceInvalidError,
+  PublicServiceNotFoundError,
+  ReconcileError,
+  ScaleTargetNotFoundError,
+} from './errors.ts';
+export { type CoreEvent, type EventRecorderOptions, KubeEventRecorder, MAX_EVENT_MESSAGE } from './events.ts';
+export { ControllerMetrics, errorLabel, type QueueGaugeSource, SUCCESS } from './metrics.ts';
+export { hasOwner, ownerReferenceTo, withOwner, withoutOwner } from './owners.ts';
+export {
+  buildPrivateService,
+  deletePrivateService,
+  ensurePrivateService,
+  privatePorts,
+  syncedPrivateService,
+  syncPrivateServiceIfExists,
+  type WriteAction,
+} from './private-service.ts';
+export {
+  decideMode,
+  describeReadiness,
+  evaluateTarget,
+  InvalidSelectorError,
+  isPodReady,
+  selectorToQuery,
+  type TargetReadiness,
+} from './readiness.ts';
+export { ElastiServiceReconciler, type ReconcileResult, type ReconcilerOptions } from './reconciler.ts';
+export { releaseOwnedObject, releaseService } from './release.ts';
+export { CachedResolverEndpoints, type SliceCache, StaticResolverEndpoints } from './resolver-endpoints.ts';
+export {
+  type EventRecorder,
+  type EventType,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type ResolverEndpoints,
+  type ResourceClient,
+  SERVICE_NAME_LABEL,
+  type ServiceDirectory,
+  type WatchManager,
+} from './types.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KubeObject, ListWatchTarget } from '../kube/types.ts';
+import type { KubeObject, ListWatchTarget } from '../kube/index.ts';
 import type { ResourceClient } from './types.ts';
 
 /** Objects per page. */

@@ -16,7 +16,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ElastiMode } from '../api/v1alpha1/types.ts';
+import type { ElastiMode } from '../api/v1alpha1/index.ts';
 
 /** Label value of a successful outcome (upstream's `values.Success`). */
 export const SUCCESS = 'success';

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { ELASTI_API_VERSION, ELASTI_KIND } from '../api/v1alpha1/constants.ts';
-import type { KubeObject, OwnerReference } from '../kube/types.ts';
+import { ELASTI_API_VERSION, ELASTI_KIND } from '../api/v1alpha1/index.ts';
+import type { KubeObject, OwnerReference } from '../kube/index.ts';
 
 /** The reference to `owner` (an ElastiService read from the API, so it has a uid). */
 export function ownerReferenceTo(owner: KubeObject, controller: boolean): OwnerReference {

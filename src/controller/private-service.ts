@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { privateServiceName } from '../api/v1alpha1/names.ts';
-import { isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import type { KubeObject } from '../kube/types.ts';
+import { privateServiceName } from '../api/v1alpha1/index.ts';
+import type { KubeObject, Service, ServicePort } from '../kube/index.ts';
+import { isAlreadyExists, isNotFound, resources } from '../kube/index.ts';
 import { jsonEqual } from './json.ts';
 import { hasOwner, withOwner } from './owners.ts';
-import { type ResourceClient, SERVICE_GVR, type Service, type ServicePort } from './types.ts';
+import type { ResourceClient } from './types.ts';
 
 /** What an ensure/sync call did. */
 export type WriteAction = 'created' | 'updated' | 'unchanged';
@@ -106,7 +106,7 @@ export async function ensurePrivateService(
   if (!existing) {
     try {
       const created = await client.create<Service>(
-        SERVICE_GVR,
+        resources.services.gvr,
         namespace,
         buildPrivateService(publicSvc, owner),
         {
@@ -117,7 +117,7 @@ export async function ensurePrivateService(
     } catch (error) {
       // Another ElastiService on the same Service created it in the meantime: sync it instead.
       if (!isAlreadyExists(error)) throw error;
-      existing = await client.get<Service>(SERVICE_GVR, namespace, name);
+      existing = await client.get<Service>(resources.services.gvr, namespace, name);
     }
   }
   return syncExisting(client, existing, publicSvc, owner, fieldManager);
@@ -146,7 +146,7 @@ export async function deletePrivateService(
   service: string,
 ): Promise<boolean> {
   try {
-    await client.delete(SERVICE_GVR, namespace, privateServiceName(service));
+    await client.delete(resources.services.gvr, namespace, privateServiceName(service));
     return true;
   } catch (error) {
     if (isNotFound(error)) return false;
@@ -165,9 +165,15 @@ async function syncExisting(
   if (!next) return { action: 'unchanged', service: existing };
   const name = existing.metadata.name ?? '';
   // PUT with the resourceVersion we read: a concurrent change fails with 409 and is retried.
-  const updated = await client.replace<Service>(SERVICE_GVR, existing.metadata.namespace, name, next, {
-    fieldManager,
-  });
+  const updated = await client.replace<Service>(
+    resources.services.gvr,
+    existing.metadata.namespace,
+    name,
+    next,
+    {
+      fieldManager,
+    },
+  );
   return { action: 'updated', service: updated };
 }
 
@@ -177,7 +183,7 @@ async function getOrUndefined(
   name: string,
 ): Promise<Service | undefined> {
   try {
-    return await client.get<Service>(SERVICE_GVR, namespace, name);
+    return await client.get<Service>(resources.services.gvr, namespace, name);
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

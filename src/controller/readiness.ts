@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { ElastiMode } from '../api/v1alpha1/types.ts';
-import type { LabelSelector, Pod, ScaleTarget } from './types.ts';
+import type { ElastiMode } from '../api/v1alpha1/index.ts';
+import type { LabelSelector, Pod, Workload } from '../kube/index.ts';
 
 /** The label selector cannot be expressed as a query (unknown operator, bad values). */
 export class InvalidSelectorError extends Error {
@@ -79,7 +79,7 @@ export interface TargetReadiness {
  * Summarizes a target and its Pods. `pods` is `undefined` when the target has no selector to find
  * them with; `status.readyReplicas` then stands in for the ready Pod count.
  */
-export function evaluateTarget(target: ScaleTarget, pods: readonly Pod[] | undefined): TargetReadiness {
+export function evaluateTarget(target: Workload, pods: readonly Pod[] | undefined): TargetReadiness {
   const specReplicas = target.spec?.replicas;
   const statusReplicas = numberOr0(target.status?.replicas);
   const base = {

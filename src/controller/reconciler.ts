@@ -34,14 +34,18 @@
  *
  * @module
  */
-import { ELASTI_FINALIZER, ELASTI_GVR } from '../api/v1alpha1/constants.ts';
-import { scaleTargetGvr } from '../api/v1alpha1/scale-target.ts';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { type ValidationResult, validateElastiService } from '../api/v1alpha1/validate.ts';
-import { serviceKey } from '../crddirectory/directory.ts';
-import { errorMessage, isNotFound } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
-import { silentLogger } from '../kube/types.ts';
+
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import {
+  ELASTI_FINALIZER,
+  ELASTI_GVR,
+  scaleTargetGvr,
+  type ValidationResult,
+  validateElastiService,
+} from '../api/v1alpha1/index.ts';
+import { serviceKey } from '../crddirectory/index.ts';
+import type { GroupVersionResource, KubeObject, Logger, Pod, Service, Workload } from '../kube/index.ts';
+import { errorMessage, isNotFound, resources, silentLogger } from '../kube/index.ts';
 import type { OperatorConfig } from './config.ts';
 import { deleteResolverSlice, ensureResolverSlice } from './endpointslice.ts';
 import { NoResolverEndpointsError, PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
@@ -53,23 +57,16 @@ import { ensurePrivateService, syncPrivateServiceIfExists } from './private-serv
 import { decideMode, describeReadiness, evaluateTarget, selectorToQuery } from './readiness.ts';
 import { releaseService } from './release.ts';
 import { StatusReporter } from './status.ts';
-import {
-  type EventRecorder,
-  POD_GVR,
-  type Pod,
-  type ResolverEndpoints,
-  type ResourceClient,
-  type ScaleTarget,
-  SERVICE_GVR,
-  type Service,
-  type ServiceDirectory,
-  type WatchManager,
+import type {
+  EventRecorder,
+  ResolverEndpoints,
+  ResourceClient,
+  ServiceDirectory,
+  WatchManager,
 } from './types.ts';
 import { ElastiServiceWatches, type Held } from './watches.ts';
 
 // Exported from here before they had modules of their own; importers keep working.
-export { elastiServiceKey, InvalidKeyError, parseElastiServiceKey } from './keys.ts';
-export { statusMode } from './status.ts';
 
 /** What a reconcile asks of the queue besides success. */
 export interface ReconcileResult {
@@ -331,7 +328,7 @@ export class ElastiServiceReconciler {
     // The private Service outlives proxy mode; keep it following the public one.
     let publicSvc: Service;
     try {
-      publicSvc = await this.#client.get<Service>(SERVICE_GVR, namespace, service, signal);
+      publicSvc = await this.#client.get<Service>(resources.services.gvr, namespace, service, signal);
     } catch (error) {
       if (isNotFound(error)) return;
       throw error;
@@ -345,9 +342,9 @@ export class ElastiServiceReconciler {
     kind: string,
     name: string,
     signal: AbortSignal | undefined,
-  ): Promise<ScaleTarget> {
+  ): Promise<Workload> {
     try {
-      return await this.#client.get<ScaleTarget>(gvr, namespace, name, signal);
+      return await this.#client.get<Workload>(gvr, namespace, name, signal);
     } catch (error) {
       if (isNotFound(error)) throw new ScaleTargetNotFoundError(kind, namespace, name, error);
       throw error;
@@ -360,7 +357,7 @@ export class ElastiServiceReconciler {
     signal: AbortSignal | undefined,
   ): Promise<Service> {
     try {
-      return await this.#client.get<Service>(SERVICE_GVR, namespace, service, signal);
+      return await this.#client.get<Service>(resources.services.gvr, namespace, service, signal);
     } catch (error) {
       if (isNotFound(error)) throw new PublicServiceNotFoundError(namespace, service, error);
       throw error;
@@ -370,12 +367,12 @@ export class ElastiServiceReconciler {
   /** Pods of the target, or `undefined` when it has no selector to find them with. */
   async #listPods(
     namespace: string,
-    target: ScaleTarget,
+    target: Workload,
     signal: AbortSignal | undefined,
   ): Promise<Pod[] | undefined> {
     const labelSelector = selectorToQuery(target.spec?.selector);
     if (labelSelector === undefined) return undefined;
-    return listAll<Pod>(this.#client, { gvr: POD_GVR, namespace, labelSelector }, signal);
+    return listAll<Pod>(this.#client, { gvr: resources.pods.gvr, namespace, labelSelector }, signal);
   }
 
   /** The ElastiService now fronts another Service: undo what was done for the old one. */

@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { endpointSliceToResolverName, privateServiceName } from '../api/v1alpha1/names.ts';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { isNotFound } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject } from '../kube/types.ts';
+
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { endpointSliceToResolverName, privateServiceName } from '../api/v1alpha1/index.ts';
+import type { GroupVersionResource, KubeObject } from '../kube/index.ts';
+import { isNotFound, resources } from '../kube/index.ts';
 import { deleteResolverSlice } from './endpointslice.ts';
 import { withoutOwner } from './owners.ts';
 import { deletePrivateService } from './private-service.ts';
-import { ENDPOINTSLICE_GVR, type ResourceClient, SERVICE_GVR } from './types.ts';
+import type { ResourceClient } from './types.ts';
 
 /**
  * Removes the owner reference of `ownerUid` from the object, if present. Returns whether a write
@@ -69,10 +70,17 @@ export async function releaseService(
     return siblings;
   }
   const uid = es.metadata.uid ?? '';
-  await releaseOwnedObject(client, SERVICE_GVR, namespace, privateServiceName(service), uid, fieldManager);
   await releaseOwnedObject(
     client,
-    ENDPOINTSLICE_GVR,
+    resources.services.gvr,
+    namespace,
+    privateServiceName(service),
+    uid,
+    fieldManager,
+  );
+  await releaseOwnedObject(
+    client,
+    resources.endpointSlices.gvr,
     namespace,
     endpointSliceToResolverName(service),
     uid,

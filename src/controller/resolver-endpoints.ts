@@ -6,8 +6,10 @@
  *
  * @module
  */
+
+import type { EndpointSlice } from '../kube/index.ts';
 import { readyAddresses } from './endpointslice.ts';
-import type { EndpointSlice, ResolverEndpoints } from './types.ts';
+import type { ResolverEndpoints } from './types.ts';
 
 /** The informer surface this needs; the engine's `SharedInformer` satisfies it. */
 export interface SliceCache {

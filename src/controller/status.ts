@@ -14,17 +14,23 @@
  *
  * @module
  */
+
+import type {
+  Condition,
+  ElastiMode,
+  ElastiService,
+  ElastiServiceStatus,
+  ValidationResult,
+} from '../api/v1alpha1/index.ts';
 import {
+  ELASTI_GVR,
   formatConditionTime,
   formatFieldError,
   setStatusCondition,
   toCondition,
-} from '../api/v1alpha1/condition.ts';
-import { ELASTI_GVR } from '../api/v1alpha1/constants.ts';
-import type { Condition, ElastiMode, ElastiService, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
-import type { ValidationResult } from '../api/v1alpha1/validate.ts';
-import { errorMessage } from '../kube/errors.ts';
-import type { Logger } from '../kube/types.ts';
+} from '../api/v1alpha1/index.ts';
+import type { Logger } from '../kube/index.ts';
+import { errorMessage } from '../kube/index.ts';
 import { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
 import { ReconcileError, ScaleTargetNotFoundError } from './errors.ts';
 import { type ControllerMetrics, errorLabel } from './metrics.ts';

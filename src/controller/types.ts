@@ -1,6 +1,6 @@
 /**
  * What the controller needs from the modules around it, as small interfaces (so the reconciler
- * can be tested with in-memory fakes), and the few Kubernetes object shapes it reads and writes.
+ * can be tested with in-memory fakes), and the labels of the EndpointSlices it writes.
  *
  * - {@link ResourceClient}: the CRUD half of `KubeClient`.
  * - {@link WatchManager}: the informer Manager (`src/informer/`).
@@ -10,18 +10,21 @@
  *
  * @module
  */
-import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
-import type { CRDEntry } from '../crddirectory/directory.ts';
-import type { KeyParams, RequestWatch } from '../informer/types.ts';
-import type { DeleteOptions, PatchOptions, PatchType, WriteOptions } from '../kube/client.ts';
-import type { ListOptions, ListPage } from '../kube/contracts.ts';
+import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/index.ts';
+import type { CRDEntry } from '../crddirectory/index.ts';
+import type { KeyParams, RequestWatch } from '../informer/index.ts';
 import type {
+  DeleteOptions,
   GroupVersionResource,
   KubeObject,
+  ListOptions,
+  ListPage,
   ListWatchTarget,
-  ObjectMeta,
+  PatchOptions,
+  PatchType,
   ResourceEventHandler,
-} from '../kube/types.ts';
+  WriteOptions,
+} from '../kube/index.ts';
 
 /** Single-object and list verbs; `KubeClient` satisfies it. Failures are `KubeApiError`s (with `.status`). */
 export interface ResourceClient {
@@ -117,35 +120,8 @@ export interface EventRecorder {
   record(about: KubeObject, type: EventType, reason: string, message: string): void;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Kubernetes objects the controller reads and writes (only the fields it uses are typed).
-
-/** Core group, v1 Services. */
-export const SERVICE_GVR: GroupVersionResource = Object.freeze({
-  group: '',
-  version: 'v1',
-  resource: 'services',
-});
-/** discovery.k8s.io/v1 EndpointSlices. */
-export const ENDPOINTSLICE_GVR: GroupVersionResource = Object.freeze({
-  group: 'discovery.k8s.io',
-  version: 'v1',
-  resource: 'endpointslices',
-});
-/** Core group, v1 Pods. */
-export const POD_GVR: GroupVersionResource = Object.freeze({ group: '', version: 'v1', resource: 'pods' });
-/** Core group, v1 Events. */
-export const EVENT_GVR: GroupVersionResource = Object.freeze({
-  group: '',
-  version: 'v1',
-  resource: 'events',
-});
-/** apps/v1 Deployments (the resolver's kind). */
-export const DEPLOYMENT_GVR: GroupVersionResource = Object.freeze({
-  group: 'apps',
-  version: 'v1',
-  resource: 'deployments',
-});
+// Labels of the EndpointSlices the controller writes. (The object types and GVRs it reads and
+// writes are the engine's: `Service`, `EndpointSlice`, `Pod`, `Workload`, `resources.*.gvr`.)
 
 /** Label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -153,66 +129,3 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 /** Our value of {@link MANAGED_BY_LABEL}. */
 export const MANAGED_BY_VALUE = 'elasti.truefoundry.com';
-
-/** One port of a Service. */
-export interface ServicePort {
-  name?: string;
-  protocol?: string;
-  port: number;
-  targetPort?: number | string;
-  nodePort?: number;
-  appProtocol?: string;
-  [field: string]: unknown;
-}
-
-/** A core/v1 Service. */
-export interface Service extends KubeObject {
-  spec?: {
-    type?: string;
-    selector?: Record<string, string>;
-    ports?: ServicePort[];
-    clusterIP?: string;
-    clusterIPs?: string[];
-    [field: string]: unknown;
-  };
-}
-
-/** One endpoint of an EndpointSlice. */
-export interface Endpoint {
-  addresses: string[];
-  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
-  [field: string]: unknown;
-}
-
-/** One port of an EndpointSlice. */
-export interface EndpointPort {
-  name?: string;
-  protocol?: string;
-  port?: number;
-  appProtocol?: string;
-}
-
-/** A discovery.k8s.io/v1 EndpointSlice. */
-export interface EndpointSlice extends KubeObject {
-  addressType: string;
-  endpoints?: Endpoint[] | null;
-  ports?: EndpointPort[] | null;
-}
-
-/** A label selector as workloads carry it in `spec.selector`. */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-/** A scale target (Deployment, StatefulSet, Argo Rollout): the fields the mode decision reads. */
-export interface ScaleTarget extends KubeObject {
-  spec?: { replicas?: number; selector?: LabelSelector; [field: string]: unknown };
-  status?: { replicas?: number; readyReplicas?: number; [field: string]: unknown };
-}
-
-/** A core/v1 Pod: the fields readiness needs. */
-export interface Pod extends KubeObject {
-  metadata: ObjectMeta;
-  status?: { phase?: string; conditions?: { type: string; status: string }[]; [field: string]: unknown };
-}

@@ -9,14 +9,13 @@
  *
  * @module
  */
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { InformerNotFoundError, TargetNotFoundError } from '../informer/errors.ts';
-import { resourceTypeOf } from '../informer/key.ts';
-import type { GroupVersionResource, Logger, ResourceEventHandler } from '../kube/types.ts';
-import { formatGvr } from '../kube/types.ts';
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { InformerNotFoundError, resourceTypeOf, TargetNotFoundError } from '../informer/index.ts';
+import type { GroupVersionResource, Logger, ResourceEventHandler } from '../kube/index.ts';
+import { formatGvr, resources } from '../kube/index.ts';
 import { PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
 import { parseElastiServiceKey } from './keys.ts';
-import { SERVICE_GVR, type ServiceDirectory, type WatchManager } from './types.ts';
+import type { ServiceDirectory, WatchManager } from './types.ts';
 
 /** A watch registered with the Manager. */
 export interface HeldWatch {
@@ -130,7 +129,7 @@ export class ElastiServiceWatches {
       held.publicService = undefined;
     }
     try {
-      held.publicService = await this.#addWatch(key, es, SERVICE_GVR, service);
+      held.publicService = await this.#addWatch(key, es, resources.services.gvr, service);
     } catch (error) {
       if (error instanceof TargetNotFoundError) {
         throw new PublicServiceNotFoundError(es.metadata.namespace ?? '', service, error);

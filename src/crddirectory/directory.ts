@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
-import { type Logger, silentLogger } from '../kube/types.ts';
+import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/index.ts';
+import { type Logger, silentLogger } from '../kube/index.ts';
 
 /** Recursively read-only view of a JSON-like value. */
 export type DeepReadonly<T> = T extends (infer U)[]

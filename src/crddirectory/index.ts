@@ -3,4 +3,15 @@
  *
  * @module
  */
-export * from './directory.ts';
+export {
+  type CRDDetails,
+  CRDDirectory,
+  CRDDirectoryError,
+  type CRDDirectoryOptions,
+  type CRDEntry,
+  type DeepReadonly,
+  type DirectoryChange,
+  type DirectoryListener,
+  parseServiceKey,
+  serviceKey,
+} from './directory.ts';

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { errorMessage, statusOf } from '../kube/errors.ts';
+import { errorMessage, statusOf } from '../kube/index.ts';
 import {
   InformerAbortedError,
   type InformerErrorContext,

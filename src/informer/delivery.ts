@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/types.ts';
+import type { KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/index.ts';
 
 /** One change as delivered to handlers. */
 export type Change<T extends KubeObjectLike = KubeObject> =

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import type { ListerWatcher } from '../kube/contracts.ts';
+import type { KubeObject, ListerWatcher, Logger } from '../kube/index.ts';
 import { type EngineMetrics, SharedInformer, type SharedInformerOptions } from '../kube/index.ts';
-import type { KubeObject, Logger } from '../kube/types.ts';
 import type { InformerFactory } from './types.ts';
 
 /** Options of {@link engineInformerFactory}. */

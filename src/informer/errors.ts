@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { GroupVersionResource } from '../kube/types.ts';
-import { formatGvr } from '../kube/types.ts';
+import type { GroupVersionResource } from '../kube/index.ts';
+import { formatGvr } from '../kube/index.ts';
 
 /** What an error knows about the registration it concerns. */
 export interface InformerErrorContext {

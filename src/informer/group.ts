@@ -36,8 +36,8 @@
  *
  * @module
  */
-import type { GroupVersionResource, ListWatchTarget, Logger } from '../kube/types.ts';
-import { formatGvr } from '../kube/types.ts';
+import type { GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
+import { backoffCeiling, formatGvr } from '../kube/index.ts';
 import type { Change } from './delivery.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { type GoneKind, type GroupMember, NameEntry, sameState } from './name-entry.ts';
@@ -245,7 +245,10 @@ export class WatchGroup implements UpstreamEvents {
     if (this.#scope !== 'namespace' || this.#disposed) return false;
     this.#wideRefusals++;
     const { forbiddenRetryMs, forbiddenRetryCapMs } = this.#deps.policy;
-    const wait = Math.min(forbiddenRetryCapMs, forbiddenRetryMs * 2 ** (this.#wideRefusals - 1));
+    const wait = backoffCeiling(this.#wideRefusals - 1, {
+      initialMs: forbiddenRetryMs,
+      capMs: forbiddenRetryCapMs,
+    });
     this.#wideRetryAt = now + wait;
     this.#deps.metrics.wideRefused.inc();
     this.#deps.logger.warn(

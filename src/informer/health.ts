@@ -14,8 +14,9 @@
  *
  * @module
  */
-import { statusOf } from '../kube/errors.ts';
-import type { ReflectorStatus } from '../kube/types.ts';
+
+import type { ReflectorStatus } from '../kube/index.ts';
+import { backoffCeiling, statusOf } from '../kube/index.ts';
 import type { HealthBounds, RestartBackoff, UpstreamHealth } from './types.ts';
 
 /** Defaults of {@link HealthBounds}. */
@@ -125,7 +126,7 @@ export function wideWatchRefused(status: ReflectorStatus): boolean {
 /** The monitor's wait before its (n+1)-th restart of one informer: 0, initial, initial·factor, … ≤ cap. */
 export function restartDelay(restarts: number, backoff: RestartBackoff): number {
   if (restarts <= 0) return 0;
-  return Math.min(backoff.capMs, backoff.initialMs * backoff.factor ** (restarts - 1));
+  return backoffCeiling(restarts - 1, backoff);
 }
 
 /**

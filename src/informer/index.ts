@@ -13,7 +13,22 @@
  */
 
 export { type EngineFactoryOptions, engineInformerFactory } from './engine.ts';
-export * from './errors.ts';
+export {
+  AddCancelledError,
+  AmbiguousKeyError,
+  InformerAbortedError,
+  type InformerErrorContext,
+  InformerManagerError,
+  InformerNotFoundError,
+  InformerSyncTimeoutError,
+  InvalidOptionError,
+  InvalidRequestWatchError,
+  KeyConflictError,
+  ManagerStoppedError,
+  ResolverNotConfiguredError,
+  TargetCheckError,
+  TargetNotFoundError,
+} from './errors.ts';
 export type { HealthInput, HealthVerdict, MonitorMemory, RestartReason } from './health.ts';
 export {
   defaultHealthBounds,
@@ -23,6 +38,27 @@ export {
   restartDelay,
 } from './health.ts';
 export { getKey, keyOf, legacyKeyOf, parseKey, resourceTypeOf, validateRequestWatch } from './key.ts';
-export { DEFAULT_RESOLVER_DEPLOYMENT, Manager, type ManagerOptions } from './manager.ts';
+export { Manager } from './manager.ts';
 export { ManagerMetrics } from './metrics.ts';
-export type * from './types.ts';
+export type { ManagerOptions } from './options.ts';
+export { DEFAULT_RESOLVER_DEPLOYMENT } from './resolver.ts';
+export type {
+  AddOptions,
+  HealthBounds,
+  InformerFactory,
+  KeyParams,
+  ManagerLifecycleListener,
+  ObjectReader,
+  RegistrationInfo,
+  RegistrationState,
+  Requester,
+  RequestWatch,
+  ResolverConfig,
+  RestartBackoff,
+  SharedInformerLike,
+  SharingPolicy,
+  UpstreamErrorInfo,
+  UpstreamHealth,
+  UpstreamInfo,
+  UpstreamScope,
+} from './types.ts';

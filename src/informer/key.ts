@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { GroupVersionResource } from '../kube/types.ts';
+import type { GroupVersionResource } from '../kube/index.ts';
 import { InvalidRequestWatchError } from './errors.ts';
 import type { KeyParams, RequestWatch } from './types.ts';
 

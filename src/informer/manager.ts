@@ -22,13 +22,13 @@
  * @module
  */
 
-import { LifecycleListeners, type LifecycleRegistration } from '../kube/informer-lifecycle.ts';
 import type {
   GroupVersionResource,
   KubeObject,
   KubeObjectLike,
   ResourceEventHandler,
-} from '../kube/types.ts';
+} from '../kube/index.ts';
+import { boundedSignal, LifecycleListeners, type LifecycleRegistration } from '../kube/index.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import type { Change } from './delivery.ts';
 import {
@@ -58,7 +58,7 @@ import {
 } from './options.ts';
 import { Registration } from './registration.ts';
 import { ResolverWatch } from './resolver.ts';
-import { boundedSignal, joinPending } from './signals.ts';
+import { joinPending } from './signals.ts';
 import type {
   AddOptions,
   KeyParams,
@@ -69,10 +69,6 @@ import type {
   UpstreamInfo,
 } from './types.ts';
 import type { Upstream } from './upstream.ts';
-
-export type { ManagerOptions } from './options.ts';
-
-export { DEFAULT_RESOLVER_DEPLOYMENT } from './resolver.ts';
 
 interface PendingAdd {
   readonly key: string;

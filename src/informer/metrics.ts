@@ -31,7 +31,7 @@
  * @module
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ReflectorPhase } from '../kube/types.ts';
+import type { ReflectorPhase } from '../kube/index.ts';
 import type { UpstreamScope } from './types.ts';
 
 /** The upstream informers the scrape-time gauge reads. */

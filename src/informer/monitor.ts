@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { statusOf } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
+
+import type { GroupVersionResource, KubeObject, Logger } from '../kube/index.ts';
+import { statusOf } from '../kube/index.ts';
 import type { WatchGroup } from './group.ts';
 import { type HealthVerdict, judgeHealth, nextMemory, wideWatchRefused } from './health.ts';
 import type { ManagerMetrics } from './metrics.ts';

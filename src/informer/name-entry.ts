@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../kube/index.ts';
 import type { Change } from './delivery.ts';
 import type { Upstream } from './upstream.ts';
 

@@ -6,10 +6,8 @@
  * @module
  */
 import { Registry } from 'prom-client';
-import type { ListerWatcher } from '../kube/contracts.ts';
-import type { EngineMetrics } from '../kube/metrics.ts';
-import type { Logger } from '../kube/types.ts';
-import { silentLogger } from '../kube/types.ts';
+import type { EngineMetrics, ListerWatcher, Logger } from '../kube/index.ts';
+import { silentLogger } from '../kube/index.ts';
 import { type EngineFactoryOptions, engineInformerFactory } from './engine.ts';
 import { InvalidOptionError } from './errors.ts';
 import type { ResolvedPolicy } from './group.ts';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/types.ts';
+import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/index.ts';
 import { type Change, Delivery, type DeliveryReport } from './delivery.ts';
 import type { WatchGroup } from './group.ts';
 import type { GroupMember, NameEntry } from './name-entry.ts';

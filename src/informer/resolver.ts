@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { errorMessage, statusOf } from '../kube/errors.ts';
+
 import type {
   GroupVersionResource,
   KubeObject,
   ListWatchTarget,
   ResourceEventHandler,
-} from '../kube/types.ts';
+} from '../kube/index.ts';
+import { boundedSignal, errorMessage, statusOf } from '../kube/index.ts';
 import {
   InformerAbortedError,
   type InformerErrorContext,
@@ -20,7 +21,6 @@ import {
   ManagerStoppedError,
 } from './errors.ts';
 import { initialMemory, type MonitorMemory } from './health.ts';
-import { boundedSignal } from './signals.ts';
 import type {
   InformerFactory,
   ResolverConfig,

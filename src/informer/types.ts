@@ -14,7 +14,7 @@ import type {
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
-} from '../kube/types.ts';
+} from '../kube/index.ts';
 
 /** The object that asks for a watch: an ElastiService, by namespace and name. */
 export interface Requester {

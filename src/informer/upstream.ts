@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '../kube/types.ts';
-import { Waiters } from '../kube/waiters.ts';
+import type { HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '../kube/index.ts';
+import { Waiters } from '../kube/index.ts';
 import type { Change } from './delivery.ts';
 import { initialMemory, type MonitorMemory } from './health.ts';
 import type { SharedInformerLike, UpstreamHealth, UpstreamInfo, UpstreamScope } from './types.ts';

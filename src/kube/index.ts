@@ -1,31 +1,171 @@
 /**
- * The list/watch informer engine, as one import.
+ * The list/watch informer engine, as one import. Each concern is a folder with its own index;
+ * this file names the engine's public surface (other layers import the engine only from here,
+ * enforced by `test/unit/layout.test.ts`):
  *
- * - Vocabulary and contracts: `types.ts`, `contracts.ts`.
- * - Wire: `config.ts` (kubeconfig → connection), `client.ts` (`KubeClient`, a `ListerWatcher`
- *   plus CRUD, sending through `transport.ts` and streaming through `watch-stream.ts`; both
- *   internal), `errors.ts` (typed failures), `backoff.ts`, `reflector.ts` (list/watch state machine:
- *   the driver, over `reflector-machine.ts`, `reflector-types.ts` and `reflector-effects.ts`),
- *   `discovery.ts` (kind → resource), `resources.ts` (well-known GVRs and typed objects).
- * - Cache: `store.ts` (indexed cache and diffs), `processor.ts` (per-handler queues),
- *   `informer.ts` (`SharedInformer`; its `InformerSyncError` and lifecycle listener are in
- *   `informer-lifecycle.ts`, re-exported by it), `metrics.ts` (`EngineMetrics`).
+ * - `core/`: vocabulary (object and GVR types, contracts between the parts, typed errors, well-known
+ *   resources, backoff).
+ * - `config/`: kubeconfig → connection (credentials, TLS, the one pooled dispatcher per cluster).
+ * - `client/`: `KubeClient` (a `ListerWatcher` plus CRUD), transport, wire format, discovery.
+ * - `watch/`: the reflector (a pure state machine and its driver).
+ * - `cache/`: the store that returns deltas, per-handler queues, `SharedInformer`.
+ * - `metrics/`: `EngineMetrics`.
  *
- * The reflector's pure state machine (`transition` and its types) stays internal: import it
- * from `reflector.ts` directly when testing it.
+ * The reflector's pure state machine (`transition` and its types) stays internal: tests import it
+ * from `watch/reflector-machine.ts` directly.
  *
  * @module
  */
-export * from './backoff.ts';
-export * from './client.ts';
-export * from './config.ts';
-export type * from './contracts.ts';
-export * from './discovery.ts';
-export * from './errors.ts';
-export * from './informer.ts';
-export * from './metrics.ts';
-export { Fifo, HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
-export { initialEventsEndAnnotation, Reflector, type ReflectorOptions } from './reflector.ts';
-export * from './resources.ts';
-export * from './store.ts';
-export * from './types.ts';
+export {
+  type Delta,
+  describeCause,
+  Fifo,
+  HandlerListener,
+  IndexerConflictError,
+  type IndexFunc,
+  type InformerErrorInfo,
+  type InformerLifecycleListener,
+  type InformerReflectorOptions,
+  InformerStartedError,
+  InformerStoppedError,
+  InformerSyncError,
+  LifecycleListeners,
+  type LifecycleRegistration,
+  NAMESPACE_INDEX,
+  Processor,
+  type ProcessorHooks,
+  type ProcessorOptions,
+  type ReadonlyStore,
+  type ReflectorFactory,
+  type ReflectorLike,
+  SharedInformer,
+  type SharedInformerOptions,
+  Store,
+  StoreInputError,
+  type StoreOptions,
+  stripManagedFields,
+  UnknownIndexError,
+} from './cache/index.ts';
+export {
+  type DeleteOptions,
+  type DiscoveredResource,
+  Discovery,
+  type DiscoveryClient,
+  type DiscoveryOptions,
+  decodeWatchEvent,
+  KubeClient,
+  type KubeClientOptions,
+  LineSplitter,
+  type PatchOptions,
+  type PatchType,
+  parseApiVersion,
+  queryString,
+  type RawRequestOptions,
+  resourcePath,
+  toListPage,
+  UnknownKindError,
+  type WriteOptions,
+} from './client/index.ts';
+export {
+  authHeadersOf,
+  buildDispatcher,
+  type ClientNodeKubeConfig,
+  type ClusterConnection,
+  type ConnectOptions,
+  connect,
+  type KubeConfigSource,
+  type Kubeconfig,
+  type KubeconfigCluster,
+  type KubeconfigReadOptions,
+  type KubeconfigUser,
+  needsPlugin,
+  readKubeconfig,
+  serviceAccountDir,
+  type TlsMaterial,
+  tlsMaterialOf,
+} from './config/index.ts';
+export {
+  type ApiStatus,
+  asStatus,
+  Backoff,
+  type BackoffCurve,
+  type BackoffOptions,
+  type BookmarkObject,
+  backoffCeiling,
+  boundedSignal,
+  type ConfigMap,
+  type CustomResourceDefinition,
+  type DeleteInfo,
+  type Deployment,
+  type Endpoint,
+  type EndpointPort,
+  type EndpointSlice,
+  type ErrorStatus,
+  errorMessage,
+  formatGvr,
+  type GroupVersionResource,
+  type HandlerOptions,
+  type HandlerRegistration,
+  isAbortError,
+  isAlreadyExists,
+  isAuthError,
+  isConflict,
+  isCrdEstablished,
+  isGone,
+  isNamespaceTerminating,
+  isNotFound,
+  isObjectEvent,
+  isTooLargeResourceVersion,
+  KubeApiError,
+  type KubeApiErrorInit,
+  KubeConfigError,
+  KubeDecodeError,
+  type KubeObject,
+  type KubeObjectLike,
+  KubeRedirectError,
+  KubeTransportError,
+  type LabelSelector,
+  type Lease,
+  type ListerWatcher,
+  type ListOptions,
+  type ListPage,
+  type ListWatchTarget,
+  type Logger,
+  type Namespace,
+  newObject,
+  type ObjectMeta,
+  type ObjectMetaLike,
+  type ObjectWatchEvent,
+  type OwnerReference,
+  objectKey,
+  type Pod,
+  parseRetryAfter,
+  type ReflectorObserver,
+  type ReflectorPhase,
+  type ReflectorSink,
+  type ReflectorStatus,
+  type ResourceEventHandler,
+  resources,
+  retryAfterMs,
+  type Secret,
+  type Service,
+  type ServicePort,
+  type StatefulSet,
+  silentLogger,
+  statusOf,
+  Waiters,
+  type WatchEvent,
+  type WatchEventType,
+  WatchIdleTimeoutError,
+  type WatchOptions,
+  type WellKnownResource,
+  type Workload,
+  wellKnown,
+} from './core/index.ts';
+export {
+  EngineMetrics,
+  type EngineMetricsOptions,
+  type InformerMetricsHandle,
+  type InformerMetricsSource,
+} from './metrics/index.ts';
+export { initialEventsEndAnnotation, Reflector, type ReflectorOptions } from './watch/index.ts';

@@ -11,7 +11,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NAME_RULES, type NameRule, nameProblem } from '../controller/config.ts';
+import { NAME_RULES, type NameRule, nameProblem } from '../controller/index.ts';
 import { parseBindAddress } from './http.ts';
 
 /** The log levels the operator's logger (pino) accepts. */

@@ -17,10 +17,16 @@
  * @module
  */
 
-import type { KubeClient } from '../kube/client.ts';
-import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
-import { type Lease, resources } from '../kube/resources.ts';
-import { type Logger, silentLogger } from '../kube/types.ts';
+import type { KubeClient } from '../kube/index.ts';
+import {
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  type Lease,
+  type Logger,
+  resources,
+  silentLogger,
+} from '../kube/index.ts';
 
 /** The Lease GVR. */
 export const LEASE_GVR = resources.leases.gvr;

@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { OperatorConfigError, resolveOperatorConfig } from '../controller/config.ts';
-import { errorMessage } from '../kube/errors.ts';
-import type { Logger } from '../kube/types.ts';
-import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/settings.ts';
+import { OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
+import type { Logger } from '../kube/index.ts';
+import { errorMessage } from '../kube/index.ts';
+import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/index.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
 import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { OperatorConfigInput } from '../controller/config.ts';
+import type { OperatorConfigInput } from '../controller/index.ts';
 import {
   type ElastiServiceController,
   managerResolverConfig,
@@ -20,10 +20,7 @@ import {
 } from '../controller/index.ts';
 import { CRDDirectory } from '../crddirectory/index.ts';
 import { Manager } from '../informer/index.ts';
-import { KubeClient } from '../kube/client.ts';
-import { errorMessage } from '../kube/errors.ts';
-import { EngineMetrics } from '../kube/metrics.ts';
-import { type Logger, silentLogger } from '../kube/types.ts';
+import { EngineMetrics, errorMessage, KubeClient, type Logger, silentLogger } from '../kube/index.ts';
 import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
 import {
   DISABLED_BIND_ADDRESS,

@@ -19,6 +19,9 @@
  * @module
  */
 
+// The engine's vocabulary alone (core/ loads no I/O): a workqueue user does not pay for the client.
+import { backoffCeiling } from '../kube/core/index.ts';
+
 /** Time source and timers of the queue. */
 export interface QueueClock {
   /** Milliseconds since some fixed origin. */
@@ -73,8 +76,7 @@ export class ExponentialFailureRateLimiter<K> implements RateLimiter<K> {
   when(item: K): number {
     const failures = this.#failures.get(item) ?? 0;
     this.#failures.set(item, failures + 1);
-    // 2^failures overflows to Infinity long after the cap is reached; min() handles both.
-    return Math.min(this.baseDelayMs * 2 ** failures, this.maxDelayMs);
+    return backoffCeiling(failures, { initialMs: this.baseDelayMs, capMs: this.maxDelayMs });
   }
 
   forget(item: K): void {

@@ -13,13 +13,12 @@
  *
  * @module
  */
-import { ELASTI_API_VERSION, ELASTI_GVR, ELASTI_KIND } from '../api/v1alpha1/constants.ts';
-import { scaleTargetGvr } from '../api/v1alpha1/scale-target.ts';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import type { ResolvedElastiServiceSpec } from '../api/v1alpha1/validate.ts';
-import type { EventRecorder } from '../controller/types.ts';
-import { errorMessage } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject, Logger } from '../kube/types.ts';
+
+import type { ElastiService, ResolvedElastiServiceSpec } from '../api/v1alpha1/index.ts';
+import { ELASTI_API_VERSION, ELASTI_GVR, ELASTI_KIND, scaleTargetGvr } from '../api/v1alpha1/index.ts';
+import type { EventRecorder } from '../controller/index.ts';
+import type { GroupVersionResource, KubeObject, Logger } from '../kube/index.ts';
+import { errorMessage } from '../kube/index.ts';
 import { kedaScaledObject, type MergePatcher, pauseKeda, unpauseKeda } from './keda.ts';
 import type { ScaleResult, TargetRef, TargetScaler } from './scale.ts';
 

@@ -13,8 +13,8 @@
  * @module
  */
 
-import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
-import type { DeepReadonly } from '../crddirectory/directory.ts';
+import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/index.ts';
+import type { DeepReadonly } from '../crddirectory/index.ts';
 
 /** One service of the cache. */
 export interface CrdCacheEntry {

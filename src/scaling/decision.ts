@@ -14,8 +14,9 @@
  *
  * @module
  */
-import { isInEnabledPeriod } from '../api/v1alpha1/enabled-period.ts';
-import type { ResolvedElastiServiceSpec } from '../api/v1alpha1/validate.ts';
+
+import type { ResolvedElastiServiceSpec } from '../api/v1alpha1/index.ts';
+import { isInEnabledPeriod } from '../api/v1alpha1/index.ts';
 import type { QueryOutcome } from './prometheus.ts';
 
 /** Why nothing is done this cycle. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ResolvedElastiServiceSpec } from '../api/v1alpha1/validate.ts';
+import type { ResolvedElastiServiceSpec } from '../api/v1alpha1/index.ts';
 import { type Decision, judgeTrigger, judgeUptime, preGate, type QueryResult } from './decision.ts';
 import type { QueryOptions, QueryOutcome } from './prometheus.ts';
 import { resolveTrigger, TriggerConfigError, type TriggerDefaults, uptimeQuery } from './triggers.ts';

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { AutoscalerSpec } from '../api/v1alpha1/types.ts';
-import { isNotFound } from '../kube/errors.ts';
-import type { GroupVersionResource, KubeObject } from '../kube/types.ts';
+import type { AutoscalerSpec } from '../api/v1alpha1/index.ts';
+import type { GroupVersionResource, KubeObject } from '../kube/index.ts';
+import { isNotFound } from '../kube/index.ts';
 
 /** `keda.sh/v1alpha1` ScaledObjects. */
 export const SCALEDOBJECT_GVR: GroupVersionResource = Object.freeze({

@@ -19,10 +19,10 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { validateElastiService } from '../api/v1alpha1/validate.ts';
-import type { ResolverEndpoints } from '../controller/types.ts';
-import type { Logger } from '../kube/types.ts';
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { validateElastiService } from '../api/v1alpha1/index.ts';
+import type { ResolverEndpoints } from '../controller/index.ts';
+import type { Logger } from '../kube/index.ts';
 import type { ScalingActions } from './actions.ts';
 import { type Decision, scaleDownGate } from './decision.ts';
 import { cycleQueryCache, evaluateTriggers, type PrometheusQuerier } from './evaluate.ts';

@@ -16,9 +16,9 @@
  *
  * @module
  */
-import { resourcePath } from '../kube/client.ts';
-import { isConflict } from '../kube/errors.ts';
-import type { GroupVersionResource } from '../kube/types.ts';
+
+import type { GroupVersionResource } from '../kube/index.ts';
+import { isConflict, resourcePath } from '../kube/index.ts';
 
 /** An `autoscaling/v1` Scale, the fields used. */
 export interface Scale {

@@ -14,10 +14,10 @@
  * @module
  */
 import type { Registry } from 'prom-client';
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import type { EventRecorder, ResolverEndpoints } from '../controller/types.ts';
-import type { CRDEntry } from '../crddirectory/directory.ts';
-import type { Logger } from '../kube/types.ts';
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import type { EventRecorder, ResolverEndpoints } from '../controller/index.ts';
+import type { CRDEntry } from '../crddirectory/index.ts';
+import type { Logger } from '../kube/index.ts';
 import { ScalingActions, type StatusPatcher, TrafficMemory } from './actions.ts';
 import type { CrdCacheEntry } from './crd-cache.ts';
 import type { MergePatcher } from './keda.ts';

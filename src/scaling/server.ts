@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../kube/types.ts';
+import type { Logger } from '../kube/index.ts';
 import { type CrdCacheEntry, renderCrdCache } from './crd-cache.ts';
 import { DEFAULT_RESOLVER_API_PORT } from './settings.ts';
 import { InvalidElastiServiceError, UnknownServiceError } from './wake.ts';

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { DurationSyntaxError, parseGoDuration } from '../api/v1alpha1/duration.ts';
+import { DurationSyntaxError, parseGoDuration } from '../api/v1alpha1/index.ts';
 
 /** Default polling interval, as upstream. */
 export const DEFAULT_POLLING_INTERVAL_MS = 30_000;

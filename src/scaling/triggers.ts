@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ScaleTrigger } from '../api/v1alpha1/types.ts';
+import type { ScaleTrigger } from '../api/v1alpha1/index.ts';
 
 /** Upstream's uptime filter when a trigger names none. */
 export const DEFAULT_UPTIME_FILTER = 'container="prometheus"';

@@ -10,10 +10,10 @@
  * @module
  */
 
-import type { ElastiService } from '../api/v1alpha1/types.ts';
-import { validateElastiServiceSpec } from '../api/v1alpha1/validate.ts';
-import type { CRDEntry } from '../crddirectory/directory.ts';
-import { serviceKey } from '../crddirectory/directory.ts';
+import type { ElastiService } from '../api/v1alpha1/index.ts';
+import { validateElastiServiceSpec } from '../api/v1alpha1/index.ts';
+import type { CRDEntry } from '../crddirectory/index.ts';
+import { serviceKey } from '../crddirectory/index.ts';
 import type { ScalingActions } from './actions.ts';
 import { errorLabel, type ScalingMetrics } from './metrics.ts';
 import type { ScaleResult } from './scale.ts';

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { KubeClient } from '../../src/kube/client.ts';
-import type { KubeObject } from '../../src/kube/types.ts';
+import type { KubeClient } from '../../src/kube/client/client.ts';
+import type { KubeObject } from '../../src/kube/core/types.ts';
 import { SCALEDOBJECT_GVR } from '../../src/scaling/keda.ts';
 import { waitFor } from './wait.ts';
 

@@ -3,7 +3,7 @@
  * user would read in the log: levels, messages, and the raw text (e.g. no key repeated on a line).
  */
 import { pino } from 'pino';
-import type { Logger } from '../../src/kube/types.ts';
+import type { Logger } from '../../src/kube/core/types.ts';
 
 /** One parsed log line, with its raw text. */
 export interface LogLine {

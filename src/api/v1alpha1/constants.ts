@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { GroupVersionResource } from '../../kube/types.ts';
+import type { GroupVersionResource } from '../../kube/index.ts';
 
 /** API group of ElastiService. */
 export const ELASTI_GROUP = 'elasti.truefoundry.com';

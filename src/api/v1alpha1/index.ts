@@ -4,14 +4,106 @@
  *
  * @module
  */
-export * from './condition.ts';
-export * from './constants.ts';
-export * from './cron.ts';
-export * from './duration.ts';
-export * from './enabled-period.ts';
-export * from './install.ts';
-export * from './names.ts';
-export * from './scale-target.ts';
-export * from './schema.ts';
-export * from './types.ts';
-export * from './validate.ts';
+export {
+  CONDITION_SPEC_VALID,
+  findCondition,
+  formatConditionTime,
+  formatFieldError,
+  isConditionStatus,
+  MAX_CONDITION_MESSAGE_LENGTH,
+  REASON_INVALID_SPEC,
+  REASON_VALID_SPEC,
+  setStatusCondition,
+  type ToConditionOptions,
+  toCondition,
+} from './condition.ts';
+export {
+  DEFAULT_COOLDOWN_PERIOD_SECONDS,
+  DEFAULT_ENABLED_PERIOD_DURATION,
+  DEFAULT_ENABLED_PERIOD_SCHEDULE,
+  DEFAULT_MIN_TARGET_REPLICAS,
+  ELASTI_API_VERSION,
+  ELASTI_CRD_NAME,
+  ELASTI_FINALIZER,
+  ELASTI_GROUP,
+  ELASTI_GVR,
+  ELASTI_KIND,
+  ELASTI_LIST_KIND,
+  ELASTI_PLURAL,
+  ELASTI_SINGULAR,
+  ELASTI_VERSION,
+  MAX_COOLDOWN_PERIOD_SECONDS,
+} from './constants.ts';
+export {
+  type CronField,
+  type CronSchedule,
+  CronSyntaxError,
+  cronMatches,
+  lastFiringAtOrBefore,
+  parseCron,
+} from './cron.ts';
+export { DurationSyntaxError, parseGoDuration } from './duration.ts';
+export { isInEnabledPeriod } from './enabled-period.ts';
+export {
+  type CrdClient,
+  type CrdCondition,
+  CrdNotEstablishedError,
+  type InstallCrdOptions,
+  installElastiServiceCrd,
+  type ServedCrd,
+} from './install.ts';
+export {
+  endpointSliceToResolverName,
+  MAX_SERVICE_NAME_FOR_PRIVATE_SERVICE,
+  privateServiceName,
+  serviceNameHash,
+} from './names.ts';
+export {
+  expectedApiVersion,
+  normalizeKind,
+  normalizeScaleTargetRef,
+  ScaleTargetMismatchError,
+  scaleTargetGvr,
+} from './scale-target.ts';
+export {
+  type CustomResourceDefinition,
+  crdObject,
+  elastiServiceCrd,
+  type JsonSchemaProps,
+  type PrinterColumn,
+} from './schema.ts';
+export {
+  AUTOSCALER_TYPES,
+  type AutoscalerSpec,
+  type AutoscalerType,
+  type Condition,
+  type ConditionStatus,
+  ELASTI_MODES,
+  type ElastiMode,
+  type ElastiService,
+  type ElastiServiceList,
+  type ElastiServiceSpec,
+  type ElastiServiceStatus,
+  type EnabledPeriod,
+  LEGACY_SCALE_TARGET_KINDS,
+  type LegacyScaleTargetKind,
+  type NormalizedScaleTargetRef,
+  type PrometheusTriggerMetadata,
+  SCALE_TARGET_API_VERSIONS,
+  SCALE_TARGET_KINDS,
+  type ScaleTargetApiVersion,
+  type ScaleTargetKind,
+  type ScaleTargetRef,
+  type ScaleTrigger,
+  TRIGGER_TYPES,
+  type TriggerType,
+} from './types.ts';
+export {
+  type FieldError,
+  type FieldErrorType,
+  type ResolvedElastiServiceSpec,
+  type ResolvedEnabledPeriod,
+  type ValidationResult,
+  validateElastiService,
+  validateElastiServiceSpec,
+} from './validate.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAlreadyExists, isConflict, isNotFound } from '../../kube/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound } from '../../kube/index.ts';
 import { ELASTI_CRD_NAME } from './constants.ts';
 import { type CustomResourceDefinition, crdObject } from './schema.ts';
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { KubeObject, ObjectMeta } from '../../kube/types.ts';
+import type { KubeObject, ObjectMeta } from '../../kube/index.ts';
 
 /** `apiVersion` values a scale target may have. */
 export const SCALE_TARGET_API_VERSIONS = ['apps/v1', 'argoproj.io/v1alpha1'] as const;

@@ -15,8 +15,8 @@ import { installElastiServiceCrd, type ServedCrd } from '../../../src/api/v1alph
 import { elastiServiceCrd } from '../../../src/api/v1alpha1/schema.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { validateElastiService } from '../../../src/api/v1alpha1/validate.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 

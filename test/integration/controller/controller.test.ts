@@ -13,13 +13,10 @@ import { ELASTI_FINALIZER } from '../../../src/api/v1alpha1/constants.ts';
 import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { resolveOperatorConfig } from '../../../src/controller/config.ts';
-import {
-  type EndpointSlice,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  type Service,
-} from '../../../src/controller/types.ts';
-import { SharedInformer } from '../../../src/kube/informer.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../src/controller/types.ts';
+import { SharedInformer } from '../../../src/kube/cache/informer.ts';
+import type { EndpointSlice, Service } from '../../../src/kube/index.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
@@ -27,14 +24,12 @@ import {
   createService,
   deploy,
   ELASTI_GVR,
-  ENDPOINTSLICE_GVR,
   type Env,
   eventsFor,
   getOrUndefined,
   privateSvc,
   RESOLVER_APP,
   resolverIps,
-  SERVICE_GVR,
   scale,
   scaleAndWait,
   setUpCluster,
@@ -64,7 +59,7 @@ describe('ElastiService controller on the full cluster', () => {
     assert.match(pvtName, /^elasti-web-pvt-[0-9a-f]{10}$/);
     const pvt = await privateSvc(env, 'web');
     assert.ok(pvt, `${pvtName} exists`);
-    const pub = await env.client.get<Service>(SERVICE_GVR, env.ns, 'web');
+    const pub = await env.client.get<Service>(resources.services.gvr, env.ns, 'web');
     assert.notEqual(pvt.spec?.clusterIP, pub.spec?.clusterIP, 'own cluster IP, not a copy');
     assert.deepEqual(pvt.spec?.selector, { app: 'web' });
     assert.deepEqual(
@@ -131,14 +126,14 @@ describe('ElastiService controller on the full cluster', () => {
     await createElastiService(env, 'web-es', { service: 'web', scaleTargetRef: TARGET });
     await waitForMode(env, 'web-es', 'proxy');
 
-    const pub = await env.client.get<Service>(SERVICE_GVR, env.ns, 'web');
+    const pub = await env.client.get<Service>(resources.services.gvr, env.ns, 'web');
     assert.ok(pub.spec);
     pub.spec.selector = { app: 'web', track: 'stable' };
     pub.spec.ports = [
       { name: 'http', port: 81, targetPort: 9090, protocol: 'TCP' },
       { name: 'metrics', port: 9100, targetPort: 9100, protocol: 'TCP' },
     ];
-    await env.client.replace(SERVICE_GVR, env.ns, 'web', pub);
+    await env.client.replace(resources.services.gvr, env.ns, 'web', pub);
 
     const pvt = await waitFor(
       async () => {
@@ -212,7 +207,7 @@ describe('ElastiService controller on the full cluster', () => {
     });
     assert.equal(await privateSvc(env, 'web'), undefined);
     assert.equal(await slice(env, 'web'), undefined);
-    assert.ok(await getOrUndefined(env, SERVICE_GVR, 'web'), 'public service untouched');
+    assert.ok(await getOrUndefined(env, resources.services.gvr, 'web'), 'public service untouched');
     assert.deepEqual(
       op.manager.list().filter((r) => r.requester.name === 'web-es'),
       [],
@@ -482,14 +477,14 @@ describe('ElastiService controller on the full cluster', () => {
     );
     assert.equal(await privateSvc(env, 'busy'), undefined);
     assert.equal(await slice(env, 'busy'), undefined);
-    const services = await env.client.list<Service>({ gvr: SERVICE_GVR, namespace: env.ns });
+    const services = await env.client.list<Service>({ gvr: resources.services.gvr, namespace: env.ns });
     assert.deepEqual(
       services.items.map((s) => s.metadata.name).sort(),
       ['busy', 'idle', privateServiceName('idle')].sort(),
     );
     // The operator's slices (the EndpointSlice controller keeps its own for each Service too).
     const slices = await env.client.list<EndpointSlice>({
-      gvr: ENDPOINTSLICE_GVR,
+      gvr: resources.endpointSlices.gvr,
       namespace: env.ns,
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
     });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
-import { resources } from '../../../src/kube/resources.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
@@ -16,7 +16,6 @@ import {
   ELASTI_GVR,
   getOrUndefined,
   privateSvc,
-  SERVICE_GVR,
   setUpCluster,
   slice,
   startOperator,
@@ -87,6 +86,9 @@ describe('the cluster acting on ElastiServices and what the operator created', (
         message: 'private Service and EndpointSlice garbage-collected',
       },
     );
-    assert.ok(await getOrUndefined(env, SERVICE_GVR, 'web'), 'the public Service (not owned) stays');
+    assert.ok(
+      await getOrUndefined(env, resources.services.gvr, 'web'),
+      'the public Service (not owned) stays',
+    );
   });
 });

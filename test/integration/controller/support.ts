@@ -21,28 +21,24 @@ import { endpointSliceToResolverName, privateServiceName } from '../../../src/ap
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
 import {
   type ElastiServiceController,
-  ENDPOINTSLICE_GVR,
-  EVENT_GVR,
   managerResolverConfig,
   type OperatorConfig,
-  POD_GVR,
   resolveOperatorConfig,
-  SERVICE_GVR,
   startController,
 } from '../../../src/controller/index.ts';
-import type { EndpointSlice, Pod, Service } from '../../../src/controller/types.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import { Manager } from '../../../src/informer/manager.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { GroupVersionResource, KubeObject, KubeObjectLike } from '../../../src/kube/types.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { GroupVersionResource, KubeObject, KubeObjectLike } from '../../../src/kube/core/types.ts';
+import type { EndpointSlice, Pod, Service } from '../../../src/kube/index.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { fullCluster, type TestCluster, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CRDS_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
-export { ELASTI_GVR, ENDPOINTSLICE_GVR, EVENT_GVR, POD_GVR, SERVICE_GVR };
+export { ELASTI_GVR };
 
 const crdInstalled = new Map<string, Promise<void>>();
 
@@ -110,7 +106,7 @@ async function prepare(t: TestContext, cluster: TestCluster): Promise<Env> {
     resolver: { namespace: resolverNs },
     drainTimeoutMs: 5_000,
   });
-  await client.create(SERVICE_GVR, resolverNs, {
+  await client.create(resources.services.gvr, resolverNs, {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: config.resolver.serviceName },
@@ -142,7 +138,11 @@ export async function setUp(t: TestContext, resolverIps: string[] = ['10.244.0.5
  */
 export async function setUpCluster(t: TestContext, resolverReplicas = 1): Promise<Env> {
   const env = await prepare(t, await fullCluster());
-  await env.client.create(DEPLOYMENTS, env.resolverNs, deploymentManifest(RESOLVER_APP, resolverReplicas));
+  await env.client.create(
+    resources.deployments.gvr,
+    env.resolverNs,
+    deploymentManifest(RESOLVER_APP, resolverReplicas),
+  );
   await waitFor(async () => (await resolverIps(env)).length === resolverReplicas, {
     timeoutMs: 60_000,
     message: `${resolverReplicas} ready resolver endpoints`,
@@ -153,7 +153,7 @@ export async function setUpCluster(t: TestContext, resolverReplicas = 1): Promis
 /** The ready IPs in the resolver Service's EndpointSlices, sorted. */
 export async function resolverIps(env: Env): Promise<string[]> {
   const slices = await env.client.list<EndpointSlice>({
-    gvr: ENDPOINTSLICE_GVR,
+    gvr: resources.endpointSlices.gvr,
     namespace: env.resolverNs,
     labelSelector: `kubernetes.io/service-name=${env.config.resolver.serviceName}`,
   });
@@ -205,14 +205,14 @@ export async function setResolverIps(env: Env, ips: string[]): Promise<void> {
     ports: [{ name: 'http-reverse-proxy', port: 8012, protocol: 'TCP' }],
   };
   try {
-    const existing = await env.client.get(ENDPOINTSLICE_GVR, env.resolverNs, name);
-    await env.client.replace(ENDPOINTSLICE_GVR, env.resolverNs, name, {
+    const existing = await env.client.get(resources.endpointSlices.gvr, env.resolverNs, name);
+    await env.client.replace(resources.endpointSlices.gvr, env.resolverNs, name, {
       ...body,
       metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion },
     });
   } catch (error) {
     if ((error as { status?: number }).status !== 404) throw error;
-    await env.client.create(ENDPOINTSLICE_GVR, env.resolverNs, body);
+    await env.client.create(resources.endpointSlices.gvr, env.resolverNs, body);
   }
 }
 
@@ -259,9 +259,9 @@ export async function startOperator(env: Env): Promise<Running> {
  * the first `ready` are ready.
  */
 export async function createTarget(env: Env, name: string, replicas: number, ready: number): Promise<void> {
-  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
+  await env.client.create(resources.deployments.gvr, env.ns, deploymentManifest(name, replicas));
   for (let i = 0; i < replicas; i++) {
-    await env.client.create(POD_GVR, env.ns, {
+    await env.client.create(resources.pods.gvr, env.ns, {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: `${name}-${i}`, labels: { app: name } },
@@ -278,7 +278,7 @@ export async function createTarget(env: Env, name: string, replicas: number, rea
 export async function setReady(env: Env, name: string, replicas: number, ready: number): Promise<void> {
   for (let i = 0; i < replicas; i++) {
     await env.client.patchStatus(
-      POD_GVR,
+      resources.pods.gvr,
       env.ns,
       `${name}-${i}`,
       {
@@ -292,7 +292,7 @@ export async function setReady(env: Env, name: string, replicas: number, ready: 
     );
   }
   await env.client.patchStatus(
-    DEPLOYMENTS,
+    resources.deployments.gvr,
     env.ns,
     name,
     { status: { replicas, readyReplicas: ready, availableReplicas: ready, updatedReplicas: replicas } },
@@ -302,7 +302,7 @@ export async function setReady(env: Env, name: string, replicas: number, ready: 
 
 /** Full cluster: sets the Deployment's `spec.replicas`; its controllers and kwok do the rest. */
 export async function scale(env: Env, name: string, replicas: number, namespace = env.ns): Promise<void> {
-  await env.client.patch(DEPLOYMENTS, namespace, name, { spec: { replicas } }, 'merge');
+  await env.client.patch(resources.deployments.gvr, namespace, name, { spec: { replicas } }, 'merge');
 }
 
 /** Full cluster: waits until exactly `count` Pods of `app` exist and all are Ready; returns their IPs, sorted. */
@@ -314,7 +314,11 @@ export async function waitForReadyPods(
 ): Promise<string[]> {
   return waitFor(
     async () => {
-      const pods = await env.client.list<Pod>({ gvr: POD_GVR, namespace, labelSelector: `app=${app}` });
+      const pods = await env.client.list<Pod>({
+        gvr: resources.pods.gvr,
+        namespace,
+        labelSelector: `app=${app}`,
+      });
       const ready = pods.items.filter(
         (p) =>
           !p.metadata.deletionTimestamp &&
@@ -330,7 +334,7 @@ export async function waitForReadyPods(
 
 /** A ClusterIP Service `name` selecting `app=<app>` on port 80 → 8080. */
 export async function createService(env: Env, name: string, app: string): Promise<void> {
-  await env.client.create(SERVICE_GVR, env.ns, {
+  await env.client.create(resources.services.gvr, env.ns, {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, labels: { team: 'shop' } },
@@ -390,7 +394,7 @@ export interface ListedEvent extends KubeObject {
 /** Events about the ElastiService `name`. */
 export async function eventsFor(env: Env, name: string): Promise<ListedEvent[]> {
   const page = await env.client.list<ListedEvent>({
-    gvr: EVENT_GVR,
+    gvr: resources.events.gvr,
     namespace: env.ns,
     fieldSelector: `involvedObject.name=${name}`,
   });
@@ -407,17 +411,21 @@ export function sliceAddresses(slice: EndpointSlice | undefined): string[] | und
 
 /** The operator's EndpointSlice to the resolver for `service`, if it exists. */
 export async function slice(env: Env, service: string): Promise<EndpointSlice | undefined> {
-  return getOrUndefined<EndpointSlice>(env, ENDPOINTSLICE_GVR, endpointSliceToResolverName(service));
+  return getOrUndefined<EndpointSlice>(
+    env,
+    resources.endpointSlices.gvr,
+    endpointSliceToResolverName(service),
+  );
 }
 
 /** The operator's private Service for `service`, if it exists. */
 export async function privateSvc(env: Env, service: string): Promise<Service | undefined> {
-  return getOrUndefined<Service>(env, SERVICE_GVR, privateServiceName(service));
+  return getOrUndefined<Service>(env, resources.services.gvr, privateServiceName(service));
 }
 
 /** Full cluster: a target Deployment of `replicas` (its Pods turn Ready on their own). */
 export async function deploy(env: Env, name: string, replicas: number): Promise<void> {
-  await env.client.create(DEPLOYMENTS, env.ns, deploymentManifest(name, replicas));
+  await env.client.create(resources.deployments.gvr, env.ns, deploymentManifest(name, replicas));
 }
 
 /** Full cluster: scales `name` and waits for the cluster to get there (Pods Ready, or gone for 0). */

@@ -15,8 +15,8 @@
 import { Registry } from 'prom-client';
 import { Manager } from '../../../src/informer/manager.ts';
 import type { RequestWatch, SharingPolicy } from '../../../src/informer/types.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { KubeObject, Logger } from '../../../src/kube/types.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { KubeObject, Logger } from '../../../src/kube/core/types.ts';
 import { startControlPlane } from '../../../tools/controlplane/harness.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { waitFor } from '../../support/wait.ts';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';

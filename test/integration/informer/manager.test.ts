@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InformerNotFoundError, TargetNotFoundError } from '../../../src/informer/errors.ts';
-import type { ResourceEventHandler } from '../../../src/kube/types.ts';
+import type { ResourceEventHandler } from '../../../src/kube/core/types.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { rawApi, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';

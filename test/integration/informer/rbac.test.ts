@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resources } from '../../../src/kube/resources.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import { resources } from '../../../src/kube/core/resources.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import { metricSum } from '../../unit/informer/helpers.ts';

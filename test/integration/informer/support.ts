@@ -1,10 +1,11 @@
 /** Helpers of the informer Manager's integration tests. */
 import type { TestContext } from 'node:test';
 import { Registry } from 'prom-client';
-import { Manager, type ManagerOptions } from '../../../src/informer/manager.ts';
+import { Manager } from '../../../src/informer/manager.ts';
+import type { ManagerOptions } from '../../../src/informer/options.ts';
 import type { RequestWatch } from '../../../src/informer/types.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/contracts.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/core/contracts.ts';
 import type {
   GroupVersionResource,
   KubeObject,
@@ -12,7 +13,7 @@ import type {
   ListWatchTarget,
   ResourceEventHandler,
   WatchEvent,
-} from '../../../src/kube/types.ts';
+} from '../../../src/kube/core/types.ts';
 import {
   deferrer,
   type RawApi,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
 import {
   isAlreadyExists,
   isConflict,
@@ -17,9 +17,9 @@ import {
   KubeApiError,
   KubeTransportError,
   WatchIdleTimeoutError,
-} from '../../../src/kube/errors.ts';
-import { type ConfigMap, type Deployment, resources } from '../../../src/kube/resources.ts';
-import type { KubeObjectLike, WatchEvent } from '../../../src/kube/types.ts';
+} from '../../../src/kube/core/errors.ts';
+import { type ConfigMap, type Deployment, resources } from '../../../src/kube/core/resources.ts';
+import { isObjectEvent, type KubeObjectLike, type WatchEvent } from '../../../src/kube/core/types.ts';
 import { freePort } from '../../../tools/controlplane/harness.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { privateControlPlane, type TestCluster, testCluster, testNamespace } from '../../support/cluster.ts';
@@ -264,7 +264,7 @@ describe('KubeClient list and watch', () => {
     await client.delete(CM, ns, 'w');
     const events = await collecting;
     assert.deepEqual(
-      events.map((e) => [e.type, e.object.metadata.name, e.object.data?.v]),
+      events.map((e) => (isObjectEvent(e) ? [e.type, e.object.metadata.name, e.object.data?.v] : [e.type])),
       [
         ['ADDED', 'w', '1'],
         ['MODIFIED', 'w', '2'],
@@ -299,15 +299,18 @@ describe('KubeClient list and watch', () => {
       message: 'initial-events-end bookmark',
     });
     await client.create(CM, ns, configMap('s3'));
-    await waitFor(() => events.some((e) => e.object.metadata.name === 's3'), { message: 'live event' });
+    await waitFor(() => events.some((e) => isObjectEvent(e) && e.object.metadata.name === 's3'), {
+      message: 'live event',
+    });
     ac.abort();
     await done; // an aborted watch ends quietly
     const bookmarkAt = events.findIndex((e) => e.type === 'BOOKMARK');
     const bookmark = events[bookmarkAt];
-    assert.equal(bookmark?.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
-    assert.ok(bookmark?.object.metadata.resourceVersion);
+    assert.ok(bookmark?.type === 'BOOKMARK');
+    assert.equal(bookmark.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
+    assert.ok(bookmark.object.metadata.resourceVersion);
     assert.deepEqual(
-      events.slice(0, bookmarkAt).map((e) => [e.type, e.object.metadata.name]),
+      events.slice(0, bookmarkAt).map((e) => [e.type, isObjectEvent(e) ? e.object.metadata.name : undefined]),
       [
         ['ADDED', 's1'],
         ['ADDED', 's2'],
@@ -317,7 +320,7 @@ describe('KubeClient list and watch', () => {
       // Later bookmarks (progress notifications) may come at any time; only objects matter here.
       events
         .slice(bookmarkAt + 1)
-        .filter((e) => e.type !== 'BOOKMARK')
+        .filter(isObjectEvent)
         .map((e) => [e.type, e.object.metadata.name]),
       [['ADDED', 's3']],
     );
@@ -403,7 +406,7 @@ describe('KubeClient failure modes', () => {
         { gvr: CM, namespace: ns },
         { resourceVersion, idleTimeoutMs: 1500 },
       )) {
-        events.push(e.object.metadata.name ?? '');
+        if (isObjectEvent(e)) events.push(e.object.metadata.name ?? '');
         // Keep the connection busy until the pause, so only the pause can make it idle.
       }
     })();
@@ -436,7 +439,7 @@ describe('KubeClient failure modes', () => {
         { gvr: CM, namespace: ns },
         { resourceVersion, idleTimeoutMs: 60_000 },
       )) {
-        seen.push(e.object.metadata.name ?? '');
+        if (isObjectEvent(e)) seen.push(e.object.metadata.name ?? '');
       }
     })();
     // Only once an event came through is the watch surely on the wire (the iterator is lazy).

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { connect } from '../../../src/kube/config.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { connect } from '../../../src/kube/config/connection.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import { testCluster } from '../../support/cluster.ts';
 import { execKubeconfig, writeExecPlugin } from '../../support/exec-plugin.ts';
 

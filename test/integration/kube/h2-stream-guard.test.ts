@@ -1,5 +1,5 @@
 /**
- * The HTTP/2 error sink (src/kube/h2-stream-guard.ts): every stream on our dispatcher's sockets
+ * The HTTP/2 error sink (src/kube/config/h2-stream-guard.ts): every stream on our dispatcher's sockets
  * carries it from creation, streams of another HTTP/2 client in the process do not, and an
  * error on a stream whose other listeners are gone no longer ends the process.
  */
@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type ClientHttp2Stream, connect } from 'node:http2';
 import { describe, it } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { hasOrphanErrorSink } from '../../../src/kube/h2-stream-guard.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { hasOrphanErrorSink } from '../../../src/kube/config/h2-stream-guard.ts';
 import { testCluster } from '../../support/cluster.ts';
 
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };

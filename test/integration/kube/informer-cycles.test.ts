@@ -24,10 +24,10 @@ import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { SharedInformer } from '../../../src/kube/informer.ts';
-import { EngineMetrics } from '../../../src/kube/metrics.ts';
-import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
+import { SharedInformer } from '../../../src/kube/cache/informer.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { GroupVersionResource, KubeObject } from '../../../src/kube/core/types.ts';
+import { EngineMetrics } from '../../../src/kube/metrics/metrics.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rootCertificates } from 'node:tls';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { InformerSyncError, SharedInformer } from '../../../src/kube/informer.ts';
-import { resources } from '../../../src/kube/resources.ts';
+import { InformerSyncError, SharedInformer } from '../../../src/kube/cache/index.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { resources } from '../../../src/kube/core/resources.ts';
 import { freePort } from '../../../tools/controlplane/harness.ts';
 import { deferrer, kubeconfigFor, testCluster, testNamespace } from '../../support/cluster.ts';
 

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/contracts.ts';
-import { SharedInformer } from '../../../src/kube/informer.ts';
-import { EngineMetrics } from '../../../src/kube/metrics.ts';
-import { type ConfigMap, resources } from '../../../src/kube/resources.ts';
-import type { KubeObjectLike, ListWatchTarget } from '../../../src/kube/types.ts';
+import { SharedInformer } from '../../../src/kube/cache/informer.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { ListerWatcher, ListOptions, WatchOptions } from '../../../src/kube/core/contracts.ts';
+import { type ConfigMap, resources } from '../../../src/kube/core/resources.ts';
+import type { KubeObjectLike, ListWatchTarget } from '../../../src/kube/core/types.ts';
+import { EngineMetrics } from '../../../src/kube/metrics/metrics.ts';
 import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import {
   deferrer,

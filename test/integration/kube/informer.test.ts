@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { isNotFound } from '../../../src/kube/errors.ts';
-import { SharedInformer } from '../../../src/kube/informer.ts';
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../../../src/kube/types.ts';
+import { SharedInformer } from '../../../src/kube/cache/informer.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { isNotFound } from '../../../src/kube/core/errors.ts';
+import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../../../src/kube/core/types.ts';
 import { privateControlPlane, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 

@@ -1,8 +1,8 @@
 /** `insecure-skip-tls-verify: true` works against the real apiserver, and is warned about once at start. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { resources } from '../../../src/kube/resources.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { resources } from '../../../src/kube/core/resources.ts';
 import { deferrer, kubeconfigFor, testCluster } from '../../support/cluster.ts';
 import { captureLogs, LEVELS } from '../../support/log-capture.ts';
 

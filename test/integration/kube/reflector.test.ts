@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { ReflectorSink } from '../../../src/kube/contracts.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import { Reflector, type ReflectorOptions } from '../../../src/kube/reflector.ts';
-import { type ConfigMap, resources } from '../../../src/kube/resources.ts';
-import { type KubeObject, type ListWatchTarget, objectKey } from '../../../src/kube/types.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import type { ReflectorSink } from '../../../src/kube/core/contracts.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import { type ConfigMap, resources } from '../../../src/kube/core/resources.ts';
+import { type KubeObject, type ListWatchTarget, objectKey } from '../../../src/kube/core/types.ts';
+import { Reflector, type ReflectorOptions } from '../../../src/kube/watch/reflector.ts';
 import { startTcpProxy, type TcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import {
   type Defer,

@@ -1,7 +1,7 @@
 /** Leader election on a real Lease: one leader at a time, hand-over on release and on loss. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KubeClient } from '../../../src/kube/client.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
 import { LEASE_GVR, LeaderElector, type Lease } from '../../../src/operator/leader-election.ts';
 import { startTcpProxy } from '../../../tools/controlplane/harness.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';

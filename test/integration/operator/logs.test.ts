@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KubeEventRecorder } from '../../../src/controller/events.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
-import { isNamespaceTerminating } from '../../../src/kube/errors.ts';
-import { resources } from '../../../src/kube/resources.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
+import { isNamespaceTerminating } from '../../../src/kube/core/errors.ts';
+import { resources } from '../../../src/kube/core/resources.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
 import { rawApi, testCluster, testNamespace } from '../../support/cluster.ts';
 import { captureLogs, keyCount, LEVELS } from '../../support/log-capture.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { installElastiServiceCrd } from '../../../src/api/v1alpha1/install.ts';
-import { KubeClient } from '../../../src/kube/client.ts';
+import { KubeClient } from '../../../src/kube/client/client.ts';
 import { LEASE_GVR, type Lease } from '../../../src/operator/leader-election.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';

@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import { loadAll } from 'js-yaml';
 import { endpointSliceToResolverName, privateServiceName } from '../../../src/api/v1alpha1/names.ts';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
-import { resources } from '../../../src/kube/resources.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
 import {
   KEDA_PAUSED_ANNOTATION,
@@ -27,12 +27,9 @@ import {
   createElastiService,
   createService,
   createTarget,
-  DEPLOYMENTS,
   ELASTI_GVR,
-  ENDPOINTSLICE_GVR,
   eventsFor,
   getOrUndefined,
-  SERVICE_GVR,
   setReady,
   setUp,
   waitForMode,
@@ -113,9 +110,12 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
     autoscaler: { type: 'keda', name: 'web-so' },
   });
   await waitForMode(env, 'web-es', 'proxy');
-  assert.ok(await getOrUndefined(env, SERVICE_GVR, privateServiceName('web')), 'private Service created');
   assert.ok(
-    await getOrUndefined(env, ENDPOINTSLICE_GVR, endpointSliceToResolverName('web')),
+    await getOrUndefined(env, resources.services.gvr, privateServiceName('web')),
+    'private Service created',
+  );
+  assert.ok(
+    await getOrUndefined(env, resources.endpointSlices.gvr, endpointSliceToResolverName('web')),
     'EndpointSlice to the resolver created',
   );
   await waitFor(async () => (await eventsFor(env, 'web-es')).length > 0, { message: 'an Event recorded' });
@@ -127,7 +127,7 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
   });
   assert.equal(res.status, 200, await res.text());
   const deployment = await env.client.get<KubeObject & { spec: { replicas: number } }>(
-    DEPLOYMENTS,
+    resources.deployments.gvr,
     env.ns,
     'web',
   );
@@ -149,7 +149,7 @@ test('the operator works end to end with only the RBAC in config/rbac', async (t
     message: 'the finalizer ran and the ElastiService is gone',
     timeoutMs: 30_000,
   });
-  assert.equal(await getOrUndefined(env, SERVICE_GVR, privateServiceName('web')), undefined);
+  assert.equal(await getOrUndefined(env, resources.services.gvr, privateServiceName('web')), undefined);
   const released = await env.client.get(SCALEDOBJECT_GVR, env.ns, 'web-so');
   assert.equal(released.metadata.annotations?.[KEDA_PAUSED_ANNOTATION], 'false', 'unpaused by the finalizer');
 

@@ -202,7 +202,7 @@ q.add('a');
 console.log([typeof lib.KubeClient, typeof lib.Manager, typeof lib.SharedInformer, lib.resources.pods.gvr.resource,
   q.length, typeof LeaderElector, typeof startOperatorHttp, typeof api.ELASTI_GVR, kube.KubeClient === lib.KubeClient,
   informer.Manager === lib.Manager].join(' '));
-for (const internal of ['elasti-informer/dist/kube/store.js', 'elasti-informer/dist/controller/index.js', 'elasti-informer/src/index.ts']) {
+for (const internal of ['elasti-informer/dist/kube/cache/store.js', 'elasti-informer/dist/controller/index.js', 'elasti-informer/src/index.ts']) {
   try { require(internal); console.log('importable: ' + internal); } catch (e) { console.log(e.code); }
 }
 `,

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Gauge, Registry } from 'prom-client';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { type RunningOperator, runOperator } from '../../../src/operator/operator.ts';
 import type { ScalingOptions } from '../../../src/scaling/scaling.ts';
 import { PROMETHEUS_TEST_JOB, type PrometheusServer } from '../../../tools/controlplane/harness.ts';
@@ -17,7 +18,6 @@ import { waitFor } from '../../support/wait.ts';
 import {
   createElastiService,
   createService,
-  DEPLOYMENTS,
   deploymentManifest,
   ELASTI_GVR,
   type Env,
@@ -109,7 +109,7 @@ export async function workload(
   replicas: number,
   spec: Partial<ElastiServiceSpec> = {},
 ): Promise<ElastiService> {
-  await s.env.client.create(DEPLOYMENTS, s.env.ns, deploymentManifest(name, replicas));
+  await s.env.client.create(resources.deployments.gvr, s.env.ns, deploymentManifest(name, replicas));
   await createService(s.env, name, name);
   if (replicas > 0) await waitForReadyPods(s.env, name, replicas);
   return createElastiService(s.env, `${name}-es`, {
@@ -127,7 +127,11 @@ export async function deploymentOf(
   s: ScalingEnv,
   name: string,
 ): Promise<{ replicas: number; generation: number }> {
-  const d = await s.env.client.get<KubeObject & { spec: { replicas?: number } }>(DEPLOYMENTS, s.env.ns, name);
+  const d = await s.env.client.get<KubeObject & { spec: { replicas?: number } }>(
+    resources.deployments.gvr,
+    s.env.ns,
+    name,
+  );
   return { replicas: d.spec.replicas ?? 0, generation: d.metadata.generation ?? 0 };
 }
 

@@ -8,7 +8,7 @@ import {
   type ServedCrd,
 } from '../../../src/api/v1alpha1/install.ts';
 import { elastiServiceCrd } from '../../../src/api/v1alpha1/schema.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 
 const ITEM = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${ELASTI_CRD_NAME}`;
 const COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';

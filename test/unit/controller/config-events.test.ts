@@ -8,9 +8,9 @@ import {
   resolveOperatorConfig,
 } from '../../../src/controller/config.ts';
 import { type CoreEvent, KubeEventRecorder, MAX_EVENT_MESSAGE } from '../../../src/controller/events.ts';
-import { EVENT_GVR } from '../../../src/controller/types.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { KubeObject, Logger } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { KubeObject, Logger } from '../../../src/kube/core/types.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { FakeCluster } from './fakes.ts';
 
 describe('OperatorConfig', () => {
@@ -146,7 +146,7 @@ describe('KubeEventRecorder', () => {
     });
     recorder.record(es, 'Warning', 'ScaleTargetNotFound', 'scale target missing');
     await recorder.flush();
-    const [event] = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    const [event] = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.ok(event);
     assert.match(event.metadata.name ?? '', /^web-es\.[0-9a-f]{16}$/);
     assert.deepEqual(event.involvedObject, {
@@ -177,7 +177,7 @@ describe('KubeEventRecorder', () => {
     for (let i = 0; i < 5; i++) recorder.record(es, 'Warning', 'R', 'same');
     recorder.record(es, 'Warning', 'R', 'different');
     await recorder.flush();
-    let events = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    let events = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.deepEqual(events.map((e) => [e.message, e.count]).sort(), [
       ['different', 1],
       ['same', 5],
@@ -185,7 +185,7 @@ describe('KubeEventRecorder', () => {
     now = 5000; // past the window: a fresh Event
     recorder.record(es, 'Warning', 'R', 'same');
     await recorder.flush();
-    events = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    events = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.equal(events.filter((e) => e.message === 'same').length, 2);
   });
 
@@ -194,12 +194,12 @@ describe('KubeEventRecorder', () => {
     const recorder = new KubeEventRecorder(cluster, { component: 'c' });
     recorder.record(es, 'Normal', 'R', 'm');
     await recorder.flush();
-    const [first] = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    const [first] = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.ok(first);
-    cluster.remove(EVENT_GVR, 'shop', first.metadata.name ?? '');
+    cluster.remove(resources.events.gvr, 'shop', first.metadata.name ?? '');
     recorder.record(es, 'Normal', 'R', 'm');
     await recorder.flush();
-    const events = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    const events = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.equal(events.length, 1);
     assert.notEqual(events[0]?.metadata.name, first.metadata.name);
     assert.equal(events[0]?.count, 1);
@@ -217,7 +217,7 @@ describe('KubeEventRecorder', () => {
       'event about an object without namespace/name dropped',
       'failed to record event',
     ]);
-    assert.equal(cluster.all(EVENT_GVR).length, 0);
+    assert.equal(cluster.all(resources.events.gvr).length, 0);
   });
 
   it('truncates long messages', async () => {
@@ -225,7 +225,7 @@ describe('KubeEventRecorder', () => {
     const recorder = new KubeEventRecorder(cluster, { component: 'c' });
     recorder.record(es, 'Normal', 'R', 'x'.repeat(5000));
     await recorder.flush();
-    const [event] = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    const [event] = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.equal(event?.message.length, MAX_EVENT_MESSAGE);
     assert.ok(event?.message.endsWith('…'));
   });
@@ -238,7 +238,7 @@ describe('KubeEventRecorder', () => {
     recorder.record(es, 'Normal', 'R', 'a'); // 'a' was evicted: a new Event, not a count bump
     recorder.record(es, 'Normal', 'R', 'c'); // 'c' is still tracked: count 2
     await recorder.flush();
-    const events = cluster.all<CoreEvent>(EVENT_GVR, 'shop');
+    const events = cluster.all<CoreEvent>(resources.events.gvr, 'shop');
     assert.deepEqual(events.map((e) => `${e.message}:${e.count}`).sort(), ['a:1', 'a:1', 'b:1', 'c:2']);
   });
 });

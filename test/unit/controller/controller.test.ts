@@ -13,23 +13,19 @@ import {
   shouldEnqueueUpdate,
   startController,
 } from '../../../src/controller/controller.ts';
-import {
-  ENDPOINTSLICE_GVR,
-  type EndpointSlice,
-  POD_GVR,
-  SERVICE_GVR,
-} from '../../../src/controller/types.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
-import type { ListerWatcher } from '../../../src/kube/contracts.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import { SharedInformer } from '../../../src/kube/informer.ts';
+import { SharedInformer } from '../../../src/kube/cache/informer.ts';
+import type { ListerWatcher } from '../../../src/kube/core/contracts.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type {
   HandlerOptions,
   HandlerRegistration,
   KubeObject,
   ListWatchTarget,
   ResourceEventHandler,
-} from '../../../src/kube/types.ts';
+} from '../../../src/kube/core/types.ts';
+import type { EndpointSlice } from '../../../src/kube/index.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   DEPLOYMENTS,
@@ -152,8 +148,8 @@ function setup(options: { esSyncs?: boolean; addresses?: string[] } = {}) {
 
 function world(cluster: FakeCluster, ready: boolean): ElastiService {
   cluster.put(DEPLOYMENTS, deployment(NS, 'web', 1));
-  cluster.put(POD_GVR, pod(NS, 'web-0', 'web', ready));
-  cluster.put(SERVICE_GVR, service(NS, 'web', { app: 'web' }));
+  cluster.put(resources.pods.gvr, pod(NS, 'web-0', 'web', ready));
+  cluster.put(resources.services.gvr, service(NS, 'web', { app: 'web' }));
   return cluster.put(ELASTI_GVR, elastiService(NS, 'web-es'));
 }
 
@@ -220,7 +216,7 @@ describe('ElastiServiceController (fake informers)', () => {
     assert.equal(controller.ready, true);
     assert.deepEqual(env.esInformer().target, { gvr: ELASTI_GVR, namespace: NS });
     assert.deepEqual(env.sliceInformer().target, {
-      gvr: ENDPOINTSLICE_GVR,
+      gvr: resources.endpointSlices.gvr,
       namespace: 'r',
       labelSelector: 'kubernetes.io/service-name=elasti-resolver-service',
     });
@@ -232,7 +228,11 @@ describe('ElastiServiceController (fake informers)', () => {
       message: 'proxy mode',
       timeoutMs: 5000,
     });
-    const slice = env.cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, endpointSliceToResolverName('web'));
+    const slice = env.cluster.peek<EndpointSlice>(
+      resources.endpointSlices.gvr,
+      NS,
+      endpointSliceToResolverName('web'),
+    );
     assert.deepEqual(
       slice?.endpoints?.map((e) => e.addresses[0]),
       ['10.1.0.1'],
@@ -282,7 +282,7 @@ describe('ElastiServiceController (fake informers)', () => {
     await waitFor(
       () =>
         env.cluster
-          .peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, endpointSliceToResolverName('web'))
+          .peek<EndpointSlice>(resources.endpointSlices.gvr, NS, endpointSliceToResolverName('web'))
           ?.endpoints?.map((e) => e.addresses[0])
           .join() === '10.1.0.1,10.1.0.2',
       { message: 'slice follows the resolver', timeoutMs: 5000 },

@@ -17,15 +17,15 @@ import type {
 import { InformerNotFoundError, TargetNotFoundError } from '../../../src/informer/errors.ts';
 import { getKey, keyOf } from '../../../src/informer/key.ts';
 import type { KeyParams, RequestWatch } from '../../../src/informer/types.ts';
-import type { PatchType } from '../../../src/kube/client.ts';
-import type { ListOptions, ListPage } from '../../../src/kube/contracts.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import type { PatchType } from '../../../src/kube/client/client.ts';
+import type { ListOptions, ListPage } from '../../../src/kube/core/contracts.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type {
   GroupVersionResource,
   KubeObject,
   ListWatchTarget,
   ResourceEventHandler,
-} from '../../../src/kube/types.ts';
+} from '../../../src/kube/core/types.ts';
 
 type Verb = 'get' | 'list' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete';
 

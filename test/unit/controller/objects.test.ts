@@ -30,15 +30,10 @@ import {
 } from '../../../src/controller/readiness.ts';
 import { releaseOwnedObject } from '../../../src/controller/release.ts';
 import { CachedResolverEndpoints } from '../../../src/controller/resolver-endpoints.ts';
-import {
-  ENDPOINTSLICE_GVR,
-  type EndpointSlice,
-  type Pod,
-  SERVICE_GVR,
-  type Service,
-} from '../../../src/controller/types.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
+import type { EndpointSlice, Pod, Service } from '../../../src/kube/index.ts';
+import { resources } from '../../../src/kube/index.ts';
 import { FakeCluster, pod, service } from './fakes.ts';
 
 const owner: KubeObject = {
@@ -218,14 +213,14 @@ describe('private Service', () => {
 
   it('ensure creates, then leaves alone, then updates; an AlreadyExists race is synced instead', async () => {
     const cluster = new FakeCluster();
-    const pub = cluster.put(SERVICE_GVR, service('ns', 'web', { app: 'web' })) as Service;
+    const pub = cluster.put(resources.services.gvr, service('ns', 'web', { app: 'web' })) as Service;
     assert.equal((await ensurePrivateService(cluster, pub, owner, 'm')).action, 'created');
     assert.equal((await ensurePrivateService(cluster, pub, owner, 'm')).action, 'unchanged');
     const changed = service('ns', 'web', { app: 'v2' }) as Service;
     assert.equal((await ensurePrivateService(cluster, changed, owner, 'm')).action, 'updated');
 
     const racing = new FakeCluster();
-    racing.put(SERVICE_GVR, buildPrivateService(pub, other));
+    racing.put(resources.services.gvr, buildPrivateService(pub, other));
     // The first GET misses (as if the other writer had not created it yet), then create collides.
     racing.failNext('get', 'services', new KubeApiError({ status: 404, verb: 'get', url: 'fake://' }));
     const result = await ensurePrivateService(racing, pub, owner, 'm');
@@ -244,7 +239,7 @@ describe('private Service', () => {
     assert.equal(await deletePrivateService(cluster, 'ns', 'web'), false);
     await ensurePrivateService(cluster, pub, owner, 'm');
     assert.equal(await deletePrivateService(cluster, 'ns', 'web'), true);
-    assert.equal(cluster.peek(SERVICE_GVR, 'ns', privateServiceName('web')), undefined);
+    assert.equal(cluster.peek(resources.services.gvr, 'ns', privateServiceName('web')), undefined);
   });
 });
 
@@ -318,11 +313,11 @@ describe('EndpointSlice to the resolver', () => {
     );
     assert.equal((await ensureResolverSlice(cluster, pub, owner, ['10.0.0.2'], 8012, 'm')).action, 'updated');
     const name = endpointSliceToResolverName('web');
-    const current = cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, 'ns', name);
+    const current = cluster.peek<EndpointSlice>(resources.endpointSlices.gvr, 'ns', name);
     assert.ok(current);
-    cluster.put(ENDPOINTSLICE_GVR, { ...current, addressType: 'IPv6' });
+    cluster.put(resources.endpointSlices.gvr, { ...current, addressType: 'IPv6' });
     assert.equal((await ensureResolverSlice(cluster, pub, owner, ['10.0.0.2'], 8012, 'm')).action, 'created');
-    assert.equal(cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, 'ns', name)?.addressType, 'IPv4');
+    assert.equal(cluster.peek<EndpointSlice>(resources.endpointSlices.gvr, 'ns', name)?.addressType, 'IPv4');
     assert.equal(await deleteResolverSlice(cluster, 'ns', 'web'), true);
     assert.equal(await deleteResolverSlice(cluster, 'ns', 'web'), false);
   });
@@ -334,16 +329,19 @@ describe('releaseOwnedObject', () => {
     const pub = service('ns', 'web', {}) as Service;
     const pvt = buildPrivateService(pub, owner);
     pvt.metadata.ownerReferences = withOwner(pvt.metadata.ownerReferences, other);
-    cluster.put(SERVICE_GVR, pvt);
+    cluster.put(resources.services.gvr, pvt);
     const name = privateServiceName('web');
-    assert.equal(await releaseOwnedObject(cluster, SERVICE_GVR, 'ns', name, 'uid-1', 'm'), true);
+    assert.equal(await releaseOwnedObject(cluster, resources.services.gvr, 'ns', name, 'uid-1', 'm'), true);
     assert.deepEqual(
-      cluster.peek<Service>(SERVICE_GVR, 'ns', name)?.metadata.ownerReferences?.map((r) => r.uid),
+      cluster.peek<Service>(resources.services.gvr, 'ns', name)?.metadata.ownerReferences?.map((r) => r.uid),
       ['uid-2'],
     );
     cluster.clearCalls();
-    assert.equal(await releaseOwnedObject(cluster, SERVICE_GVR, 'ns', name, 'uid-1', 'm'), false);
-    assert.equal(await releaseOwnedObject(cluster, SERVICE_GVR, 'ns', 'missing', 'uid-1', 'm'), false);
+    assert.equal(await releaseOwnedObject(cluster, resources.services.gvr, 'ns', name, 'uid-1', 'm'), false);
+    assert.equal(
+      await releaseOwnedObject(cluster, resources.services.gvr, 'ns', 'missing', 'uid-1', 'm'),
+      false,
+    );
     assert.equal(cluster.writes().length, 0);
   });
 });

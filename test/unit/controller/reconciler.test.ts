@@ -5,21 +5,13 @@ import { endpointSliceToResolverName, privateServiceName } from '../../../src/ap
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { resolveOperatorConfig } from '../../../src/controller/config.ts';
 import { NoResolverEndpointsError, ScaleTargetNotFoundError } from '../../../src/controller/errors.ts';
-import {
-  ElastiServiceReconciler,
-  InvalidKeyError,
-  parseElastiServiceKey,
-} from '../../../src/controller/reconciler.ts';
+import { InvalidKeyError, parseElastiServiceKey } from '../../../src/controller/keys.ts';
+import { ElastiServiceReconciler } from '../../../src/controller/reconciler.ts';
 import { StaticResolverEndpoints } from '../../../src/controller/resolver-endpoints.ts';
-import {
-  ENDPOINTSLICE_GVR,
-  type EndpointSlice,
-  POD_GVR,
-  SERVICE_GVR,
-  type Service,
-} from '../../../src/controller/types.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { EndpointSlice, Service } from '../../../src/kube/index.ts';
+import { resources } from '../../../src/kube/index.ts';
 import {
   DEPLOYMENTS,
   deployment,
@@ -70,8 +62,8 @@ function world(
   }: { ready?: number; total?: number; es?: ElastiService } = {},
 ) {
   env.cluster.put(DEPLOYMENTS, deployment(NS, 'web', total));
-  for (let i = 0; i < total; i++) env.cluster.put(POD_GVR, pod(NS, `web-${i}`, 'web', i < ready));
-  env.cluster.put(SERVICE_GVR, service(NS, 'web', { app: 'web' }));
+  for (let i = 0; i < total; i++) env.cluster.put(resources.pods.gvr, pod(NS, `web-${i}`, 'web', i < ready));
+  env.cluster.put(resources.services.gvr, service(NS, 'web', { app: 'web' }));
   return env.cluster.put(ELASTI_GVR, es);
 }
 
@@ -82,7 +74,7 @@ function getEs(env: ReturnType<typeof setup>, name = 'web-es'): ElastiService {
 }
 
 function setPodReady(env: ReturnType<typeof setup>, name: string, ready: boolean): void {
-  env.cluster.put(POD_GVR, pod(NS, name, 'web', ready));
+  env.cluster.put(resources.pods.gvr, pod(NS, name, 'web', ready));
 }
 
 describe('parseElastiServiceKey', () => {
@@ -109,7 +101,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     assert.equal(conditions.Ready?.status, 'True');
     assert.equal(conditions.Ready?.reason, 'ProxyMode');
 
-    const pvt = env.cluster.peek<Service>(SERVICE_GVR, NS, PVT);
+    const pvt = env.cluster.peek<Service>(resources.services.gvr, NS, PVT);
     assert.ok(pvt, 'private service created');
     assert.equal(pvt.spec?.clusterIP, undefined);
     assert.equal(pvt.spec?.clusterIPs, undefined);
@@ -120,7 +112,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
       [['ElastiService', 'web-es', es.metadata.uid, true]],
     );
 
-    const slice = env.cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, SLICE);
+    const slice = env.cluster.peek<EndpointSlice>(resources.endpointSlices.gvr, NS, SLICE);
     assert.ok(slice, 'endpointslice created');
     assert.equal(slice.metadata.labels?.['kubernetes.io/service-name'], 'web');
     assert.equal(slice.addressType, 'IPv4');
@@ -149,8 +141,8 @@ describe('ElastiServiceReconciler: proxy mode', () => {
       ['patchStatus elastiservices'],
     );
     assert.deepEqual(env.events.reasons(), ['SwitchedToProxyMode']);
-    assert.equal(env.cluster.all(SERVICE_GVR, NS).length, 2);
-    assert.equal(env.cluster.all(ENDPOINTSLICE_GVR, NS).length, 1);
+    assert.equal(env.cluster.all(resources.services.gvr, NS).length, 2);
+    assert.equal(env.cluster.all(resources.endpointSlices.gvr, NS).length, 1);
   });
 
   it('a fresh reconciler (controller restart) on proxy-mode state creates nothing and keeps the mode', async () => {
@@ -173,8 +165,8 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('adopts an existing private Service and EndpointSlice (e.g. made by upstream), fixing their contents', async () => {
     const env = setup(['10.1.0.7']);
     world(env, { ready: 0 });
-    env.cluster.put(SERVICE_GVR, service(NS, PVT, { app: 'old' }));
-    env.cluster.put(ENDPOINTSLICE_GVR, {
+    env.cluster.put(resources.services.gvr, service(NS, PVT, { app: 'old' }));
+    env.cluster.put(resources.endpointSlices.gvr, {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: SLICE, namespace: NS, labels: { 'kubernetes.io/service-name': 'web' } },
@@ -183,9 +175,13 @@ describe('ElastiServiceReconciler: proxy mode', () => {
       ports: [{ name: 'http', protocol: 'TCP', port: 8012 }],
     } as EndpointSlice);
     await env.reconciler.reconcile(KEY);
-    assert.deepEqual(env.cluster.peek<Service>(SERVICE_GVR, NS, PVT)?.spec?.selector, { app: 'web' });
+    assert.deepEqual(env.cluster.peek<Service>(resources.services.gvr, NS, PVT)?.spec?.selector, {
+      app: 'web',
+    });
     assert.deepEqual(
-      env.cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, SLICE)?.endpoints?.map((e) => e.addresses),
+      env.cluster
+        .peek<EndpointSlice>(resources.endpointSlices.gvr, NS, SLICE)
+        ?.endpoints?.map((e) => e.addresses),
       [['10.1.0.7']],
     );
   });
@@ -195,7 +191,9 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     world(env, { ready: 0 });
     await env.reconciler.reconcile(KEY);
     const addresses = () =>
-      env.cluster.peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, SLICE)?.endpoints?.flatMap((e) => e.addresses);
+      env.cluster
+        .peek<EndpointSlice>(resources.endpointSlices.gvr, NS, SLICE)
+        ?.endpoints?.flatMap((e) => e.addresses);
 
     env.resolver.set(['10.1.0.7', '10.1.0.8']);
     env.reconciler.resolverChanged();
@@ -218,14 +216,14 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     assert.equal(ready?.reason, 'NoResolverEndpoints');
     assert.equal(es.status?.mode, undefined, 'mode is only set once applied');
     assert.ok(env.events.reasons().includes('NoResolverEndpoints'));
-    assert.equal(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE), undefined);
+    assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
 
     env.resolver.set(['10.1.0.7']);
     env.reconciler.resolverChanged();
     assert.deepEqual(env.enqueued, [KEY]);
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'proxy');
-    assert.ok(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE));
+    assert.ok(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE));
   });
 
   it('resolver endpoints not yet known (cache not synced) is a retryable failure too', async () => {
@@ -242,7 +240,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('public Service missing in proxy mode: PublicServiceNotFound, retried', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    env.cluster.remove(SERVICE_GVR, NS, 'web');
+    env.cluster.remove(resources.services.gvr, NS, 'web');
     await assert.rejects(env.reconciler.reconcile(KEY), { name: 'PublicServiceNotFoundError' });
     assert.ok(env.events.reasons().includes('PublicServiceNotFound'));
   });
@@ -265,8 +263,8 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
     world(env, { ready: 1 });
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'serve');
-    assert.equal(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE), undefined);
-    assert.equal(env.cluster.peek(SERVICE_GVR, NS, PVT), undefined);
+    assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
+    assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
     assert.deepEqual(env.manager.keys(), ['web-es/shop/deployments.apps/web']);
     assert.deepEqual(env.events.reasons(), ['SwitchedToServeMode']);
   });
@@ -278,12 +276,12 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
     setPodReady(env, 'web-0', true);
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'serve');
-    assert.equal(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE), undefined);
-    assert.ok(env.cluster.peek(SERVICE_GVR, NS, PVT), 'private service kept');
+    assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
+    assert.ok(env.cluster.peek(resources.services.gvr, NS, PVT), 'private service kept');
     setPodReady(env, 'web-0', false);
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'proxy');
-    assert.ok(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE));
+    assert.ok(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE));
     assert.deepEqual(env.events.reasons(), [
       'SwitchedToProxyMode',
       'SwitchedToServeMode',
@@ -295,10 +293,10 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
   it('terminating pods do not count as ready', async () => {
     const env = setup();
     world(env, { ready: 1 });
-    const p = env.cluster.peek(POD_GVR, NS, 'web-0');
+    const p = env.cluster.peek(resources.pods.gvr, NS, 'web-0');
     assert.ok(p);
     p.metadata.deletionTimestamp = '2030-01-01T00:00:00Z';
-    env.cluster.put(POD_GVR, p);
+    env.cluster.put(resources.pods.gvr, p);
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'proxy');
   });
@@ -329,14 +327,14 @@ describe('ElastiServiceReconciler: public Service changes', () => {
     world(env, { ready: 0 });
     await env.reconciler.reconcile(KEY);
     env.cluster.put(
-      SERVICE_GVR,
+      resources.services.gvr,
       service(NS, 'web', { app: 'web', tier: 'v2' }, [
         { name: 'http', port: 81, targetPort: 9090, nodePort: 30001 },
         { name: 'grpc', port: 90, targetPort: 9091 },
       ]),
     );
     await env.reconciler.reconcile(KEY);
-    const pvt = env.cluster.peek<Service>(SERVICE_GVR, NS, PVT);
+    const pvt = env.cluster.peek<Service>(resources.services.gvr, NS, PVT);
     assert.deepEqual(pvt?.spec?.selector, { app: 'web', tier: 'v2' });
     assert.deepEqual(pvt?.spec?.ports, [
       { name: 'http', port: 81, targetPort: 9090, protocol: 'TCP' },
@@ -349,10 +347,12 @@ describe('ElastiServiceReconciler: public Service changes', () => {
     world(env, { ready: 0 });
     await env.reconciler.reconcile(KEY);
     setPodReady(env, 'web-0', true);
-    env.cluster.put(SERVICE_GVR, service(NS, 'web', { app: 'web2' }));
+    env.cluster.put(resources.services.gvr, service(NS, 'web', { app: 'web2' }));
     await env.reconciler.reconcile(KEY);
     assert.equal(getEs(env).status?.mode, 'serve');
-    assert.deepEqual(env.cluster.peek<Service>(SERVICE_GVR, NS, PVT)?.spec?.selector, { app: 'web2' });
+    assert.deepEqual(env.cluster.peek<Service>(resources.services.gvr, NS, PVT)?.spec?.selector, {
+      app: 'web2',
+    });
   });
 });
 
@@ -374,7 +374,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
     assert.equal(env.events.events[0]?.type, 'Warning');
     assert.equal(env.events.events[0]?.reason, 'InvalidSpec');
     assert.deepEqual(env.manager.keys(), []);
-    assert.equal(env.cluster.peek(SERVICE_GVR, NS, PVT), undefined);
+    assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
     assert.deepEqual(es.metadata.finalizers, [ELASTI_FINALIZER], 'finalizer still added');
   });
 
@@ -431,7 +431,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
     const env = setup();
     world(env, { ready: 0 });
     env.cluster.put(DEPLOYMENTS, deployment(NS, 'api', 1, 'api'));
-    env.cluster.put(POD_GVR, pod(NS, 'api-0', 'api', true));
+    env.cluster.put(resources.pods.gvr, pod(NS, 'api-0', 'api', true));
     await env.reconciler.reconcile(KEY);
     const es = getEs(env);
     es.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' };
@@ -444,16 +444,16 @@ describe('ElastiServiceReconciler: spec problems', () => {
   it('a changed spec.service removes the old service objects and fronts the new one', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    env.cluster.put(SERVICE_GVR, service(NS, 'web2', { app: 'web' }));
+    env.cluster.put(resources.services.gvr, service(NS, 'web2', { app: 'web' }));
     await env.reconciler.reconcile(KEY);
     const es = getEs(env);
     es.spec.service = 'web2';
     env.cluster.put(ELASTI_GVR, es);
     await env.reconciler.reconcile(KEY);
-    assert.equal(env.cluster.peek(SERVICE_GVR, NS, PVT), undefined);
-    assert.equal(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE), undefined);
-    assert.ok(env.cluster.peek(SERVICE_GVR, NS, privateServiceName('web2')));
-    assert.ok(env.cluster.peek(ENDPOINTSLICE_GVR, NS, endpointSliceToResolverName('web2')));
+    assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
+    assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
+    assert.ok(env.cluster.peek(resources.services.gvr, NS, privateServiceName('web2')));
+    assert.ok(env.cluster.peek(resources.endpointSlices.gvr, NS, endpointSliceToResolverName('web2')));
     assert.equal(env.directory.get(`${NS}/web`), undefined);
     assert.equal(env.directory.get(`${NS}/web2`)?.crdName, 'web-es');
     assert.deepEqual(env.manager.keys(), ['web-es/shop/deployments.apps/web', 'web-es/shop/services/web2']);
@@ -482,9 +482,9 @@ describe('ElastiServiceReconciler: deletion', () => {
     assert.ok(getEs(env).metadata.deletionTimestamp, 'held by the finalizer');
     await env.reconciler.reconcile(KEY);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
-    assert.equal(env.cluster.peek(SERVICE_GVR, NS, PVT), undefined);
-    assert.equal(env.cluster.peek(ENDPOINTSLICE_GVR, NS, SLICE), undefined);
-    assert.ok(env.cluster.peek(SERVICE_GVR, NS, 'web'), 'public service untouched');
+    assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
+    assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
+    assert.ok(env.cluster.peek(resources.services.gvr, NS, 'web'), 'public service untouched');
     assert.deepEqual(env.manager.keys(), []);
     assert.equal(env.directory.list().length, 0);
     assert.deepEqual(env.reconciler.heldKeys(), []);
@@ -567,7 +567,7 @@ describe('ElastiServiceReconciler: deletion', () => {
     const uids = [getEs(env).metadata.uid, getEs(env, 'web-es2').metadata.uid];
     assert.deepEqual(
       env.cluster
-        .peek<Service>(SERVICE_GVR, NS, PVT)
+        .peek<Service>(resources.services.gvr, NS, PVT)
         ?.metadata.ownerReferences?.map((r) => [r.uid, r.controller]),
       [
         [uids[0], true],
@@ -578,14 +578,14 @@ describe('ElastiServiceReconciler: deletion', () => {
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
     await env.reconciler.reconcile(KEY);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
-    const pvt = env.cluster.peek<Service>(SERVICE_GVR, NS, PVT);
+    const pvt = env.cluster.peek<Service>(resources.services.gvr, NS, PVT);
     assert.deepEqual(
       pvt?.metadata.ownerReferences?.map((r) => r.uid),
       [uids[1]],
     );
     assert.deepEqual(
       env.cluster
-        .peek<EndpointSlice>(ENDPOINTSLICE_GVR, NS, SLICE)
+        .peek<EndpointSlice>(resources.endpointSlices.gvr, NS, SLICE)
         ?.metadata.ownerReferences?.map((r) => r.uid),
       [uids[1]],
     );
@@ -605,7 +605,7 @@ describe('ElastiServiceReconciler: deletion', () => {
     const es = getEs(env);
     assert.ok(
       env.cluster
-        .peek<Service>(SERVICE_GVR, NS, PVT)
+        .peek<Service>(resources.services.gvr, NS, PVT)
         ?.metadata.ownerReferences?.some((r) => r.uid === es.metadata.uid),
       'the new object owns the private service',
     );
@@ -635,7 +635,7 @@ describe('ElastiServiceReconciler: watch handlers and releaseWatches', () => {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
       }),
     );
-    env.cluster.put(SERVICE_GVR, service(NS, 'api', { app: 'api' }));
+    env.cluster.put(resources.services.gvr, service(NS, 'api', { app: 'api' }));
     await env.reconciler.reconcile(`${NS}/api-es`);
     env.reconciler.resolverChanged();
     assert.deepEqual(env.enqueued, [`${NS}/api-es`]);

@@ -9,7 +9,7 @@ import {
   parseServiceKey,
   serviceKey,
 } from '../../../src/crddirectory/directory.ts';
-import type { Logger } from '../../../src/kube/types.ts';
+import type { Logger } from '../../../src/kube/core/types.ts';
 
 function details(namespace: string, crdName: string, service: string): CRDDetails {
   const spec: ElastiServiceSpec = {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Change, Delivery } from '../../../src/informer/delivery.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
 
 const obj = (rv: string): KubeObject => ({ metadata: { name: 'x', resourceVersion: rv } });
 

@@ -7,7 +7,7 @@
  */
 
 import type { InformerFactory, ObjectReader, SharedInformerLike } from '../../../src/informer/types.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type {
   GroupVersionResource,
   HandlerOptions,
@@ -17,7 +17,7 @@ import type {
   ListWatchTarget,
   ReflectorStatus,
   ResourceEventHandler,
-} from '../../../src/kube/types.ts';
+} from '../../../src/kube/core/types.ts';
 
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 export const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };

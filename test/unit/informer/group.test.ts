@@ -6,7 +6,7 @@ import { WatchGroup } from '../../../src/informer/group.ts';
 import { ManagerMetrics } from '../../../src/informer/metrics.ts';
 import { type GroupMember, sameState } from '../../../src/informer/name-entry.ts';
 import type { Upstream } from '../../../src/informer/upstream.ts';
-import { silentLogger } from '../../../src/kube/types.ts';
+import { silentLogger } from '../../../src/kube/core/types.ts';
 import { DEPLOYMENTS, FakeCluster } from './fakes.ts';
 import { waitFor } from './helpers.ts';
 

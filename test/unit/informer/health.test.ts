@@ -11,8 +11,8 @@ import {
   wideWatchRefused,
 } from '../../../src/informer/health.ts';
 import type { HealthBounds, RestartBackoff } from '../../../src/informer/types.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { ReflectorPhase, ReflectorStatus } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { ReflectorPhase, ReflectorStatus } from '../../../src/kube/core/types.ts';
 
 const bounds: HealthBounds = {
   idleBoundMs: 10_000,

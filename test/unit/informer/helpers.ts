@@ -1,8 +1,9 @@
 /** Shared setup of the Manager unit tests. */
 import { Registry } from 'prom-client';
-import { Manager, type ManagerOptions } from '../../../src/informer/manager.ts';
+import { Manager } from '../../../src/informer/manager.ts';
+import type { ManagerOptions } from '../../../src/informer/options.ts';
 import type { RequestWatch } from '../../../src/informer/types.ts';
-import type { GroupVersionResource, ResourceEventHandler } from '../../../src/kube/types.ts';
+import type { GroupVersionResource, ResourceEventHandler } from '../../../src/kube/core/types.ts';
 import { DEPLOYMENTS, FakeCluster, type FakeClusterOptions } from './fakes.ts';
 
 export { waitFor } from '../../support/wait.ts';

@@ -1,7 +1,7 @@
 /** The Manager's lifecycle hooks: upstream failures with the keys they delay, registration states. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import { DEPLOYMENTS } from './fakes.ts';
 import { CHECK_TARGETS_EVERY_PASS, setup, watchOf } from './helpers.ts';
 

@@ -15,8 +15,8 @@ import {
   TargetNotFoundError,
 } from '../../../src/informer/errors.ts';
 import { Manager } from '../../../src/informer/manager.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { KubeObject } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { KubeObject } from '../../../src/kube/core/types.ts';
 import { DEPLOYMENTS, recorder, SERVICES } from './fakes.ts';
 import { metricSum, seriesCount, settle, setup, waitFor, watchOf } from './helpers.ts';
 

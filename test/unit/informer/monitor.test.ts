@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import { DEPLOYMENTS, recorder } from './fakes.ts';
 import { metricSum, setup, waitFor, watchOf } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InformerSyncTimeoutError } from '../../../src/informer/errors.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import { DEPLOYMENTS, type FakeCluster, type FakeInformer, recorder, SERVICES } from './fakes.ts';
 import { metricSum, settle, setup, waitFor, watchOf } from './helpers.ts';
 

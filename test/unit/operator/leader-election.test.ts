@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { GroupVersionResource, KubeObjectLike, Logger } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { GroupVersionResource, KubeObjectLike, Logger } from '../../../src/kube/core/types.ts';
 import {
   LeaderElectionConfigError,
   type LeaderElectionOptions,

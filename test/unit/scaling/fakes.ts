@@ -5,8 +5,8 @@
  */
 import { ELASTI_API_VERSION, ELASTI_KIND } from '../../../src/api/v1alpha1/constants.ts';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import type { GroupVersionResource, KubeObject } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import type { GroupVersionResource, KubeObject } from '../../../src/kube/core/types.ts';
 import type { StatusPatcher } from '../../../src/scaling/actions.ts';
 import type { PrometheusQuerier } from '../../../src/scaling/evaluate.ts';
 import type { MergePatcher } from '../../../src/scaling/keda.ts';

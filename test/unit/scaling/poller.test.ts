@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { StaticResolverEndpoints } from '../../../src/controller/resolver-endpoints.ts';
-import { KubeApiError } from '../../../src/kube/errors.ts';
-import { silentLogger } from '../../../src/kube/types.ts';
+import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import { silentLogger } from '../../../src/kube/core/types.ts';
 import { ScalingActions, TrafficMemory } from '../../../src/scaling/actions.ts';
 import {
   KEDA_PAUSE_PATCH,

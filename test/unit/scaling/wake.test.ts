@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { CRDDirectory, serviceKey } from '../../../src/crddirectory/directory.ts';
-import { silentLogger } from '../../../src/kube/types.ts';
+import { silentLogger } from '../../../src/kube/core/types.ts';
 import { ScalingActions, TrafficMemory } from '../../../src/scaling/actions.ts';
 import { KEDA_UNPAUSE_PATCH } from '../../../src/scaling/keda.ts';
 import { ScalingMetrics } from '../../../src/scaling/metrics.ts';

@@ -1,0 +1,39 @@
+/**
+ * The cache: the indexed store that returns deltas (`store.ts`), per-handler serial queues
+ * (`processor.ts`), and the `SharedInformer` that joins a reflector, a store and a processor
+ * (`informer.ts`, its errors and lifecycle listener in `informer-lifecycle.ts`).
+ * Depends on `watch/`, `metrics/` and `core/`.
+ *
+ * @module
+ */
+
+export {
+  type InformerReflectorOptions,
+  InformerStartedError,
+  InformerStoppedError,
+  type ReflectorFactory,
+  type ReflectorLike,
+  SharedInformer,
+  type SharedInformerOptions,
+} from './informer.ts';
+export {
+  describeCause,
+  type InformerErrorInfo,
+  type InformerLifecycleListener,
+  InformerSyncError,
+  LifecycleListeners,
+  type LifecycleRegistration,
+} from './informer-lifecycle.ts';
+export { Fifo, HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
+export {
+  type Delta,
+  IndexerConflictError,
+  type IndexFunc,
+  NAMESPACE_INDEX,
+  type ReadonlyStore,
+  Store,
+  StoreInputError,
+  type StoreOptions,
+  stripManagedFields,
+  UnknownIndexError,
+} from './store.ts';
