@@ -36,9 +36,8 @@
  *
  * @module
  */
-import type { GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
+import type { Delta, GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
 import { backoffCeiling, formatGvr } from '../kube/index.ts';
-import type { Change } from './delivery.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { type GoneKind, type GroupMember, NameEntry, sameState } from './name-entry.ts';
 import type { SharedInformerLike, SharingPolicy } from './types.ts';
@@ -268,7 +267,7 @@ export class WatchGroup implements UpstreamEvents {
 
   // ---- UpstreamEvents ----
 
-  onChange(upstream: Upstream, name: string, change: Change): void {
+  onChange(upstream: Upstream, name: string, change: Delta): void {
     const entry = this.names.get(name);
     if (!entry) return;
     if (entry.source === upstream) {
@@ -500,7 +499,7 @@ export class WatchGroup implements UpstreamEvents {
 
   // ---- delivery ----
 
-  #deliver(entry: NameEntry, change: Change): void {
+  #deliver(entry: NameEntry, change: Delta): void {
     entry.changes++;
     for (const member of entry.members.values()) member.deliver(change);
   }

@@ -23,6 +23,7 @@
  */
 
 import type {
+  Delta,
   GroupVersionResource,
   KubeObject,
   KubeObjectLike,
@@ -30,7 +31,6 @@ import type {
 } from '../kube/index.ts';
 import { boundedSignal, LifecycleListeners, type LifecycleRegistration } from '../kube/index.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
-import type { Change } from './delivery.ts';
 import {
   AddCancelledError,
   AmbiguousKeyError,
@@ -462,7 +462,7 @@ export class Manager {
     return group;
   }
 
-  #report(registration: Registration, change: Change, error: unknown): void {
+  #report(registration: Registration, change: Delta, error: unknown): void {
     const crd = `${registration.requester.namespace}/${registration.requester.name}`;
     this.#metrics.handlerCounter.inc({ crd_name: crd, key: registration.key, error: errorLabel(error) });
     if (error !== undefined) {

@@ -5,15 +5,14 @@
  *
  * @module
  */
-import type { KubeObject } from '../kube/index.ts';
-import type { Change } from './delivery.ts';
+import type { Delta, KubeObject } from '../kube/index.ts';
 import type { Upstream } from './upstream.ts';
 
 /** A registration as the group sees it. */
 export interface GroupMember {
   readonly key: string;
   readonly name: string;
-  deliver(change: Change): void;
+  deliver(change: Delta): void;
 }
 
 /** Why a name was declared gone. `object`: the object is gone, its watch stays. `final`: the watch was released. */

@@ -1,10 +1,17 @@
 /**
- * One registration: a RequestWatch accepted under its key, with its own delivery queue.
+ * One registration: a RequestWatch accepted under its key, with its own delivery queue (the
+ * engine's `HandlerQueue`).
  *
  * @module
  */
-import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../kube/index.ts';
-import { type Change, Delivery, type DeliveryReport } from './delivery.ts';
+import {
+  type Delta,
+  type GroupVersionResource,
+  HandlerQueue,
+  type HandlerQueueReport,
+  type KubeObject,
+  type ResourceEventHandler,
+} from '../kube/index.ts';
 import type { WatchGroup } from './group.ts';
 import type { GroupMember, NameEntry } from './name-entry.ts';
 import type { RegistrationInfo, RegistrationState, Requester, RequestWatch } from './types.ts';
@@ -19,7 +26,8 @@ export class Registration implements GroupMember {
   readonly namespace: string;
   readonly name: string;
   readonly since: number;
-  readonly delivery: Delivery;
+  /** Its own serial queue, started at once: it is fed from an informer handler, already off the reflector's stack. */
+  readonly delivery: HandlerQueue;
   /** False while `add` is in progress. */
   active = false;
   group: WatchGroup | undefined;
@@ -30,7 +38,7 @@ export class Registration implements GroupMember {
     legacyKey: string;
     request: RequestWatch;
     since: number;
-    report: DeliveryReport<KubeObject>;
+    report: HandlerQueueReport<KubeObject>;
   }) {
     const { request } = args;
     this.key = args.key;
@@ -41,10 +49,13 @@ export class Registration implements GroupMember {
     this.namespace = request.resourceNamespace;
     this.name = request.resourceName;
     this.since = args.since;
-    this.delivery = new Delivery(request.handlers as ResourceEventHandler<KubeObject>, args.report);
+    this.delivery = new HandlerQueue(request.handlers as ResourceEventHandler<KubeObject>, {
+      start: 'now',
+      report: args.report,
+    });
   }
 
-  deliver(change: Change): void {
+  deliver(change: Delta): void {
     this.delivery.push(change);
   }
 

@@ -11,16 +11,15 @@
  *
  * @module
  */
-import type { HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '../kube/index.ts';
+import type { Delta, HandlerRegistration, KubeObject, ListWatchTarget, Logger } from '../kube/index.ts';
 import { Waiters } from '../kube/index.ts';
-import type { Change } from './delivery.ts';
 import { initialMemory, type MonitorMemory } from './health.ts';
 import type { SharedInformerLike, UpstreamHealth, UpstreamInfo, UpstreamScope } from './types.ts';
 
 /** Where an upstream reports what it saw. */
 export interface UpstreamEvents {
   /** One change of the object called `name`, after the view was updated. */
-  onChange(upstream: Upstream, name: string, change: Change): void;
+  onChange(upstream: Upstream, name: string, change: Delta): void;
   /** The dispatcher has received the complete initial state. Called once. */
   onSynced(upstream: Upstream): void;
   /** A list or watch of the informer failed (it retries by itself). */
@@ -155,7 +154,7 @@ export class Upstream implements MonitoredInformer {
     return this.#stopping;
   }
 
-  #receive(obj: KubeObject, change: Change, deleted: boolean): void {
+  #receive(obj: KubeObject, change: Delta, deleted: boolean): void {
     if (this.stopped) return;
     const name = obj?.metadata?.name;
     if (typeof name !== 'string') return;

@@ -6,7 +6,13 @@
  *
  * @module
  */
-
+export {
+  Fifo,
+  HandlerQueue,
+  type HandlerQueueOptions,
+  type HandlerQueueReport,
+  SYNC_CALLS_PER_TURN,
+} from './handler-queue.ts';
 export {
   type InformerReflectorOptions,
   InformerStartedError,
@@ -24,7 +30,7 @@ export {
   LifecycleListeners,
   type LifecycleRegistration,
 } from './informer-lifecycle.ts';
-export { Fifo, HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
+export { HandlerListener, Processor, type ProcessorHooks, type ProcessorOptions } from './processor.ts';
 export {
   type Delta,
   IndexerConflictError,

@@ -1,6 +1,6 @@
 /**
- * Fan-out of deltas to event handlers. Every registration gets its own unbounded FIFO and its
- * own asynchronous delivery loop, so:
+ * Fan-out of deltas to event handlers. Every registration gets its own unbounded queue
+ * (`handler-queue.ts`), started on a microtask, so:
  * - per registration, events arrive in the order the cache produced them, and an async
  *   handler is awaited before its next event (per-object order holds);
  * - a slow handler only delays itself: enqueuing never waits, and other loops keep going;
@@ -25,45 +25,8 @@ import type {
   ResourceEventHandler,
 } from '../core/index.ts';
 import { objectKey, silentLogger } from '../core/index.ts';
+import { HandlerQueue } from './handler-queue.ts';
 import type { Delta } from './store.ts';
-
-/** After this many consecutive synchronous deliveries a loop yields to the event loop, so a long queue of sync handlers cannot starve I/O. */
-const SYNC_DELIVERIES_PER_TURN = 256;
-
-/** Unbounded FIFO with O(1) amortised push/shift and no retained references to shifted items. */
-export class Fifo<V> {
-  #items: (V | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(value: V): void {
-    this.#items.push(value);
-  }
-
-  shift(): V | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const value = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head++;
-    // Compact once the dead prefix dominates, so memory follows the live length.
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    } else if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    }
-    return value;
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-}
 
 /** Callbacks through which the processor reports to metrics. All optional. */
 export interface ProcessorHooks {
@@ -79,7 +42,10 @@ export interface ProcessorOptions {
   hooks?: ProcessorHooks;
 }
 
-/** One registration: a handler, its queue and its delivery loop. */
+/**
+ * One registration on an informer: its identity (id, name, resync period) over its own
+ * {@link HandlerQueue}. Handler failures are logged and counted here.
+ */
 export class HandlerListener<T extends KubeObjectLike = KubeObject> implements HandlerRegistration {
   readonly id: number;
   readonly name: string;
@@ -88,20 +54,9 @@ export class HandlerListener<T extends KubeObjectLike = KubeObject> implements H
   /** When the next resync is due (ms since epoch); maintained by the informer. */
   nextResyncAt: number | undefined;
 
-  readonly #handler: ResourceEventHandler<T>;
-  readonly #logger: Logger;
-  readonly #onError: (name: string, error: unknown) => void;
+  readonly #queue: HandlerQueue<T>;
   readonly #onRemove: (listener: HandlerListener<T>) => void;
-  readonly #queue = new Fifo<Delta<T>>();
-  #enqueued = 0;
-  #delivered = 0;
-  #syncTarget: number | undefined;
-  #highWater = 0;
   #removed = false;
-  #wake: (() => void) | undefined;
-  #errors = 0;
-  /** Settles when the delivery loop has exited (after removal, once any in-flight handler call returns). */
-  readonly done: Promise<void>;
 
   constructor(args: {
     id: number;
@@ -118,98 +73,12 @@ export class HandlerListener<T extends KubeObjectLike = KubeObject> implements H
       throw new RangeError(`resyncPeriodMs must be a finite number >= 0, got ${String(period)}`);
     }
     this.resyncPeriodMs = period;
-    this.#handler = args.handler;
-    this.#logger = args.logger.child({ handler: this.name });
-    this.#onError = args.onError;
-    this.#onRemove = args.onRemove;
-    this.done = this.#run();
-  }
-
-  /** Events queued and not yet handed to the handler. */
-  get queueDepth(): number {
-    return this.#queue.length;
-  }
-
-  /** The largest queue depth seen since registration. */
-  get highWater(): number {
-    return this.#highWater;
-  }
-
-  /** Deltas the handler has finished with (returned, resolved, threw or rejected). */
-  get delivered(): number {
-    return this.#delivered;
-  }
-
-  /** How many times the handler threw or rejected. */
-  get errors(): number {
-    return this.#errors;
-  }
-
-  get removed(): boolean {
-    return this.#removed;
-  }
-
-  hasSynced(): boolean {
-    return this.#syncTarget !== undefined && this.#delivered >= this.#syncTarget;
-  }
-
-  remove(): void {
-    if (this.#removed) return;
-    this.#removed = true;
-    this.#queue.clear();
-    this.#wakeLoop();
-    this.#onRemove(this);
-  }
-
-  /** Queues one delta. Ignored after removal. */
-  enqueue(delta: Delta<T>): void {
-    if (this.#removed) return;
-    this.#queue.push(delta);
-    this.#enqueued++;
-    const depth = this.#queue.length;
-    if (depth > this.#highWater) this.#highWater = depth;
-    this.#wakeLoop();
-  }
-
-  /**
-   * Declares that everything queued so far is this handler's initial state: `hasSynced()`
-   * turns true once all of it has been delivered. Later calls do not move the point.
-   */
-  markSyncPoint(): void {
-    if (this.#syncTarget === undefined) this.#syncTarget = this.#enqueued;
-  }
-
-  #wakeLoop(): void {
-    const wake = this.#wake;
-    if (wake) {
-      this.#wake = undefined;
-      wake();
-    }
-  }
-
-  async #run(): Promise<void> {
-    let syncRun = 0;
-    while (!this.#removed) {
-      const delta = this.#queue.shift();
-      if (delta === undefined) {
-        syncRun = 0;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-        continue;
-      }
-      try {
-        const result = this.#dispatch(delta);
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          syncRun = 0;
-          await result;
-        } else if (++syncRun >= SYNC_DELIVERIES_PER_TURN) {
-          syncRun = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      } catch (error) {
-        this.#errors++;
-        this.#logger.error(
+    const logger = args.logger.child({ handler: this.name });
+    this.#queue = new HandlerQueue<T>(args.handler, {
+      start: 'microtask',
+      report: (delta, error) => {
+        if (error === undefined) return;
+        logger.error(
           {
             err: error,
             event: delta.type,
@@ -217,22 +86,63 @@ export class HandlerListener<T extends KubeObjectLike = KubeObject> implements H
           },
           'event handler failed',
         );
-        this.#onError(this.name, error);
-      }
-      this.#delivered++;
-    }
+        args.onError(this.name, error);
+      },
+    });
+    this.#onRemove = args.onRemove;
   }
 
-  #dispatch(delta: Delta<T>): void | Promise<void> {
-    const h = this.#handler;
-    switch (delta.type) {
-      case 'add':
-        return h.onAdd?.(delta.obj, delta.isInInitialList);
-      case 'update':
-        return h.onUpdate?.(delta.oldObj, delta.newObj);
-      case 'delete':
-        return h.onDelete?.(delta.obj, { finalStateUnknown: delta.finalStateUnknown });
-    }
+  /** Settles when delivery has ended (after removal, once any in-flight handler call returns). */
+  get done(): Promise<void> {
+    return this.#queue.done;
+  }
+
+  /** Events queued and not yet handed to the handler. */
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  /** The largest queue depth seen since registration. */
+  get highWater(): number {
+    return this.#queue.highWater;
+  }
+
+  /** Deltas the handler has finished with (returned, resolved, threw or rejected). */
+  get delivered(): number {
+    return this.#queue.delivered;
+  }
+
+  /** How many times the handler threw or rejected. */
+  get errors(): number {
+    return this.#queue.errors;
+  }
+
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  hasSynced(): boolean {
+    return this.#queue.hasSynced();
+  }
+
+  remove(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#queue.close();
+    this.#onRemove(this);
+  }
+
+  /** Queues one delta. Ignored after removal. */
+  enqueue(delta: Delta<T>): void {
+    this.#queue.push(delta);
+  }
+
+  /**
+   * Declares that everything queued so far is this handler's initial state: `hasSynced()`
+   * turns true once all of it has been delivered. Later calls do not move the point.
+   */
+  markSyncPoint(): void {
+    this.#queue.markSyncPoint();
   }
 }
 

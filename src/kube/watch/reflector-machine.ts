@@ -2,9 +2,9 @@
  * The reflector's protocol as a pure state machine: `transition(config, state, input) →
  * { state, effects, next }`. No I/O, no clock, no randomness: every rule of the list/watch
  * protocol (see `reflector.ts` for the rules and their reasons) lives here and is unit-tested
- * exhaustively (`test/unit/kube/reflector-machine.test.ts`). The driver in `reflector.ts`
+ * exhaustively (`test/unit/kube/watch/reflector-machine.test.ts`). The driver in `reflector.ts`
  * performs `next`; `reflector-effects.ts` carries out `effects`. The types the three speak
- * (config, state, input, effect, next operation) are in `reflector-types.ts`, re-exported here.
+ * (config, state, input, effect, next operation) are in `reflector-types.ts`.
  *
  * @module
  */
@@ -13,13 +13,12 @@ import { isGone, retryAfterMs, statusOf, WatchIdleTimeoutError } from '../core/i
 import type {
   Effect,
   ListProgress,
+  MachineCommon,
   MachineConfig,
   MachineInput,
   MachineState,
   Transition,
 } from './reflector-types.ts';
-
-// The machine's vocabulary lives in its own module; re-exported so imports from here keep working.
 
 /** The state before `start`. */
 export function initialState(config: Pick<MachineConfig, 'streamingList'>): MachineState {
@@ -29,7 +28,6 @@ export function initialState(config: Pick<MachineConfig, 'streamingList'>): Mach
     resourceVersionUsable: true,
     synced: false,
     needsList: true,
-    listing: undefined,
     streaming: config.streamingList ? 'on' : 'off',
     lastError: undefined,
     expiredInARow: 0,
@@ -41,7 +39,7 @@ export function initialState(config: Pick<MachineConfig, 'streamingList'>): Mach
 
 /** True while a streaming list's initial events are being collected. */
 export function awaitingInitialEvents(state: MachineState): boolean {
-  return state.phase === 'Listing' && state.listing?.mode === 'streaming';
+  return state.phase === 'Listing' && state.listing.mode === 'streaming';
 }
 
 /** HTTP statuses with which a server refuses streaming-list parameters it does not support. */
@@ -64,12 +62,12 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
         state.phase === 'Watching' || awaitingInitialEvents(state)
           ? [{ kind: 'watchEnded', reason: 'stopped' }]
           : [];
-      return { state: { ...state, phase: 'Stopped' }, effects, next: { op: 'exit' } };
+      return { state: { ...state, phase: 'Stopped', listing: undefined }, effects, next: { op: 'exit' } };
     }
 
     case 'listPage': {
+      if (state.phase !== 'Listing' || state.listing.mode !== 'paged') return unexpected(state, input);
       const listing = state.listing;
-      if (state.phase !== 'Listing' || listing?.mode !== 'paged') return unexpected(state, input);
       const effects: Effect[] = [{ kind: 'buffer' }];
       if (input.continueToken) {
         const next: ListProgress = {
@@ -153,7 +151,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
       }
       effects.push({ kind: 'error', error: input.error, expected: false });
       return {
-        state: { ...state, phase: 'Backoff', needsList: true, listing: undefined, lastError: input.error },
+        state: { ...common(state), phase: 'Backoff', needsList: true, lastError: input.error },
         effects,
         next: { op: 'backoff', minDelayMs: 0 },
       };
@@ -174,7 +172,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
       if (state.phase === 'Backoff') return resume(config, state, []);
       if (state.phase === 'Listing') {
         const listing = state.listing;
-        if (listing?.mode === 'paged') {
+        if (listing.mode === 'paged') {
           // Same page again: the continue token still pins the list's snapshot.
           return {
             state,
@@ -253,23 +251,29 @@ function progressed(state: MachineState, resourceVersion: string | undefined): M
   return { ...state, resourceVersion, resourceVersionUsable: true, lastError: undefined };
 }
 
-/** The state after a complete initial state was handed to the sink. */
-function synced(state: MachineState, resourceVersion: string): MachineState {
+/** The state after a complete initial state was handed to the sink (the phase is the caller's to set). */
+function synced(state: MachineState, resourceVersion: string): MachineCommon {
   return {
-    ...state,
+    ...common(state),
     resourceVersion,
     resourceVersionUsable: true,
     synced: true,
     needsList: false,
-    listing: undefined,
     lastError: undefined,
     expiredInARow: 0,
   };
 }
 
-function startWatch(state: MachineState, effects: Effect[]): Transition {
+/** The fields of `state` that every phase carries: what a change of phase starts from. */
+function common(state: MachineState): MachineCommon {
+  const { phase: _phase, listing: _listing, ...rest } = state;
+  return rest;
+}
+
+function startWatch(state: MachineState | MachineCommon, effects: Effect[]): Transition {
+  const base = 'phase' in state ? common(state) : state;
   return {
-    state: { ...state, phase: 'Watching', listing: undefined },
+    state: { ...base, phase: 'Watching' },
     effects,
     next: {
       op: 'watch',
@@ -285,7 +289,7 @@ function resume(config: MachineConfig, state: MachineState, effects: Effect[]): 
     const listing = state.listing;
     if (listing?.mode === 'paged' && listing.continueToken) {
       return {
-        state: { ...state, phase: 'Listing' },
+        state: { ...state, phase: 'Listing', listing },
         effects,
         next: { op: 'list', options: pageOptions(config, listing.continueToken) },
       };
@@ -305,7 +309,8 @@ function fallBackToPaged(
   return beginList(
     config,
     {
-      ...state,
+      ...common(state),
+      phase: 'Listing',
       streaming: 'fallenBack',
       listing: { relist, mode: 'paged', continueToken: undefined, pages: 0 },
     },
@@ -322,7 +327,7 @@ function failed(config: MachineConfig, state: MachineState, error: Error): Trans
 
   if (state.phase === 'Listing') {
     const listing = state.listing;
-    const streamingList = listing?.mode === 'streaming';
+    const streamingList = listing.mode === 'streaming';
     const effects: Effect[] = streamingList ? [{ kind: 'watchEnded', reason: idle ? 'idle' : 'error' }] : [];
     if (streamingList && status !== undefined && rejectedParamStatuses.has(status)) {
       effects.push({ kind: 'error', error, expected: true });
@@ -342,14 +347,14 @@ function failed(config: MachineConfig, state: MachineState, error: Error): Trans
         lastError: error,
         resourceVersionUsable: false,
         expiredInARow,
-        listing: listing ? { ...listing, continueToken: undefined, pages: 0 } : undefined,
+        listing: { ...listing, continueToken: undefined, pages: 0 },
       };
       if (expiredInARow <= config.immediateExpiredRetries) return beginList(config, fresh, effects, true);
       return { state: { ...fresh, phase: 'Backoff' }, effects, next: { op: 'backoff', minDelayMs } };
     }
     // Keep the continue token: after the backoff the list continues where it stopped, and if the
     // token expired meanwhile the 410 path above restarts it.
-    const keep: ListProgress | undefined = streamingList && listing ? { ...listing, pages: 0 } : listing;
+    const keep: ListProgress = streamingList ? { ...listing, pages: 0 } : listing;
     return {
       state: {
         ...state,
@@ -371,7 +376,7 @@ function failed(config: MachineConfig, state: MachineState, error: Error): Trans
     if (gone) {
       return beginList(
         config,
-        { ...state, needsList: true, resourceVersionUsable: false, lastError: error, listing: undefined },
+        { ...state, needsList: true, resourceVersionUsable: false, lastError: error },
         effects,
       );
     }

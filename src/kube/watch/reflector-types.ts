@@ -7,7 +7,7 @@
  * `reflector.ts` (the driver that performs each {@link NextOp} and turns what happened on the
  * wire into a {@link MachineInput}) and `reflector-effects.ts` (which carries out each
  * {@link Effect}). Kept on its own so the machine's file holds only its rules and the effects
- * depend on the shapes, not on the rules; `reflector-machine.ts` re-exports everything here.
+ * depend on the shapes, not on the rules.
  *
  * @module
  */
@@ -39,9 +39,8 @@ export interface ListProgress {
   readonly pages: number;
 }
 
-/** The machine's state. Plain data; every field is replaced, never mutated. */
-export interface MachineState {
-  readonly phase: ReflectorPhase;
+/** What every phase of the machine carries. Plain data; every field is replaced, never mutated. */
+export interface MachineCommon {
   /** Last resourceVersion synced (list RV, event RV, bookmark RV). Opaque. */
   readonly resourceVersion: string | undefined;
   /** False once the server said the RV is too old (or too new): the next list must be a quorum read. */
@@ -49,8 +48,6 @@ export interface MachineState {
   readonly synced: boolean;
   /** The next connection must (re)list rather than resume watching. */
   readonly needsList: boolean;
-  /** The list in progress (phase `Listing`, or `Backoff` in the middle of a list). */
-  readonly listing: ListProgress | undefined;
   /** `on`: streaming lists; `off`: never asked; `fallenBack`: tried, did not work, paged from now on. */
   readonly streaming: 'on' | 'off' | 'fallenBack';
   readonly lastError: Error | undefined;
@@ -60,6 +57,20 @@ export interface MachineState {
   readonly relists: number;
   readonly watchRestarts: number;
 }
+
+/**
+ * The machine's state, one shape per phase: only `Listing` has a list in progress for certain,
+ * `Backoff` may hold one (a list that failed midway continues from its page), and the other
+ * phases have none, so no rule reads a list that cannot exist.
+ */
+export type MachineState =
+  | (MachineCommon & { readonly phase: 'Idle' | 'Watching' | 'Stopped'; readonly listing?: undefined })
+  | (MachineCommon & { readonly phase: 'Listing'; readonly listing: ListProgress })
+  | (MachineCommon & { readonly phase: 'Backoff'; readonly listing?: ListProgress | undefined });
+
+type Holds<T extends true> = T;
+/** Compile-time check: every phase the reflector reports has its shape above (fails to compile otherwise). */
+export type MachineStatePhasesCovered = Holds<ReflectorPhase extends MachineState['phase'] ? true : false>;
 
 /** What happened, fed to `transition`. */
 export type MachineInput =

@@ -164,7 +164,7 @@ export class Reflector<T extends KubeObjectLike = KubeObject> {
     this.#loop = this.#run().catch((error: unknown) => {
       // Unreachable by design (every failure becomes an input); kept so a bug cannot surface
       // as an unhandled rejection.
-      this.#state = { ...this.#state, phase: 'Stopped', lastError: toError(error) };
+      this.#state = { ...this.#state, phase: 'Stopped', listing: undefined, lastError: toError(error) };
     });
   }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import type { Change } from '../../../src/informer/delivery.ts';
 import { WatchGroup } from '../../../src/informer/group.ts';
 import { ManagerMetrics } from '../../../src/informer/metrics.ts';
 import { type GroupMember, sameState } from '../../../src/informer/name-entry.ts';
 import type { Upstream } from '../../../src/informer/upstream.ts';
 import { silentLogger } from '../../../src/kube/core/types.ts';
+import type { Delta } from '../../../src/kube/index.ts';
 import { DEPLOYMENTS, FakeCluster } from './fakes.ts';
 import { waitFor } from './helpers.ts';
 
@@ -16,7 +16,7 @@ function member(key: string, name: string): GroupMember & { seen: string[] } {
     key,
     name,
     seen,
-    deliver(change: Change) {
+    deliver(change: Delta) {
       const obj = change.type === 'update' ? change.newObj : change.obj;
       seen.push(`${change.type}:${obj.metadata.resourceVersion}`);
     },
