@@ -22,13 +22,7 @@
  * @module
  */
 
-import type {
-  Delta,
-  GroupVersionResource,
-  KubeObject,
-  KubeObjectLike,
-  ResourceEventHandler,
-} from '../kube/index.ts';
+import type { Delta, KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/index.ts';
 import { boundedSignal, LifecycleListeners, type LifecycleRegistration } from '../kube/index.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import {
@@ -45,7 +39,8 @@ import {
   TargetCheckError,
   TargetNotFoundError,
 } from './errors.ts';
-import { groupId, WatchGroup } from './group.ts';
+import type { WatchGroup } from './group.ts';
+import { WatchGroups } from './groups.ts';
 import { getKey, keyOf, legacyKeyOf, parseKey, validateRequestWatch } from './key.ts';
 import { KeyIndex, requesterId } from './key-index.ts';
 import { errorLabel, ManagerMetrics, SUCCESS } from './metrics.ts';
@@ -68,7 +63,6 @@ import type {
   RequestWatch,
   UpstreamInfo,
 } from './types.ts';
-import type { Upstream } from './upstream.ts';
 
 interface PendingAdd {
   readonly key: string;
@@ -111,8 +105,7 @@ export class Manager {
   readonly #registrations = new Map<string, Registration>();
   readonly #pending = new Map<string, PendingAdd>();
   readonly #keys = new KeyIndex();
-  readonly #groups = new Map<string, WatchGroup>();
-  readonly #stops = new Set<Promise<void>>();
+  readonly #groups: WatchGroups;
   readonly #lifetime = new AbortController();
   #resolver: ResolverWatch | undefined;
   #monitorTimer: NodeJS.Timeout | undefined;
@@ -133,12 +126,18 @@ export class Manager {
       () => this.upstreams().map((u) => ({ scope: u.scope, phase: u.status.phase })),
       () => [...this.#registrations.values()].map((r) => r.delivery.depth),
     );
+    this.#groups = new WatchGroups({
+      ...opts,
+      metrics: this.#metrics,
+      upstreamError: (error, details) => this.#lifecycle.emit('onUpstreamError', error, details),
+      wantsUpstreamErrors: () => this.#lifecycle.size > 0,
+    });
     this.#monitor = new HealthMonitor({
       ...opts,
       metrics: this.#metrics,
       signal: this.#lifetime.signal,
       groups: () => this.#groups.values(),
-      isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.get(group.id) === group,
+      isCurrent: (group: WatchGroup) => !this.#stopped && this.#groups.isCurrent(group),
       resolver: () => this.#resolver,
       targetGone: (entry) => {
         for (const member of entry.members.values()) this.#emitState(member.key, 'TargetGone');
@@ -238,7 +237,7 @@ export class Manager {
       throw error;
     }
     this.#metrics.informerCounter.inc({ crd_name: crdLabel, action: 'stop', error: SUCCESS });
-    await this.#settleStops();
+    await this.#groups.settleStops();
   }
 
   /**
@@ -256,7 +255,7 @@ export class Manager {
       this.#stopKey(key, 'stopForCRD');
       this.#metrics.informerCounter.inc({ crd_name: crdLabel, action: 'stop', error: SUCCESS });
     }
-    await this.#settleStops();
+    await this.#groups.settleStops();
     return keys;
   }
 
@@ -268,7 +267,7 @@ export class Manager {
     this.#monitorTimer.unref();
     if (this.#opts.resyncPeriodMs > 0) {
       this.#resyncTimer = setInterval(() => {
-        for (const group of this.#groups.values()) group.resync();
+        this.#groups.resync();
       }, this.#opts.resyncPeriodMs);
       this.#resyncTimer.unref();
     }
@@ -402,7 +401,7 @@ export class Manager {
         report: (change, error) => this.#report(registration as Registration, change, error),
       });
       this.#registrations.set(key, registration);
-      const group = this.#groupFor(registration.gvr, registration.namespace);
+      const group = this.#groups.for(registration.gvr, registration.namespace);
       registration.group = group;
       registration.entry = group.attach(registration);
       // The GET just saw the object: an earlier "object gone" verdict on this name is stale.
@@ -428,38 +427,6 @@ export class Manager {
     } finally {
       bound.dispose();
     }
-  }
-
-  #groupFor(gvr: GroupVersionResource, namespace: string): WatchGroup {
-    const id = groupId(gvr, namespace);
-    let group = this.#groups.get(id);
-    if (!group) {
-      group = new WatchGroup(gvr, namespace, {
-        createInformer: (target, name) => this.#opts.factory(target, name),
-        release: (upstream) => this.#releaseUpstream(upstream),
-        policy: this.#opts.policy,
-        handoverTimeoutMs: this.#opts.handoverTimeoutMs,
-        now: this.#opts.now,
-        logger: this.#opts.logger,
-        metrics: this.#metrics,
-        upstreamError: (upstream, error, info) => {
-          if (this.#lifecycle.size === 0) return;
-          const keys: string[] = [];
-          for (const name of upstream.names) {
-            for (const member of group?.names.get(name)?.members.values() ?? []) keys.push(member.key);
-          }
-          this.#lifecycle.emit('onUpstreamError', error, {
-            upstream: upstream.id,
-            target: upstream.target,
-            status: info.status,
-            failures: info.failures,
-            keys,
-          });
-        },
-      });
-      this.#groups.set(id, group);
-    }
-    return group;
   }
 
   #report(registration: Registration, change: Delta, error: unknown): void {
@@ -499,10 +466,7 @@ export class Manager {
     const group = registration.group;
     if (group) {
       group.detach(registration, failed);
-      if (group.isEmpty && this.#groups.get(group.id) === group) {
-        this.#groups.delete(group.id);
-        group.dispose();
-      }
+      this.#groups.disposeIfEmpty(group);
     }
     if (registration.active) {
       this.#emitState(registration.key, 'Removed', registration);
@@ -511,16 +475,6 @@ export class Manager {
       this.#opts.logger.info({ key: registration.key }, 'informer registration removed');
     }
     this.#untrackIfUnused(registration.key);
-  }
-
-  #releaseUpstream(upstream: Upstream): void {
-    const stopping = upstream.stop();
-    this.#stops.add(stopping);
-    void stopping.finally(() => this.#stops.delete(stopping));
-  }
-
-  async #settleStops(): Promise<void> {
-    while (this.#stops.size > 0) await Promise.all([...this.#stops]);
   }
 
   async #stopResolver(): Promise<void> {
@@ -542,12 +496,11 @@ export class Manager {
       this.#stopKey(key, 'stop');
       this.#metrics.informerCounter.inc({ crd_name: crdLabel, action: 'stop', error: SUCCESS });
     }
-    for (const group of this.#groups.values()) group.dispose();
-    this.#groups.clear();
+    this.#groups.disposeAll();
     await this.#stopResolver();
     await Promise.all(adds);
     await this.#ticking;
-    await this.#settleStops();
+    await this.#groups.settleStops();
     this.#opts.logger.info({}, 'informer manager stopped');
   }
 
