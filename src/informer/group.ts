@@ -38,8 +38,15 @@
  */
 import type { Delta, GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
 import { backoffCeiling, formatGvr } from '../kube/index.ts';
+import {
+  cutoverDecision,
+  desiredScope,
+  type GroupScope,
+  reconcilingDelta,
+  sourceEvent,
+} from './group-rules.ts';
 import type { ManagerMetrics } from './metrics.ts';
-import { type GoneKind, type GroupMember, NameEntry, sameState } from './name-entry.ts';
+import { type GoneKind, type GroupMember, NameEntry } from './name-entry.ts';
 import type { SharedInformerLike, SharingPolicy } from './types.ts';
 import { Upstream, type UpstreamEvents } from './upstream.ts';
 
@@ -80,7 +87,7 @@ export class WatchGroup implements UpstreamEvents {
   readonly names = new Map<string, NameEntry>();
 
   readonly #deps: GroupDeps;
-  #scope: 'name' | 'namespace';
+  #scope: GroupScope;
   #wide: Upstream | undefined;
   readonly #perName = new Map<string, Upstream>();
   /** Key of the registration whose arrival switched the group to `namespace`, for rollback if that add fails. */
@@ -102,7 +109,7 @@ export class WatchGroup implements UpstreamEvents {
   }
 
   /** The layout currently targeted. */
-  get scope(): 'name' | 'namespace' {
+  get scope(): GroupScope {
     return this.#scope;
   }
 
@@ -271,22 +278,12 @@ export class WatchGroup implements UpstreamEvents {
     const entry = this.names.get(name);
     if (!entry) return;
     if (entry.source === upstream) {
-      let delivered = change;
-      if (change.type === 'delete') {
-        if (entry.syntheticDelete) {
-          // The handlers were already told; this is the informer catching up.
-          entry.syntheticDelete = false;
-          return;
-        }
-      } else {
-        if (entry.syntheticDelete && change.type === 'update') {
-          // After a synthesised delete the handlers hold no object: the next state is an add.
-          delivered = { type: 'add', obj: change.newObj, isInInitialList: false };
-        }
-        entry.syntheticDelete = false;
-        if (entry.gone === 'object') entry.gone = undefined;
-      }
-      this.#deliver(entry, delivered);
+      const outcome = sourceEvent(change, entry.syntheticDelete);
+      entry.syntheticDelete = outcome.syntheticDelete;
+      if (outcome.objectBack && entry.gone === 'object') entry.gone = undefined;
+      // Undefined: the informer catching up on a delete the handlers were already told.
+      if (!outcome.deliver) return;
+      this.#deliver(entry, outcome.deliver);
       if (entry.next) this.#tryCutover(entry);
     } else if (entry.next === upstream) {
       this.#tryCutover(entry);
@@ -309,19 +306,15 @@ export class WatchGroup implements UpstreamEvents {
 
   /** Re-decides the layout; on a change every active name is retargeted. Returns true if it changed. */
   #evaluateScope(strict: boolean): boolean {
-    const { policy } = this.#deps;
-    let desired: 'name' | 'namespace';
-    if (policy.mode === 'per-name') desired = 'name';
-    else if (policy.mode === 'namespace') desired = 'namespace';
-    else {
-      let count = 0;
-      for (const entry of this.names.values()) if (entry.gone !== 'final') count++;
-      if (count === 0) desired = this.#scope;
-      else if (this.#scope === 'namespace' && !strict) {
-        desired = count < policy.autoDowngradeBelow ? 'name' : 'namespace';
-      } else desired = count >= policy.autoThreshold ? 'namespace' : 'name';
-    }
-    if (desired === 'namespace' && this.#wideRetryAt !== undefined) desired = 'name';
+    let activeNames = 0;
+    for (const entry of this.names.values()) if (entry.gone !== 'final') activeNames++;
+    const desired = desiredScope({
+      policy: this.#deps.policy,
+      current: this.#scope,
+      activeNames,
+      strict,
+      wideBlocked: this.#wideRetryAt !== undefined,
+    });
     if (desired === this.#scope) return false;
     this.#deps.logger.info(
       { group: this.id, from: this.#scope, to: desired, names: this.names.size },
@@ -360,16 +353,14 @@ export class WatchGroup implements UpstreamEvents {
 
   #tryCutover(entry: NameEntry): void {
     const next = entry.next;
-    if (!next?.synced) return;
+    if (!next) return;
     const source = entry.source;
-    if (source && !source.synced) {
-      // It may never complete (e.g. a refused namespace-wide list): bring the handlers from
-      // whatever it delivered to `next`'s state now.
-      this.#cutover(entry, true);
-      return;
-    }
-    if (source && !sameState(source.view.get(entry.name), next.view.get(entry.name))) return;
-    this.#cutover(entry, false);
+    const decision = cutoverDecision({
+      nextSynced: next.synced,
+      source: source && { synced: source.synced, state: source.view.get(entry.name) },
+      nextState: next.view.get(entry.name),
+    });
+    if (decision !== 'wait') this.#cutover(entry, decision === 'forced');
   }
 
   #cutover(entry: NameEntry, forced: boolean): void {
@@ -377,15 +368,8 @@ export class WatchGroup implements UpstreamEvents {
     if (!next) return;
     const source = entry.source;
     if (forced) {
-      const before = source?.view.get(entry.name);
-      const after = next.view.get(entry.name);
-      if (before && after && !sameState(before, after)) {
-        this.#deliver(entry, { type: 'update', oldObj: before, newObj: after });
-      } else if (!before && after) {
-        this.#deliver(entry, { type: 'add', obj: after, isInInitialList: false });
-      } else if (before && !after) {
-        this.#deliver(entry, { type: 'delete', obj: before, finalStateUnknown: true });
-      }
+      const reconciling = reconcilingDelta(source?.view.get(entry.name), next.view.get(entry.name));
+      if (reconciling) this.#deliver(entry, reconciling);
     }
     entry.source = next;
     entry.next = undefined;
