@@ -7,9 +7,24 @@
  *
  * @module
  */
-import type { Delta, KubeObject } from '../kube/index.ts';
-import type { ResolvedPolicy } from './group.ts';
+import { type Delta, formatGvr, type GroupVersionResource, type KubeObject } from '../kube/index.ts';
 import { sameState } from './name-entry.ts';
+import type { SharingPolicy } from './types.ts';
+
+/** The policy with its defaults filled in. */
+export interface ResolvedPolicy {
+  readonly mode: SharingPolicy['mode'];
+  readonly autoThreshold: number;
+  readonly autoDowngradeBelow: number;
+  /** First wait after a refused namespace-wide watch before it is tried again (ms). */
+  readonly forbiddenRetryMs: number;
+  readonly forbiddenRetryCapMs: number;
+}
+
+/** The id of the group of a GVR × namespace. */
+export function groupId(gvr: GroupVersionResource, namespace: string): string {
+  return namespace ? `${formatGvr(gvr)}/${namespace}` : formatGvr(gvr);
+}
 
 /** How a group serves its names: one watch per name, or one namespace-wide watch. */
 export type GroupScope = 'name' | 'namespace';

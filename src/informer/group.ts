@@ -37,28 +37,20 @@
  * @module
  */
 import type { Delta, GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
-import { backoffCeiling, formatGvr } from '../kube/index.ts';
+import { backoffCeiling } from '../kube/index.ts';
 import {
   cutoverDecision,
   desiredScope,
   type GroupScope,
+  groupId,
+  type ResolvedPolicy,
   reconcilingDelta,
   sourceEvent,
 } from './group-rules.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { type GoneKind, type GroupMember, NameEntry } from './name-entry.ts';
-import type { SharedInformerLike, SharingPolicy } from './types.ts';
+import type { SharedInformerLike } from './types.ts';
 import { Upstream, type UpstreamEvents } from './upstream.ts';
-
-/** The policy with its defaults filled in. */
-export interface ResolvedPolicy {
-  readonly mode: SharingPolicy['mode'];
-  readonly autoThreshold: number;
-  readonly autoDowngradeBelow: number;
-  /** First wait after a refused namespace-wide watch before it is tried again (ms). */
-  readonly forbiddenRetryMs: number;
-  readonly forbiddenRetryCapMs: number;
-}
 
 /** What a group needs from the Manager. */
 export interface GroupDeps {
@@ -493,9 +485,4 @@ export class WatchGroup implements UpstreamEvents {
     const current = entry.source?.view.get(entry.name);
     if (current) member.deliver({ type: 'add', obj: current, isInInitialList: true });
   }
-}
-
-/** The id of the group of a GVR × namespace. */
-export function groupId(gvr: GroupVersionResource, namespace: string): string {
-  return namespace ? `${formatGvr(gvr)}/${namespace}` : formatGvr(gvr);
 }

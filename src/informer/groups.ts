@@ -6,8 +6,10 @@
  * @module
  */
 import type { GroupVersionResource, Logger } from '../kube/index.ts';
-import { groupId, type ResolvedPolicy, WatchGroup } from './group.ts';
+import { WatchGroup } from './group.ts';
+import { groupId, type ResolvedPolicy } from './group-rules.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import type { GroupMember } from './name-entry.ts';
 import type { InformerFactory, UpstreamErrorInfo } from './types.ts';
 import type { Upstream } from './upstream.ts';
 
@@ -77,8 +79,13 @@ export class WatchGroups {
     return group;
   }
 
-  /** Drops `group` once its last name is gone. */
-  disposeIfEmpty(group: WatchGroup): void {
+  /** Takes `member` out of `group` (see `WatchGroup.detach`), dropping the group with its last name. */
+  detach(group: WatchGroup, member: GroupMember, failed: boolean): void {
+    group.detach(member, failed);
+    this.#disposeIfEmpty(group);
+  }
+
+  #disposeIfEmpty(group: WatchGroup): void {
     if (!group.isEmpty || !this.isCurrent(group)) return;
     this.#groups.delete(group.id);
     group.dispose();

@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { Delta, KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/index.ts';
+import type { KubeObject, KubeObjectLike, ResourceEventHandler } from '../kube/index.ts';
 import { boundedSignal, LifecycleListeners, type LifecycleRegistration } from '../kube/index.ts';
 import { addFailure, contextOf, verifyTarget, waitForSource } from './add-steps.ts';
 import {
@@ -51,7 +51,7 @@ import {
   resolveManagerOptions,
   validateAddOptions,
 } from './options.ts';
-import { Registration } from './registration.ts';
+import { type PendingAdd, Registration } from './registration.ts';
 import { ResolverWatch } from './resolver.ts';
 import { joinPending } from './signals.ts';
 import type {
@@ -59,17 +59,9 @@ import type {
   KeyParams,
   ManagerLifecycleListener,
   RegistrationInfo,
-  Requester,
   RequestWatch,
   UpstreamInfo,
 } from './types.ts';
-
-interface PendingAdd {
-  readonly key: string;
-  readonly requester: Requester;
-  readonly promise: Promise<string>;
-  readonly cancel: AbortController;
-}
 
 /**
  * Manages the lifecycle of informers on behalf of requesters. See the module documentation.
@@ -398,7 +390,8 @@ export class Manager {
         legacyKey: legacyKeyOf(request),
         request,
         since: this.#opts.now(),
-        report: (change, error) => this.#report(registration as Registration, change, error),
+        metrics: this.#metrics,
+        logger: this.#opts.logger,
       });
       this.#registrations.set(key, registration);
       const group = this.#groups.for(registration.gvr, registration.namespace);
@@ -429,17 +422,6 @@ export class Manager {
     }
   }
 
-  #report(registration: Registration, change: Delta, error: unknown): void {
-    const crd = `${registration.requester.namespace}/${registration.requester.name}`;
-    this.#metrics.handlerCounter.inc({ crd_name: crd, key: registration.key, error: errorLabel(error) });
-    if (error !== undefined) {
-      this.#opts.logger.error(
-        { key: registration.key, event: change.type, err: error },
-        'informer handler failed',
-      );
-    }
-  }
-
   // ---- removal ----
 
   /** Removes whatever is registered or being added under `key`. Throws {@link InformerNotFoundError} if nothing is. */
@@ -463,11 +445,7 @@ export class Manager {
     if (this.#registrations.get(registration.key) !== registration) return;
     this.#registrations.delete(registration.key);
     registration.delivery.close();
-    const group = registration.group;
-    if (group) {
-      group.detach(registration, failed);
-      this.#groups.disposeIfEmpty(group);
-    }
+    if (registration.group) this.#groups.detach(registration.group, registration, failed);
     if (registration.active) {
       this.#emitState(registration.key, 'Removed', registration);
       registration.active = false;

@@ -10,7 +10,7 @@ import type { EngineMetrics, ListerWatcher, Logger } from '../kube/index.ts';
 import { silentLogger } from '../kube/index.ts';
 import { type EngineFactoryOptions, engineInformerFactory } from './engine.ts';
 import { InvalidOptionError } from './errors.ts';
-import type { ResolvedPolicy } from './group.ts';
+import type { ResolvedPolicy } from './group-rules.ts';
 import { defaultHealthBounds, defaultRestartBackoff } from './health.ts';
 import type {
   AddOptions,

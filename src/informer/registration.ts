@@ -8,11 +8,12 @@ import {
   type Delta,
   type GroupVersionResource,
   HandlerQueue,
-  type HandlerQueueReport,
   type KubeObject,
+  type Logger,
   type ResourceEventHandler,
 } from '../kube/index.ts';
 import type { WatchGroup } from './group.ts';
+import { errorLabel, type ManagerMetrics } from './metrics.ts';
 import type { GroupMember, NameEntry } from './name-entry.ts';
 import type { RegistrationInfo, RegistrationState, Requester, RequestWatch } from './types.ts';
 
@@ -38,7 +39,9 @@ export class Registration implements GroupMember {
     legacyKey: string;
     request: RequestWatch;
     since: number;
-    report: HandlerQueueReport<KubeObject>;
+    /** Each handler call is counted here, and a failing one logged. */
+    metrics: ManagerMetrics;
+    logger: Logger;
   }) {
     const { request } = args;
     this.key = args.key;
@@ -49,9 +52,15 @@ export class Registration implements GroupMember {
     this.namespace = request.resourceNamespace;
     this.name = request.resourceName;
     this.since = args.since;
+    const { metrics, logger } = args;
+    const crd = `${this.requester.namespace}/${this.requester.name}`;
     this.delivery = new HandlerQueue(request.handlers as ResourceEventHandler<KubeObject>, {
       start: 'now',
-      report: args.report,
+      report: (change, error) => {
+        metrics.handlerCounter.inc({ crd_name: crd, key: this.key, error: errorLabel(error) });
+        if (error !== undefined)
+          logger.error({ key: this.key, event: change.type, err: error }, 'informer handler failed');
+      },
     });
   }
 
@@ -78,4 +87,12 @@ export class Registration implements GroupMember {
       queueDepth: this.delivery.depth,
     };
   }
+}
+
+/** An `add` in progress under its key: joined by a concurrent `add`, cancelled by a stop. */
+export interface PendingAdd {
+  readonly key: string;
+  readonly requester: Requester;
+  readonly promise: Promise<string>;
+  readonly cancel: AbortController;
 }
