@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The versions, read from `versions.env` (the single source of truth, shared with build.sh). */
-export const versions: { kube: string; etcd: string; kwok: string; prometheus: string } = (() => {
+export const versions: { kube: string; etcd: string; kwok: string; prometheus: string; helm: string } = (() => {
   const text = readFileSync(join(here, 'versions.env'), 'utf8');
   const value = (name: string): string => {
     const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
@@ -24,11 +24,12 @@ export const versions: { kube: string; etcd: string; kwok: string; prometheus: s
     etcd: value('ETCD_VERSION'),
     kwok: value('KWOK_VERSION'),
     prometheus: value('PROMETHEUS_VERSION'),
+    helm: value('HELM_VERSION'),
   };
 })();
 
 /**
- * File names of the binaries in the cache directory. kwok and Prometheus carry their version in
+ * File names of the binaries in the cache directory. kwok, Prometheus and helm carry their version in
  * the name: the directory is keyed by the Kubernetes and etcd versions, so bumping either of the
  * other two builds just that one.
  */
@@ -40,6 +41,7 @@ export const binaryNames = {
   scheduler: 'kube-scheduler',
   kwok: `kwok-${versions.kwok}`,
   prometheus: `prometheus-${versions.prometheus}`,
+  helm: `helm-${versions.helm}`,
 } as const;
 
 let cachedBinDir: string | undefined;
