@@ -12,21 +12,22 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The versions, read from `versions.env` (the single source of truth, shared with build.sh). */
-export const versions: { kube: string; etcd: string; kwok: string; prometheus: string; helm: string } = (() => {
-  const text = readFileSync(join(here, 'versions.env'), 'utf8');
-  const value = (name: string): string => {
-    const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
-    if (!match?.[1]) throw new Error(`versions.env has no ${name}`);
-    return match[1];
-  };
-  return {
-    kube: value('KUBE_VERSION'),
-    etcd: value('ETCD_VERSION'),
-    kwok: value('KWOK_VERSION'),
-    prometheus: value('PROMETHEUS_VERSION'),
-    helm: value('HELM_VERSION'),
-  };
-})();
+export const versions: { kube: string; etcd: string; kwok: string; prometheus: string; helm: string } =
+  (() => {
+    const text = readFileSync(join(here, 'versions.env'), 'utf8');
+    const value = (name: string): string => {
+      const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
+      if (!match?.[1]) throw new Error(`versions.env has no ${name}`);
+      return match[1];
+    };
+    return {
+      kube: value('KUBE_VERSION'),
+      etcd: value('ETCD_VERSION'),
+      kwok: value('KWOK_VERSION'),
+      prometheus: value('PROMETHEUS_VERSION'),
+      helm: value('HELM_VERSION'),
+    };
+  })();
 
 /**
  * File names of the binaries in the cache directory. kwok, Prometheus and helm carry their version in

@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { ELASTI_API_VERSION, ELASTI_GVR } from '../../../src/api/v1alpha1/constants.ts';
-import { type KubeObject, KubeClient, resources } from '../../../src/kube/index.ts';
+import { KubeClient, type KubeObject, resources } from '../../../src/kube/index.ts';
 import { LEASE_GVR, type Lease } from '../../../src/operator/leader-election.ts';
 import { deferrer, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
