@@ -351,7 +351,7 @@ export const OPERATOR_FLAGS = {
   'zap-stacktrace-level': {
     kind: 'stacktraceLevel',
     metavar: 'info|error|panic',
-    help: 'log records at this level and above carry a stack trace (default error; warn with --zap-devel)',
+    help: 'log records at this level and above carry a stack trace (default none; warn with --zap-devel)',
   },
   'zap-time-encoding': {
     kind: 'timeEncoding',

@@ -17,7 +17,12 @@ import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
 
 const command = 'elasti-operator';
-const usage = flagUsage(command, OPERATOR_FLAGS);
+const usage = `${flagUsage(command, OPERATOR_FLAGS)}
+Environment (besides the flags' own, upstream's chart):
+  POLLING_INTERVAL                         Go duration of the scale-down loop (default 30s)
+  PROMETHEUS_TRIGGER_SERVER_ADDRESS        Prometheus of triggers without serverAddress
+  PROMETHEUS_TRIGGER_AUTHORIZATION_HEADER  Authorization header of every Prometheus query
+  ELASTI_OPERATOR_PORT                     port of the resolver API and /metrics (default 8013)`;
 
 /**
  * Parses and validates the flags (and the environment variables standing in for them).
@@ -160,6 +165,10 @@ async function main(): Promise<number> {
   ]);
   const logger: Logger = createLogger(logSettings(flags.log));
   for (const warning of scaling.warnings) logger.warn({}, warning);
+  if (process.env.SENTRY_DSN) {
+    // Upstream's chart sets it with `sentry.enabled`; say so rather than ignore it silently.
+    logger.warn({}, 'SENTRY_DSN is set but this operator does not report to Sentry; it is ignored');
+  }
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
