@@ -55,13 +55,14 @@ describe('elasti-operator exit codes for bad flags', () => {
   }
 
   it('a bad WATCH_NAMESPACE, WATCH_NAMESPACES or chart variable exits 2 naming the variable', async () => {
-    for (const env of [
+    const envs: Record<string, string>[] = [
       { WATCH_NAMESPACE: 'Not_Valid' },
       { WATCH_NAMESPACES: 'a,Not_Valid' },
       { ELASTI_RESOLVER_PROXY_PORT: 'eighty' },
       { ELASTI_OPERATOR_NAMESPACE: 'Ops' },
       { KUBERNETES_CLUSTER_DOMAIN: 'cluster_local' },
-    ]) {
+    ];
+    for (const env of envs) {
       const { code, stderr } = await run([], env);
       assert.equal(code, 2, stderr);
       assert.match(stderr.split('\n')[0] ?? '', new RegExp(`variable ${Object.keys(env)[0]} `));
