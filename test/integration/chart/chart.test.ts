@@ -237,3 +237,29 @@ test('namespace-scoped mode (allowedNamespaces): a Role per namespace; the opera
   assert.equal(es.status?.mode, 'proxy');
   assert.ok(await env.client.get(ELASTI_GVR, env.ns, 'web-es'));
 });
+
+test('global.enableMonitoring renders a ServiceMonitor that selects the resolver API Service and scrapes its port', async () => {
+  assert.equal(
+    (await helmTemplate('elasti', 'elasti', [])).byKind('ServiceMonitor').length,
+    0,
+    'off by default',
+  );
+  const rendered = await helmTemplate('elasti', 'elasti', ['global.enableMonitoring=true']);
+  const [monitor] = rendered.byKind('ServiceMonitor') as unknown as {
+    spec: { endpoints: { port: string; path: string }[]; selector: { matchLabels: Record<string, string> } };
+  }[];
+  assert.ok(monitor);
+  const services = rendered.byKind('Service') as unknown as {
+    metadata: { name: string; labels: Record<string, string> };
+    spec: { ports: { name: string }[] };
+  }[];
+  const selected = services.filter((s) =>
+    Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels[k] === v),
+  );
+  assert.deepEqual(
+    selected.map((s) => s.metadata.name),
+    ['elasti-operator-controller-service'],
+  );
+  assert.deepEqual(monitor.spec.endpoints, [{ path: '/metrics', port: 'custom-port', scheme: 'http' }]);
+  assert.ok(selected[0]?.spec.ports.some((p) => p.name === 'custom-port'));
+});
