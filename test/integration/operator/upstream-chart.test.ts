@@ -84,7 +84,15 @@ test("the operator command starts with upstream's chart args and env: ready on :
     metadata: { name: 'web' },
     spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
   });
-  await client.create(ELASTI_GVR, ns, elastiService('web-es', 'web'));
+  const probeResponse = [
+    {
+      path: { type: 'PathPrefix', value: '/healthz' },
+      headers: [{ name: 'User-Agent', type: 'RegularExpression', value: 'ELB-.*' }],
+      response: { status: 200, body: 'ok' },
+    },
+  ];
+  const webEs = elastiService('web-es', 'web') as KubeObject & { spec: Record<string, unknown> };
+  await client.create(ELASTI_GVR, ns, { ...webEs, spec: { ...webEs.spec, probeResponse } });
   await client.create(ELASTI_GVR, other, elastiService('elsewhere-es', 'elsewhere'));
 
   let stdout = '';
@@ -138,7 +146,9 @@ test("the operator command starts with upstream's chart args and env: ready on :
     waitFor(
       async () => {
         const res = await get('http://127.0.0.1:8013/crd-cache');
-        const body = JSON.parse(res.body) as { services: Record<string, { name: string }> };
+        const body = JSON.parse(res.body) as {
+          services: Record<string, { name: string; spec: { probeResponse?: unknown } }>;
+        };
         return body.services[`${ns}/web`] ? body : undefined;
       },
       { timeoutMs: 30_000, message: `/crd-cache lists ${ns}/web` },
@@ -146,6 +156,8 @@ test("the operator command starts with upstream's chart args and env: ready on :
   );
   assert.deepEqual(Object.keys(cache.services), [`${ns}/web`], `nothing from ${other}`);
   assert.equal(cache.services[`${ns}/web`]?.name, 'web-es');
+  // probeResponse (upstream PR #266) reaches the resolver: kept by the CRD schema, served as upstream.
+  assert.deepEqual(cache.services[`${ns}/web`]?.spec.probeResponse, probeResponse);
   const wake = await request('http://127.0.0.1:8013/informer/incoming-request', {
     method: 'POST',
     body: '{"count":1,',
