@@ -11,9 +11,10 @@
  * | resolver port | 8013 | `ELASTI_RESOLVER_PORT` = `elastiResolver.service.port` |
  * | reverse-proxy port | 8012 | `ELASTI_RESOLVER_PROXY_PORT` = `elastiResolver.reverseProxyService.port` |
  *
- * Upstream reads these from environment variables and panics when one is missing;
- * {@link operatorConfigFromEnv} reads the same variables (each optional here), and
- * {@link resolveOperatorConfig} reports every bad value at once as an {@link OperatorConfigError}.
+ * Upstream reads these from environment variables and panics when one is missing; the operator's
+ * flag table (`src/operator/flags.ts`) reads the same variables (each optional here) as the
+ * defaults of its `--resolver-*` flags, and {@link resolveOperatorConfig} reports every bad value
+ * at once as an {@link OperatorConfigError}.
  *
  * @module
  */
@@ -227,36 +228,6 @@ export function resolveOperatorConfig(input: OperatorConfigInput = {}): Operator
  */
 export function managerResolverConfig(config: OperatorConfig): { namespace: string; deploymentName: string } {
   return { namespace: config.resolver.namespace, deploymentName: config.resolver.deploymentName };
-}
-
-/**
- * Reads upstream's environment variables (each optional): `ELASTI_RESOLVER_NAMESPACE`,
- * `ELASTI_RESOLVER_DEPLOYMENT_NAME`, `ELASTI_RESOLVER_SERVICE_NAME`, `ELASTI_RESOLVER_PORT`,
- * `ELASTI_RESOLVER_PROXY_PORT`. Ports that are not integers are passed through as `NaN` so that
- * {@link resolveOperatorConfig} reports them.
- */
-export function operatorConfigFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): OperatorConfigInput {
-  const text = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-  const port = (name: string): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    return /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  };
-  const resolver: Partial<Record<keyof ResolverSettings, string | number>> = {};
-  const set = (key: keyof ResolverSettings, value: string | number | undefined): void => {
-    if (value !== undefined) resolver[key] = value;
-  };
-  set('namespace', text('ELASTI_RESOLVER_NAMESPACE'));
-  set('deploymentName', text('ELASTI_RESOLVER_DEPLOYMENT_NAME'));
-  set('serviceName', text('ELASTI_RESOLVER_SERVICE_NAME'));
-  set('port', port('ELASTI_RESOLVER_PORT'));
-  set('reverseProxyPort', port('ELASTI_RESOLVER_PROXY_PORT'));
-  return Object.keys(resolver).length > 0 ? { resolver: resolver as Partial<ResolverSettings> } : {};
 }
 
 function checkName(problems: string[], field: string, value: unknown, rule: NameRule): void {

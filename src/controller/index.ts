@@ -28,7 +28,6 @@ export {
   type OperatorConfig,
   OperatorConfigError,
   type OperatorConfigInput,
-  operatorConfigFromEnv,
   type QueueSettings,
   type ResolverSettings,
   resolveOperatorConfig,

@@ -14,9 +14,30 @@ import { parseArgs } from 'node:util';
 import { NAME_RULES, type NameRule, nameProblem } from '../controller/index.ts';
 import { parseBindAddress } from './http.ts';
 
+/** upstream KubeElasti's Lease (`LeaderElectionID`), so an upstream replica and ours never both lead. */
+export const UPSTREAM_LEASE_NAME = 'acf50383.truefoundry.io';
+
 /** The log levels the operator's logger (pino) accepts. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Log line formats: pino's JSON, or zap's console form (`time LEVEL message {fields}`). */
+export const LOG_ENCODERS = ['json', 'console'] as const;
+export type LogEncoder = (typeof LOG_ENCODERS)[number];
+/** zap's time encodings (controller-runtime's `--zap-time-encoding`). */
+export const TIME_ENCODINGS = ['epoch', 'millis', 'nanos', 'iso8601', 'rfc3339', 'rfc3339nano'] as const;
+export type TimeEncoding = (typeof TIME_ENCODINGS)[number];
+
+/**
+ * zap's level names (controller-runtime's `--zap-log-level`) as our logger's: `panic` is our
+ * `fatal`; an integer N > 0 is zap's level −N, i.e. more verbose than debug: 1 → debug, ≥ 2 → trace.
+ */
+const ZAP_LEVELS: Readonly<Record<string, LogLevel>> = {
+  debug: 'debug',
+  info: 'info',
+  error: 'error',
+  panic: 'fatal',
+};
 
 /** What each kind of flag value becomes once validated. */
 interface KindValues {
@@ -33,6 +54,14 @@ interface KindValues {
   /** `host:port`, `:port`, `[ipv6]:port`, or `0` (disabled); kept as written, validated. */
   bindAddress: string;
   logLevel: LogLevel;
+  /** controller-runtime's `--zap-stacktrace-level`: `info`, `error` or `panic`, as our level. */
+  stacktraceLevel: LogLevel;
+  /** controller-runtime's `--zap-encoder`. */
+  logEncoder: LogEncoder;
+  /** controller-runtime's `--zap-time-encoding`. */
+  timeEncoding: TimeEncoding;
+  /** A DNS-1123 subdomain, e.g. the cluster domain `cluster.local`. */
+  domain: string;
   namespace: string;
   /** Comma-separated namespaces; `''` means all. */
   namespaces: string;
@@ -53,7 +82,7 @@ export interface FlagSpec<K extends FlagKind = FlagKind> {
   /** Used when the flag is absent (and `env` is unset); validated like a given value. */
   readonly default?: string;
   /** Environment variable read when the flag is absent (before `default`). */
-  readonly env?: string;
+  readonly env?: string | readonly string[];
   /** Other names of the same flag. */
   readonly aliases?: readonly string[];
   /** Bounds of an `integer`. */
@@ -96,9 +125,10 @@ export function parseDuration(raw: string): number | undefined {
 
 /** One validator per kind: returns the value or throws an Error saying what it must be. */
 const VALIDATORS: { [K in FlagKind]: Validator<K> } = {
+  // Go's strconv.ParseBool, which upstream's flag package uses.
   boolean: (raw) => {
-    if (raw === 'true') return true;
-    if (raw === 'false') return false;
+    if (['true', 'TRUE', 'True', 't', 'T', '1'].includes(raw)) return true;
+    if (['false', 'FALSE', 'False', 'f', 'F', '0'].includes(raw)) return false;
     throw new Error('must be true or false');
   },
   string: (raw) => {
@@ -146,10 +176,29 @@ const VALIDATORS: { [K in FlagKind]: Validator<K> } = {
     return raw;
   },
   logLevel: (raw) => {
-    if (!(LOG_LEVELS as readonly string[]).includes(raw))
-      throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
-    return raw as LogLevel;
+    if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
+    const zap = ZAP_LEVELS[raw.toLowerCase()];
+    if (zap) return zap;
+    if (/^\d+$/.test(raw) && Number(raw) > 0) return Number(raw) === 1 ? 'debug' : 'trace';
+    throw new Error(`must be one of ${LOG_LEVELS.join(', ')}, or zap's panic or an integer > 0`);
   },
+  stacktraceLevel: (raw) => {
+    const level = ({ info: 'info', error: 'error', panic: 'fatal' } as const)[raw.toLowerCase()];
+    if (!level) throw new Error('must be info, error or panic');
+    return level;
+  },
+  logEncoder: (raw) => {
+    const value = raw.toLowerCase();
+    if (!(LOG_ENCODERS as readonly string[]).includes(value)) throw new Error('must be json or console');
+    return value as LogEncoder;
+  },
+  timeEncoding: (raw) => {
+    const value = raw.toLowerCase();
+    if (!(TIME_ENCODINGS as readonly string[]).includes(value))
+      throw new Error(`must be one of ${TIME_ENCODINGS.join(', ')}`);
+    return value as TimeEncoding;
+  },
+  domain: named(NAME_RULES.dns1123Subdomain),
   namespace: named(NAME_RULES.dns1123Label),
   namespaces: (raw) => {
     for (const ns of raw.split(',').map((n) => n.trim())) {
@@ -165,43 +214,113 @@ const VALIDATORS: { [K in FlagKind]: Validator<K> } = {
   leaseName: named(NAME_RULES.dns1123Subdomain),
 };
 
-/** The operator's flags. Names follow controller-runtime's where one exists. */
+/**
+ * The operator's flags. Names follow controller-runtime's (as upstream KubeElasti's chart passes
+ * them) where one exists; our earlier names stay as aliases. Environment variables are those of
+ * upstream's chart (`ELASTI_*`, `WATCH_NAMESPACES`, `KUBERNETES_CLUSTER_DOMAIN`).
+ */
 export const OPERATOR_FLAGS = {
   kubeconfig: { kind: 'file', metavar: 'PATH', help: 'default: KUBECONFIG, ~/.kube/config, or in-cluster' },
   http2: {
     kind: 'boolean',
     help: 'talk to the API server over HTTP/2 (default HTTP/1.1); worth it when most watches are per-name (many small namespaces)',
   },
-  'bind-address': {
+  'metrics-bind-address': {
     kind: 'bindAddress',
     metavar: 'HOST:PORT',
     default: ':8080',
-    help: '/metrics, /healthz, /readyz: host:port, :port (all interfaces), [::]:port, or 0 to disable (default :8080)',
+    aliases: ['bind-address'],
+    help: '/metrics: host:port, :port (all interfaces), [::]:port, or 0 to disable (default :8080); /metrics is also served on the resolver API port',
+  },
+  'health-probe-bind-address': {
+    kind: 'bindAddress',
+    metavar: 'HOST:PORT',
+    default: ':8081',
+    help: '/healthz, /livez, /readyz (default :8081); the same address as --metrics-bind-address serves all on one port',
+  },
+  'metrics-secure': {
+    kind: 'boolean',
+    help: 'serve /metrics over HTTPS: not supported, refused unless --metrics-bind-address=0 (where it has no effect, as upstream)',
+  },
+  'enable-http2': {
+    kind: 'boolean',
+    help: 'HTTP/2 on the TLS metrics/webhook servers (controller-runtime); we serve plain HTTP/1.1, so it has no effect, as upstream with plain metrics. Not --http2',
   },
   'leader-elect': { kind: 'boolean', help: 'run leader election (default off)' },
   'leader-election-namespace': {
     kind: 'namespace',
     metavar: 'NS',
-    env: 'POD_NAMESPACE',
+    env: ['POD_NAMESPACE', 'ELASTI_OPERATOR_NAMESPACE'],
     default: 'elasti',
-    help: 'default: POD_NAMESPACE or elasti',
+    help: "the Lease's namespace (default: POD_NAMESPACE, ELASTI_OPERATOR_NAMESPACE, or elasti)",
   },
   'leader-election-id': {
     kind: 'leaseName',
     metavar: 'NAME',
-    default: 'elasti-operator-lock',
-    help: 'the Lease name (default elasti-operator-lock)',
+    default: UPSTREAM_LEASE_NAME,
+    help: `the Lease name (default ${UPSTREAM_LEASE_NAME}, upstream's, so the two operators never both lead)`,
   },
   'watch-namespace': {
     kind: 'namespaces',
     metavar: 'NS[,NS...]',
-    env: 'WATCH_NAMESPACE',
-    help: 'reconcile only these namespaces (default: WATCH_NAMESPACE, or all)',
+    env: ['WATCH_NAMESPACES', 'WATCH_NAMESPACE'],
+    help: "reconcile only these namespaces, plus the operator's and the resolver's (default: WATCH_NAMESPACES, WATCH_NAMESPACE, or all)",
   },
-  'resolver-namespace': { kind: 'namespace', metavar: 'NS', help: 'default: elasti' },
-  'resolver-deployment': { kind: 'deploymentName', metavar: 'NAME', help: 'default: elasti-resolver' },
-  'resolver-service': { kind: 'serviceName', metavar: 'NAME', help: 'default: elasti-resolver-service' },
-  'resolver-port': { kind: 'port', metavar: 'N', help: "the resolver's reverse-proxy port (default 8012)" },
+  'operator-namespace': {
+    kind: 'namespace',
+    metavar: 'NS',
+    env: 'ELASTI_OPERATOR_NAMESPACE',
+    help: "the operator's namespace: folded into the watched namespaces when scoped (default: ELASTI_OPERATOR_NAMESPACE)",
+  },
+  'operator-service': {
+    kind: 'serviceName',
+    metavar: 'NAME',
+    env: 'ELASTI_OPERATOR_SERVICE_NAME',
+    help: 'the Service the resolver calls us through; with the cluster domain and ELASTI_OPERATOR_PORT, the resolver API URL logged at start (default: ELASTI_OPERATOR_SERVICE_NAME)',
+  },
+  'operator-deployment': {
+    kind: 'deploymentName',
+    metavar: 'NAME',
+    env: 'ELASTI_OPERATOR_DEPLOYMENT_NAME',
+    help: "the operator's Deployment, logged at start (default: ELASTI_OPERATOR_DEPLOYMENT_NAME)",
+  },
+  'cluster-domain': {
+    kind: 'domain',
+    metavar: 'DOMAIN',
+    env: 'KUBERNETES_CLUSTER_DOMAIN',
+    default: 'cluster.local',
+    help: 'the cluster DNS domain of the resolver API URL logged at start (default: KUBERNETES_CLUSTER_DOMAIN or cluster.local)',
+  },
+  'resolver-namespace': {
+    kind: 'namespace',
+    metavar: 'NS',
+    env: 'ELASTI_RESOLVER_NAMESPACE',
+    help: 'default: ELASTI_RESOLVER_NAMESPACE or elasti',
+  },
+  'resolver-deployment': {
+    kind: 'deploymentName',
+    metavar: 'NAME',
+    env: 'ELASTI_RESOLVER_DEPLOYMENT_NAME',
+    help: 'default: ELASTI_RESOLVER_DEPLOYMENT_NAME or elasti-resolver',
+  },
+  'resolver-service': {
+    kind: 'serviceName',
+    metavar: 'NAME',
+    env: 'ELASTI_RESOLVER_SERVICE_NAME',
+    help: 'default: ELASTI_RESOLVER_SERVICE_NAME or elasti-resolver-service',
+  },
+  'resolver-port': {
+    kind: 'port',
+    metavar: 'N',
+    env: 'ELASTI_RESOLVER_PROXY_PORT',
+    help: "the resolver's reverse-proxy port (default: ELASTI_RESOLVER_PROXY_PORT or 8012)",
+  },
+  'resolver-internal-port': {
+    kind: 'port',
+    metavar: 'N',
+    env: 'ELASTI_RESOLVER_PORT',
+    help: "the resolver's internal port; validated, not used (as upstream's operator) (default: ELASTI_RESOLVER_PORT or 8013)",
+  },
   workers: {
     kind: 'integer',
     metavar: 'N',
@@ -217,10 +336,29 @@ export const OPERATOR_FLAGS = {
   'log-level': {
     kind: 'logLevel',
     metavar: 'LEVEL',
-    default: 'info',
-    help: `${LOG_LEVELS.slice(0, 5).join('|')} (default info)`,
+    aliases: ['zap-log-level'],
+    help: `${LOG_LEVELS.slice(0, 5).join('|')}, or zap's panic or N > 0 (1 debug, 2+ trace) (default info; debug with --zap-devel)`,
   },
-  help: { kind: 'boolean', help: 'print this help' },
+  'zap-devel': {
+    kind: 'boolean',
+    help: "zap's development mode: debug level, console lines, stack traces from warn (default off, unlike upstream: JSON at info)",
+  },
+  'zap-encoder': {
+    kind: 'logEncoder',
+    metavar: 'json|console',
+    help: 'log line format (default json; console with --zap-devel)',
+  },
+  'zap-stacktrace-level': {
+    kind: 'stacktraceLevel',
+    metavar: 'info|error|panic',
+    help: 'log records at this level and above carry a stack trace (default none; warn with --zap-devel)',
+  },
+  'zap-time-encoding': {
+    kind: 'timeEncoding',
+    metavar: 'ENCODING',
+    help: `${TIME_ENCODINGS.join('|')} of the "time" field (default: epoch milliseconds, pino's)`,
+  },
+  help: { kind: 'boolean', aliases: ['h'], help: 'print this help' },
 } as const satisfies Record<string, FlagSpec>;
 
 /** The validated value of each flag of `table`; `undefined` when absent without default. */
@@ -230,7 +368,8 @@ export type FlagValues<T extends Record<string, FlagSpec>> = {
 
 /**
  * Parses `argv` against `table`: unknown flags, missing values and bad values all throw a
- * {@link FlagError}. Boolean flags also take `--flag=true|false` (pflag's form).
+ * {@link FlagError}. As Go's `flag` package (upstream's), `-name` equals `--name`, and boolean
+ * flags also take `--flag=true|false` (or `1`, `0`, `t`, `f`…).
  */
 export function parseFlagTable<T extends Record<string, FlagSpec>>(
   table: T,
@@ -245,13 +384,15 @@ export function parseFlagTable<T extends Record<string, FlagSpec>>(
       options[alias] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
     }
   }
+  // Go's flag package takes one dash as well as two; parseArgs would read `-name` as short flags.
+  const dashed = argv.map((arg) => (/^-[^-]/.test(arg) ? `-${arg}` : arg));
   // parseArgs refuses a value on a boolean flag; accept `--flag=true|false` by handling it here.
-  const explicitBooleans = new Map<string, string>();
-  const args = argv.filter((arg) => {
+  const explicitBooleans = new Map<string, { alias: string; raw: string }>();
+  const args = dashed.filter((arg) => {
     const match = /^--([^=]+)=(.*)$/.exec(arg);
     const canonical = match?.[1] ? names.get(match[1]) : undefined;
     if (!match || canonical === undefined || table[canonical]?.kind !== 'boolean') return true;
-    explicitBooleans.set(canonical, match[2] ?? '');
+    explicitBooleans.set(canonical, { alias: match[1] ?? canonical, raw: match[2] ?? '' });
     return false;
   });
   let parsed: Record<string, string | boolean | undefined>;
@@ -263,7 +404,10 @@ export function parseFlagTable<T extends Record<string, FlagSpec>>(
 
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(table)) {
-    const given = [name, ...(spec.aliases ?? [])].filter((alias) => parsed[alias] !== undefined);
+    const explicit = explicitBooleans.get(name);
+    const given = [name, ...(spec.aliases ?? [])].filter(
+      (alias) => parsed[alias] !== undefined || explicit?.alias === alias,
+    );
     if (given.length > 1) {
       throw new FlagError(
         `--${name}`,
@@ -271,14 +415,17 @@ export function parseFlagTable<T extends Record<string, FlagSpec>>(
       );
     }
     const flagValue = given[0] === undefined ? undefined : parsed[given[0]];
+    const fromEnv = [spec.env ?? []]
+      .flat()
+      .find((variable) => env[variable] !== undefined && env[variable] !== '');
     let raw: string | undefined;
     let source = `flag --${given[0] ?? name}`;
-    if (explicitBooleans.has(name)) raw = explicitBooleans.get(name);
+    if (explicit) raw = explicit.raw;
     else if (typeof flagValue === 'boolean') raw = String(flagValue);
     else if (typeof flagValue === 'string') raw = flagValue;
-    else if (spec.env !== undefined && env[spec.env] !== undefined && env[spec.env] !== '') {
-      raw = env[spec.env];
-      source = `environment variable ${spec.env} (the default of --${name})`;
+    else if (fromEnv !== undefined) {
+      raw = env[fromEnv]?.trim();
+      source = `environment variable ${fromEnv} (the default of --${name})`;
     } else raw = spec.default;
     if (raw === undefined) {
       values[name] = spec.kind === 'boolean' ? false : undefined;
@@ -289,7 +436,7 @@ export function parseFlagTable<T extends Record<string, FlagSpec>>(
       values[name] = validate(raw, spec);
     } catch (error) {
       throw new FlagError(
-        source.startsWith('flag') ? `--${given[0] ?? name}` : (spec.env ?? name),
+        source.startsWith('flag') ? `--${given[0] ?? name}` : (fromEnv ?? name),
         `invalid value ${JSON.stringify(raw)} for ${source}: ${firstLine(error)}`,
       );
     }

@@ -7,16 +7,22 @@
  *
  * @module
  */
-import { OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
+import { DEFAULT_OPERATOR_CONFIG, OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
 import type { Logger } from '../kube/index.ts';
 import { errorMessage } from '../kube/index.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/index.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
+import { DISABLED_BIND_ADDRESS } from './http.ts';
 import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
 
 const command = 'elasti-operator';
-const usage = flagUsage(command, OPERATOR_FLAGS);
+const usage = `${flagUsage(command, OPERATOR_FLAGS)}
+Environment (besides the flags' own, upstream's chart):
+  POLLING_INTERVAL                         Go duration of the scale-down loop (default 30s)
+  PROMETHEUS_TRIGGER_SERVER_ADDRESS        Prometheus of triggers without serverAddress
+  PROMETHEUS_TRIGGER_AUTHORIZATION_HEADER  Authorization header of every Prometheus query
+  ELASTI_OPERATOR_PORT                     port of the resolver API and /metrics (default 8013)`;
 
 /**
  * Parses and validates the flags (and the environment variables standing in for them).
@@ -26,13 +32,35 @@ const usage = flagUsage(command, OPERATOR_FLAGS);
 export function parseFlags(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env) {
   const values = parseFlagTable(OPERATOR_FLAGS, argv, env);
   const reverseProxyPort = values['resolver-port'];
+  const internalPort = values['resolver-internal-port'];
   const workers = values.workers;
   const cacheSyncTimeoutMs = values['cache-sync-timeout'];
+  const metricsBindAddress = values['metrics-bind-address'] ?? OPERATOR_FLAGS['metrics-bind-address'].default;
+  if (values['metrics-secure'] && metricsBindAddress !== DISABLED_BIND_ADDRESS) {
+    // Refused rather than served in plain HTTP under a flag that promises TLS.
+    throw new FlagError(
+      '--metrics-secure',
+      '--metrics-secure (HTTPS metrics) is not supported; use --metrics-bind-address=0 (metrics are also on the resolver API port) or a TLS proxy',
+    );
+  }
+  const resolverNamespace = values['resolver-namespace'];
+  const operatorNamespace = values['operator-namespace'];
+  const watchNamespace = values['watch-namespace'];
+  // As upstream: when scoped, the operator's and the resolver's own namespaces are always watched too.
+  const scoped = (watchNamespace ?? '').split(',').some((ns) => ns.trim() !== '');
   return {
     help: values.help === true,
     kubeconfig: values.kubeconfig,
-    bindAddress: values['bind-address'] ?? OPERATOR_FLAGS['bind-address'].default,
-    logLevel: values['log-level'] ?? 'info',
+    metricsBindAddress,
+    healthProbeBindAddress:
+      values['health-probe-bind-address'] ?? OPERATOR_FLAGS['health-probe-bind-address'].default,
+    log: {
+      level: values['log-level'],
+      devel: values['zap-devel'],
+      encoder: values['zap-encoder'],
+      stacktraceLevel: values['zap-stacktrace-level'],
+      timeEncoding: values['zap-time-encoding'],
+    },
     http2: values.http2 === true,
     leaderElection: values['leader-elect']
       ? {
@@ -41,18 +69,47 @@ export function parseFlags(argv: string[], env: Readonly<Record<string, string |
           name: values['leader-election-id'] ?? OPERATOR_FLAGS['leader-election-id'].default,
         }
       : undefined,
+    /** Where the resolver reaches this operator (upstream's resolver builds the same URL from the same variables). */
+    self: {
+      namespace: operatorNamespace,
+      serviceName: values['operator-service'],
+      deploymentName: values['operator-deployment'],
+      clusterDomain: values['cluster-domain'] ?? OPERATOR_FLAGS['cluster-domain'].default,
+    },
     config: {
-      watchNamespace: values['watch-namespace'],
+      watchNamespace,
+      ...(scoped
+        ? {
+            watchNamespaces: [
+              operatorNamespace,
+              resolverNamespace ?? DEFAULT_OPERATOR_CONFIG.resolver.namespace,
+            ].filter((ns): ns is string => ns !== undefined),
+          }
+        : {}),
       ...(workers === undefined ? {} : { workers }),
       ...(cacheSyncTimeoutMs === undefined ? {} : { cacheSyncTimeoutMs }),
       resolver: {
-        ...(values['resolver-namespace'] ? { namespace: values['resolver-namespace'] } : {}),
+        ...(resolverNamespace ? { namespace: resolverNamespace } : {}),
         ...(values['resolver-deployment'] ? { deploymentName: values['resolver-deployment'] } : {}),
         ...(values['resolver-service'] ? { serviceName: values['resolver-service'] } : {}),
         ...(reverseProxyPort === undefined ? {} : { reverseProxyPort }),
+        ...(internalPort === undefined ? {} : { port: internalPort }),
       },
     },
   };
+}
+
+/**
+ * The URL upstream's resolver calls us at (`http://<service>.<namespace>.svc.<domain>:<port>`),
+ * when the chart's variables name the Service and namespace; logged at start so a mismatch with
+ * the resolver's view shows.
+ */
+export function resolverFacingUrl(
+  self: ReturnType<typeof parseFlags>['self'],
+  port: number | undefined,
+): string | undefined {
+  if (!self.serviceName || !self.namespace || port === undefined) return undefined;
+  return `http://${self.serviceName}.${self.namespace}.svc.${self.clusterDomain}:${port}`;
 }
 
 /** A user mistake on the command line: one line, the usage, exit 2 (no stack trace). */
@@ -102,9 +159,16 @@ async function main(): Promise<number> {
     return 0;
   }
   // Loaded only now, so a bad flag is reported at once instead of after loading the operator.
-  const [{ pino }, { runOperator }] = await Promise.all([import('pino'), import('./operator.ts')]);
-  const logger: Logger = pino({ level: flags.logLevel });
+  const [{ createLogger, logSettings }, { runOperator }] = await Promise.all([
+    import('./logging.ts'),
+    import('./operator.ts'),
+  ]);
+  const logger: Logger = createLogger(logSettings(flags.log));
   for (const warning of scaling.warnings) logger.warn({}, warning);
+  if (process.env.SENTRY_DSN) {
+    // Upstream's chart sets it with `sentry.enabled`; say so rather than ignore it silently.
+    logger.warn({}, 'SENTRY_DSN is set but this operator does not report to Sentry; it is ignored');
+  }
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     logger.warn(
@@ -117,7 +181,8 @@ async function main(): Promise<number> {
     operator = await runOperator({
       kubeconfig: flags.kubeconfig,
       http2: flags.http2,
-      httpBindAddress: flags.bindAddress,
+      metricsBindAddress: flags.metricsBindAddress,
+      healthProbeBindAddress: flags.healthProbeBindAddress,
       leaderElection: flags.leaderElection,
       config: flags.config,
       scaling: scaling.settings,
@@ -127,7 +192,15 @@ async function main(): Promise<number> {
     return fatal(logger, error);
   }
   logger.info(
-    { port: operator.httpPort ?? null, resolverApiPort: operator.scaling.resolverApiPort ?? null },
+    {
+      metricsPort: operator.metricsPort ?? null,
+      healthProbePort: operator.healthProbePort ?? null,
+      resolverApiPort: operator.scaling.resolverApiPort ?? null,
+      resolverCallsUsAt: resolverFacingUrl(flags.self, operator.scaling.resolverApiPort) ?? null,
+      deployment: flags.self.deploymentName ?? null,
+      watchNamespaces: resolveOperatorConfig(flags.config).watchNamespaces,
+      lease: flags.leaderElection ? `${flags.leaderElection.namespace}/${flags.leaderElection.name}` : null,
+    },
     'operator running',
   );
   const shutdown = (): void => {

@@ -26,6 +26,7 @@ import {
   DISABLED_BIND_ADDRESS,
   type OperatorHttpServer,
   type ReadinessCheck,
+  startEndpointServer,
   startOperatorHttp,
 } from './http.ts';
 import { LeaderElector } from './leader-election.ts';
@@ -45,6 +46,14 @@ export interface OperatorOptions {
    * `'0'` or `undefined` serves none.
    */
   httpBindAddress?: string;
+  /**
+   * Address of `/metrics` alone (controller-runtime's `--metrics-bind-address`); `'0'` serves
+   * none. With {@link healthProbeBindAddress}, replaces {@link httpBindAddress}; equal addresses
+   * share one server.
+   */
+  metricsBindAddress?: string;
+  /** Address of `/healthz`, `/livez` and `/readyz` alone (controller-runtime's `--health-probe-bind-address`). */
+  healthProbeBindAddress?: string;
   leaderElection?:
     | { namespace: string; name: string; identity?: string; leaseDurationMs?: number }
     | undefined;
@@ -69,8 +78,12 @@ export interface RunningOperator {
   readonly client: KubeClient;
   readonly manager: Manager;
   readonly directory: CRDDirectory;
-  /** Port of the endpoint server; `undefined` when the endpoints are disabled. */
+  /** Port of the endpoint server of {@link OperatorOptions.httpBindAddress}; `undefined` when disabled or not used. */
   readonly httpPort: number | undefined;
+  /** Port serving `/metrics` (either option); `undefined` when disabled. */
+  readonly metricsPort: number | undefined;
+  /** Port serving `/healthz` and `/readyz` (either option); `undefined` when disabled. */
+  readonly healthProbePort: number | undefined;
   /** Scaling: `scaling.resolverApiPort`, `scaling.poller` (while leading), `scaling.metrics`. */
   readonly scaling: Scaling;
   /** The controller once this replica leads (immediately without leader election). */
@@ -113,6 +126,9 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   let controller: ElastiServiceController | undefined;
   let failure: Error | undefined;
   let http: OperatorHttpServer | undefined;
+  let metricsServer: OperatorHttpServer | undefined;
+  let probeServer: OperatorHttpServer | undefined;
+  let sharedServer = false; // metrics and probes on one address
   let scaling: Scaling | undefined;
 
   const lead = async (signal: AbortSignal): Promise<void> => {
@@ -136,6 +152,8 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     await controller?.stop();
     await manager.stop();
     await http?.close();
+    await metricsServer?.close();
+    await probeServer?.close();
     await scaling?.stop();
     await client.close();
   };
@@ -151,13 +169,26 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       fieldManager: config.fieldManager,
       options: { ...options.scaling, resolverApiPort: options.scaling?.resolverApiPort ?? null },
     });
-    http = await startOperatorHttp(options.httpBindAddress ?? DISABLED_BIND_ADDRESS, registry, {
+    const probes: Record<string, ReadinessCheck> = {
       ...(elector ? { 'leader-election': leaseReadiness(elector) } : {}),
       controller: () =>
         elector && !controller
           ? true // a standby replica is ready: it serves metrics and waits for the lease
           : controller?.ready === true || 'the controller has not synced its caches',
-    });
+    };
+    if (options.httpBindAddress !== undefined) {
+      http = await startOperatorHttp(options.httpBindAddress, registry, probes);
+    }
+    const metricsBind = options.metricsBindAddress ?? DISABLED_BIND_ADDRESS;
+    const probeBind = options.healthProbeBindAddress ?? DISABLED_BIND_ADDRESS;
+    if (metricsBind === probeBind) {
+      // One address for both, as `--bind-address` always served them.
+      metricsServer = await startEndpointServer(metricsBind, { metrics: registry, probes });
+      sharedServer = true;
+    } else {
+      metricsServer = await startEndpointServer(metricsBind, { metrics: registry });
+      probeServer = await startEndpointServer(probeBind, { probes });
+    }
     if (elector) {
       outcome = elector
         .run(
@@ -204,6 +235,8 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     manager,
     directory,
     httpPort: http?.port,
+    metricsPort: metricsServer?.port ?? http?.port,
+    healthProbePort: probeServer?.port ?? (sharedServer ? metricsServer?.port : undefined) ?? http?.port,
     scaling,
     controller: () => controller,
     done,

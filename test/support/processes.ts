@@ -21,7 +21,9 @@ export function controlPlaneProcesses(binDir: string, marker: string): ControlPl
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
-      const exe = readlinkSync(join('/proc', entry, 'exe'));
+      // A binary replaced on disk while it runs (build.sh relinks `supervise` on every run, and
+      // engineers share the cache) reads "<path> (deleted)": still a process of that binary.
+      const exe = readlinkSync(join('/proc', entry, 'exe')).replace(/ \(deleted\)$/, '');
       if (!exe.startsWith(`${binDir}/`)) continue;
       const cmdline = readFileSync(join('/proc', entry, 'cmdline'), 'utf8').replaceAll('\0', ' ');
       if (cmdline.includes(marker)) found.push({ pid, exe, cmdline });

@@ -12,23 +12,25 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The versions, read from `versions.env` (the single source of truth, shared with build.sh). */
-export const versions: { kube: string; etcd: string; kwok: string; prometheus: string } = (() => {
-  const text = readFileSync(join(here, 'versions.env'), 'utf8');
-  const value = (name: string): string => {
-    const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
-    if (!match?.[1]) throw new Error(`versions.env has no ${name}`);
-    return match[1];
-  };
-  return {
-    kube: value('KUBE_VERSION'),
-    etcd: value('ETCD_VERSION'),
-    kwok: value('KWOK_VERSION'),
-    prometheus: value('PROMETHEUS_VERSION'),
-  };
-})();
+export const versions: { kube: string; etcd: string; kwok: string; prometheus: string; helm: string } =
+  (() => {
+    const text = readFileSync(join(here, 'versions.env'), 'utf8');
+    const value = (name: string): string => {
+      const match = new RegExp(`^${name}=(\\S+)`, 'm').exec(text);
+      if (!match?.[1]) throw new Error(`versions.env has no ${name}`);
+      return match[1];
+    };
+    return {
+      kube: value('KUBE_VERSION'),
+      etcd: value('ETCD_VERSION'),
+      kwok: value('KWOK_VERSION'),
+      prometheus: value('PROMETHEUS_VERSION'),
+      helm: value('HELM_VERSION'),
+    };
+  })();
 
 /**
- * File names of the binaries in the cache directory. kwok and Prometheus carry their version in
+ * File names of the binaries in the cache directory. kwok, Prometheus and helm carry their version in
  * the name: the directory is keyed by the Kubernetes and etcd versions, so bumping either of the
  * other two builds just that one.
  */
@@ -40,6 +42,7 @@ export const binaryNames = {
   scheduler: 'kube-scheduler',
   kwok: `kwok-${versions.kwok}`,
   prometheus: `prometheus-${versions.prometheus}`,
+  helm: `helm-${versions.helm}`,
 } as const;
 
 let cachedBinDir: string | undefined;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local control plane from the pinned Go modules in this folder: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler (./go.mod), kwok (./kwok/go.mod), Prometheus
-# (./prometheus/go.mod) and our process supervisor.
+# (./prometheus/go.mod), helm (./helm/go.mod; renders charts/elasti-operator in tests) and our
+# process supervisor.
 # Idempotent: binaries are cached per version outside the git tree; a second run is a no-op.
 # The three Kubernetes binaries come from one module graph and share Go's build cache, so the
 # second and third build only what the first did not.
@@ -86,7 +87,14 @@ fi
 build "$prometheus_name" prometheus github.com/prometheus/prometheus/cmd/prometheus -tags remove_all_sd \
   -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v} -X github.com/prometheus/common/version.Branch=release"
 
+# helm renders charts/elasti-operator in the chart test; a client only (no cluster access needed).
+helm_name="helm-$HELM_VERSION"
+if [ ! -x "$out/$helm_name" ]; then check_pin helm helm helm.sh/helm/v3 "$HELM_VERSION"; fi
+build "$helm_name" helm helm.sh/helm/v3/cmd/helm \
+  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+
 "$out/kube-apiserver" --version >&2 || fail "kube-apiserver: run --version"
 "$out/$kwok_name" --version >&2 || fail "kwok: run --version"
 "$out/$prometheus_name" --version 2>&1 | head -1 >&2 || fail "prometheus: run --version"
+"$out/$helm_name" version --short >&2 || fail "helm: run version"
 echo "$out"

@@ -28,6 +28,10 @@ import {
   AUTOSCALER_TYPES,
   ELASTI_MODES,
   LEGACY_SCALE_TARGET_KINDS,
+  PROBE_METHODS,
+  PROBE_PATH_MATCH_TYPES,
+  PROBE_RESPONSE_STATUSES,
+  PROBE_VALUE_MATCH_TYPES,
   SCALE_TARGET_API_VERSIONS,
   SCALE_TARGET_KINDS,
   TRIGGER_TYPES,
@@ -48,6 +52,7 @@ export interface JsonSchemaProps {
   minLength?: number;
   maxLength?: number;
   minItems?: number;
+  maxItems?: number;
   pattern?: string;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
@@ -118,6 +123,60 @@ const conditionSchema: JsonSchemaProps = {
   },
 };
 
+/** A header or query parameter matcher of a probe rule (upstream PR #266's limits). */
+function probeValueMatchSchema(what: string, maxValueLength: number): JsonSchemaProps {
+  return {
+    type: 'object',
+    description: `Matches one request ${what}.`,
+    required: ['name', 'value'],
+    properties: {
+      name: { type: 'string', maxLength: 256 },
+      type: {
+        type: 'string',
+        enum: [...PROBE_VALUE_MATCH_TYPES],
+        description: 'Exact (default) or RegularExpression.',
+      },
+      value: { type: 'string', maxLength: maxValueLength },
+    },
+  };
+}
+
+const probeResponseSchema: JsonSchemaProps = {
+  type: 'array',
+  description:
+    'Replies the resolver serves itself while the workload is at zero (e.g. load balancer health checks), without waking it. First matching rule wins; matchers are ANDed (Gateway API HTTPRouteMatch semantics).',
+  maxItems: 32,
+  items: {
+    type: 'object',
+    required: ['response'],
+    properties: {
+      path: {
+        type: 'object',
+        description: 'Request path matcher; omitted means prefix "/".',
+        properties: {
+          type: {
+            type: 'string',
+            enum: [...PROBE_PATH_MATCH_TYPES],
+            description: 'Exact, PathPrefix (default) or RegularExpression.',
+          },
+          value: { type: 'string', maxLength: 1024 },
+        },
+      },
+      headers: { type: 'array', maxItems: 16, items: probeValueMatchSchema('header', 4096) },
+      queryParams: { type: 'array', maxItems: 16, items: probeValueMatchSchema('query parameter', 1024) },
+      method: { type: 'string', enum: [...PROBE_METHODS], description: 'Omitted means any method.' },
+      response: {
+        type: 'object',
+        required: ['status', 'body'],
+        properties: {
+          status: { type: 'integer', enum: [...PROBE_RESPONSE_STATUSES] },
+          body: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
 const specSchema: JsonSchemaProps = {
   type: 'object',
   description: 'Desired state: which workload to scale to zero, behind which Service, and when.',
@@ -185,6 +244,7 @@ const specSchema: JsonSchemaProps = {
         type: { type: 'string', enum: [...AUTOSCALER_TYPES] },
       },
     },
+    probeResponse: probeResponseSchema,
     enabledPeriod: {
       type: 'object',
       description:

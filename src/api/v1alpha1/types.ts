@@ -105,6 +105,50 @@ export interface ElastiServiceSpec {
   triggers?: ScaleTrigger[];
   autoscaler?: AutoscalerSpec;
   enabledPeriod?: EnabledPeriod;
+  /**
+   * Synthetic replies the resolver serves itself while the target is at zero (e.g. load balancer
+   * health checks), without waking it; first matching rule wins. Upstream PR #266; the operator
+   * only stores it and serves it in `/crd-cache`.
+   */
+  probeResponse?: ProbeResponseRule[];
+}
+
+/** How a probe rule matches a string: exactly, by path prefix (segment-aware), or by regular expression. */
+export const PROBE_PATH_MATCH_TYPES = ['Exact', 'PathPrefix', 'RegularExpression'] as const;
+/** How a probe rule matches a header or query parameter value. */
+export const PROBE_VALUE_MATCH_TYPES = ['Exact', 'RegularExpression'] as const;
+/** The HTTP methods a probe rule can name. */
+export const PROBE_METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+] as const;
+/** The statuses a probe rule can reply with. */
+export const PROBE_RESPONSE_STATUSES = [200, 204, 400, 401, 403, 404, 500, 502, 503, 504] as const;
+
+/** A header or query parameter matcher of a probe rule. */
+export interface ProbeResponseValueMatch {
+  name: string;
+  /** Default `Exact`. */
+  type?: (typeof PROBE_VALUE_MATCH_TYPES)[number];
+  value: string;
+}
+
+/** One rule of `spec.probeResponse`: every matcher given must match (AND). */
+export interface ProbeResponseRule {
+  /** Omitted: prefix `/`. */
+  path?: { type?: (typeof PROBE_PATH_MATCH_TYPES)[number]; value?: string };
+  headers?: ProbeResponseValueMatch[];
+  queryParams?: ProbeResponseValueMatch[];
+  /** Omitted: any method. */
+  method?: (typeof PROBE_METHODS)[number];
+  response: { status: (typeof PROBE_RESPONSE_STATUSES)[number]; body: string };
 }
 
 /** The two operating modes. */

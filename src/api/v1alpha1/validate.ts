@@ -21,7 +21,6 @@ import {
 } from './constants.ts';
 import { type CronSchedule, CronSyntaxError, parseCron } from './cron.ts';
 import { DurationSyntaxError, parseGoDuration } from './duration.ts';
-import { MAX_SERVICE_NAME_FOR_PRIVATE_SERVICE } from './names.ts';
 import { expectedApiVersion, normalizeKind } from './scale-target.ts';
 import {
   AUTOSCALER_TYPES,
@@ -94,6 +93,8 @@ export type ValidationResult =
 
 const INT32_MAX = 2_147_483_647;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** A Service name is a DNS-1035 label: at most 63 characters. */
+const MAX_SERVICE_NAME_LENGTH = 63;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SPEC_FIELDS = new Set([
   'scaleTargetRef',
@@ -103,6 +104,8 @@ const SPEC_FIELDS = new Set([
   'triggers',
   'autoscaler',
   'enabledPeriod',
+  // For the resolver only (served in /crd-cache); the API server checks it against the schema.
+  'probeResponse',
 ]);
 
 type JsonObject = Record<string, unknown>;
@@ -307,13 +310,10 @@ function checkService(c: Checker, spec: JsonObject): string | undefined {
     );
     return undefined;
   }
-  if (service.length > MAX_SERVICE_NAME_FOR_PRIVATE_SERVICE) {
-    c.add(
-      'Invalid',
-      path,
-      `must be at most ${MAX_SERVICE_NAME_FOR_PRIVATE_SERVICE} characters so that the derived private Service name fits in 63`,
-      service,
-    );
+  // Longer than 41 is fine: the derived names are cut to fit, as upstream v0.1.30 does (names.ts).
+  // Longer than 63 can never name a Service, so it is reported instead of waited for forever.
+  if (service.length > MAX_SERVICE_NAME_LENGTH) {
+    c.add('Invalid', path, `must be at most ${MAX_SERVICE_NAME_LENGTH} characters (a Service name)`, service);
     return undefined;
   }
   return service;

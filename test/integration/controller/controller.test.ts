@@ -361,6 +361,45 @@ describe('ElastiService controller on the full cluster', () => {
     await waitForMode(env, 'web-es', 'serve');
   });
 
+  it('a 60-character spec.service converges with the derived names cut as upstream v0.1.30 (PR #295); probeResponse is kept', async (t) => {
+    const env = await setUpCluster(t);
+    const longName = `web-${'x'.repeat(52)}-end`; // 60 characters: whole, it would not fit elasti-…-pvt-<hash>
+    assert.equal(longName.length, 60);
+    await deploy(env, 'web', 0);
+    await createService(env, longName, 'web');
+    const op = await startOperator(env);
+    const probeResponse = [
+      {
+        path: { type: 'Exact' as const, value: '/healthz' },
+        method: 'GET' as const,
+        response: { status: 200 as const, body: 'ok' },
+      },
+    ];
+    await createElastiService(env, 'long-es', { service: longName, scaleTargetRef: TARGET, probeResponse });
+
+    const es = await waitForMode(env, 'long-es', 'proxy');
+    assert.equal(es.status?.conditions?.find((c) => c.type === 'SpecValid')?.status, 'True');
+    assert.deepEqual(
+      es.spec.probeResponse,
+      probeResponse,
+      'the API server keeps probeResponse (in the schema)',
+    );
+    const pvtName = privateServiceName(longName);
+    assert.equal(pvtName.length, 63);
+    assert.match(pvtName, new RegExp(`^elasti-${longName.slice(0, 41)}-pvt-[0-9a-f]{10}$`));
+    const pvt = await privateSvc(env, longName);
+    assert.ok(pvt, `${pvtName} exists`);
+    assert.deepEqual(pvt.spec?.selector, { app: 'web' });
+    const toResolver = await slice(env, longName);
+    assert.ok(toResolver, `${endpointSliceToResolverName(longName)} exists`);
+    assert.equal(toResolver.metadata.labels?.['kubernetes.io/service-name'], longName);
+
+    await scaleAndWait(env, 'web', 1);
+    await waitForMode(env, 'long-es', 'serve');
+    await waitFor(async () => (await slice(env, longName)) === undefined, { message: 'slice deleted' });
+    assert.equal(op.directory.get(`${env.ns}/${longName}`)?.status.mode, 'serve');
+  });
+
   it('an invalid spec the CRD schema lets through: SpecValid=False + Warning Event, no objects', async (t) => {
     const env = await setUpCluster(t);
     await createService(env, 'web', 'web');

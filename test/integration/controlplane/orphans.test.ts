@@ -25,12 +25,15 @@ async function killedLeavesNothing(args: string[], expected: string[]): Promise<
     child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
   });
   const { dir } = JSON.parse(first) as { dir: string };
-  const running = controlPlaneProcesses(binDir, dir).map((p) => basename(p.exe));
-  // Each component under its own supervisor.
-  const want = [...expected, ...expected.map(() => binaryNames.supervise)].sort();
-  assert.deepEqual(running.sort(), want);
-
-  child.kill('SIGKILL');
+  try {
+    const running = controlPlaneProcesses(binDir, dir).map((p) => basename(p.exe));
+    // Each component under its own supervisor.
+    const want = [...expected, ...expected.map(() => binaryNames.supervise)].sort();
+    assert.deepEqual(running.sort(), want);
+  } finally {
+    // Also on a failed check: a fixture left alive would hold the test file open until its timeout.
+    child.kill('SIGKILL');
+  }
   await waitFor(() => controlPlaneProcesses(binDir, dir).length === 0, {
     timeoutMs: 30_000,
     message: 'every control plane process to exit',

@@ -73,7 +73,12 @@ test('start-up without access exits 1 after the cache sync timeout, one line nam
   // Together: each waits out its own timeout, and the machine is shared.
   const results = await Promise.all(
     cases.map((c) =>
-      runCommand([`--kubeconfig=${c.kubeconfig}`, '--cache-sync-timeout=3s', '--bind-address=127.0.0.1:0']),
+      runCommand([
+        `--kubeconfig=${c.kubeconfig}`,
+        '--cache-sync-timeout=3s',
+        '--bind-address=127.0.0.1:0',
+        '--health-probe-bind-address=127.0.0.1:0',
+      ]),
     ),
   );
   for (const [i, c] of cases.entries()) {

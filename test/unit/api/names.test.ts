@@ -23,9 +23,42 @@ describe('derived names', () => {
     assert.equal(endpointSliceToResolverName('abc'), 'elasti-abc-endpointslice-to-resolver-ba7816bf8f');
   });
 
-  it('keeps the private name within 63 characters exactly up to the documented service length', () => {
+  it('keeps names of up to 41 characters whole in the private name (63 characters at most)', () => {
     assert.equal(MAX_SERVICE_NAME_FOR_PRIVATE_SERVICE, 41);
+    assert.equal(
+      privateServiceName('a'.repeat(41)),
+      `elasti-${'a'.repeat(41)}-pvt-${serviceNameHash('a'.repeat(41))}`,
+    );
     assert.equal(privateServiceName('a'.repeat(41)).length, 63);
-    assert.equal(privateServiceName('a'.repeat(42)).length, 64);
+  });
+
+  // Expected hashes from `printf %s NAME | sha256sum` (independent of our code); rule of upstream PR #295.
+  it('cuts longer names to 41 characters and hashes the FULL name (upstream v0.1.30)', () => {
+    const sixty = 'a'.repeat(60);
+    assert.equal(privateServiceName(sixty), `elasti-${'a'.repeat(41)}-pvt-11ee391211`);
+    assert.equal(privateServiceName(sixty).length, 63);
+    const long = 'checkout-api-frontend-service-in-the-shop-namespace-with-longs';
+    assert.equal(privateServiceName(long), 'elasti-checkout-api-frontend-service-in-the-shop-pvt-f296ce36f6');
+  });
+
+  it('trims hyphens left at the cut, so the name stays a valid DNS label', () => {
+    const name = 'abcdefghijklmnopqrstuvwxyz-abcdefghijklm-xyz'; // 41st character is '-'
+    assert.equal(privateServiceName(name), 'elasti-abcdefghijklmnopqrstuvwxyz-abcdefghijklm-pvt-b0bdd606d2');
+    assert.match(privateServiceName(name), /^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+  });
+
+  it('keeps two long names sharing their first 41 characters apart', () => {
+    const a = `${'a'.repeat(41)}-one`;
+    const b = `${'a'.repeat(41)}-two`;
+    assert.notEqual(privateServiceName(a), privateServiceName(b));
+    assert.notEqual(endpointSliceToResolverName(a), endpointSliceToResolverName(b));
+  });
+
+  it('does not cut the endpoint slice name of any valid Service name (limit 253)', () => {
+    const sixty = 'a'.repeat(60);
+    assert.equal(endpointSliceToResolverName(sixty), `elasti-${sixty}-endpointslice-to-resolver-11ee391211`);
+    const huge = 'b'.repeat(300); // beyond any Service name, but the rule still bounds it
+    assert.equal(endpointSliceToResolverName(huge).length, 253);
+    assert.ok(endpointSliceToResolverName(huge).startsWith(`elasti-${'b'.repeat(209)}-endpointslice`));
   });
 });

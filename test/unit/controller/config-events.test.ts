@@ -4,7 +4,6 @@ import {
   DEFAULT_OPERATOR_CONFIG,
   managerResolverConfig,
   OperatorConfigError,
-  operatorConfigFromEnv,
   resolveOperatorConfig,
 } from '../../../src/controller/config.ts';
 import { type CoreEvent, KubeEventRecorder, MAX_EVENT_MESSAGE } from '../../../src/controller/events.ts';
@@ -88,28 +87,6 @@ describe('OperatorConfig', () => {
   it('managerResolverConfig gives the Manager the same resolver Deployment', () => {
     const config = resolveOperatorConfig({ resolver: { namespace: 'infra', deploymentName: 'res' } });
     assert.deepEqual(managerResolverConfig(config), { namespace: 'infra', deploymentName: 'res' });
-  });
-
-  it('reads the upstream environment variables; a non-numeric port is reported when resolved', () => {
-    const input = operatorConfigFromEnv({
-      ELASTI_RESOLVER_NAMESPACE: 'kube-elasti',
-      ELASTI_RESOLVER_DEPLOYMENT_NAME: 'r',
-      ELASTI_RESOLVER_SERVICE_NAME: 'r-svc',
-      ELASTI_RESOLVER_PORT: '9013',
-      ELASTI_RESOLVER_PROXY_PORT: ' 9012 ',
-    });
-    assert.deepEqual(resolveOperatorConfig(input).resolver, {
-      namespace: 'kube-elasti',
-      deploymentName: 'r',
-      serviceName: 'r-svc',
-      port: 9013,
-      reverseProxyPort: 9012,
-    });
-    assert.deepEqual(operatorConfigFromEnv({}), {});
-    assert.throws(
-      () => resolveOperatorConfig(operatorConfigFromEnv({ ELASTI_RESOLVER_PROXY_PORT: 'eighty' })),
-      /resolver\.reverseProxyPort/,
-    );
   });
 });
 

@@ -36,6 +36,9 @@ describe('elasti-operator exit codes for bad flags', () => {
     [['--resolver-port=70000'], '--resolver-port'],
     [['--bind-address=:::8080'], '--bind-address'],
     [['--no-such-flag'], '--no-such-flag'],
+    [['--metrics-secure'], '--metrics-secure'],
+    [['-zap-encoder=xml'], '--zap-encoder'],
+    [['-health-probe-bind-address', '8081'], '--health-probe-bind-address'],
   ];
   // Started together: on a busy machine each process waits mostly for a CPU.
   const runs = new Map(cases.map(([args]) => [args, run(args)]));
@@ -51,10 +54,19 @@ describe('elasti-operator exit codes for bad flags', () => {
     });
   }
 
-  it('a bad WATCH_NAMESPACE exits 2 naming the variable', async () => {
-    const { code, stderr } = await run([], { WATCH_NAMESPACE: 'Not_Valid' });
-    assert.equal(code, 2, stderr);
-    assert.match(stderr.split('\n')[0] ?? '', /WATCH_NAMESPACE/);
+  it('a bad WATCH_NAMESPACE, WATCH_NAMESPACES or chart variable exits 2 naming the variable', async () => {
+    const envs: Record<string, string>[] = [
+      { WATCH_NAMESPACE: 'Not_Valid' },
+      { WATCH_NAMESPACES: 'a,Not_Valid' },
+      { ELASTI_RESOLVER_PROXY_PORT: 'eighty' },
+      { ELASTI_OPERATOR_NAMESPACE: 'Ops' },
+      { KUBERNETES_CLUSTER_DOMAIN: 'cluster_local' },
+    ];
+    for (const env of envs) {
+      const { code, stderr } = await run([], env);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr.split('\n')[0] ?? '', new RegExp(`variable ${Object.keys(env)[0]} `));
+    }
   });
 
   it('a bad ELASTI_OPERATOR_PORT or PROMETHEUS_TRIGGER_SERVER_ADDRESS exits 2 naming the variable', async () => {
