@@ -178,7 +178,12 @@ export async function run(): Promise<Record<string, unknown>> {
   const profDir = process.env.BENCH_CPU_PROF;
   const workerFile = fileURLToPath(new URL('./_scaling-worker.ts', import.meta.url));
 
-  const plane = await startControlPlane({ prometheus: true });
+  // Two Services per ElastiService (public, private) and a fresh namespace per round: the
+  // harness's /24 Service range would run out after ~250.
+  const plane = await startControlPlane({
+    prometheus: true,
+    apiserverArgs: ['--service-cluster-ip-range=10.0.0.0/16'],
+  });
   const client = await KubeClient.create(plane.kubeconfigPath);
   const registry = new Registry();
   const rps = new Gauge({
