@@ -24,9 +24,15 @@ export interface Cpu {
   readonly system: number;
 }
 
+/** The operator's `elasti_operator_reconcile` histogram so far: reconciles and their total seconds. */
+export interface Reconciles {
+  readonly count: number;
+  readonly seconds: number;
+}
+
 export type FromScalingWorker =
   | { type: 'ready'; resolverApiPort: number; workers: number; cpu: Cpu }
-  | { type: 'cpu'; cpu: Cpu }
+  | { type: 'cpu'; cpu: Cpu; reconciles: Reconciles }
   | {
       type: 'cycle';
       evaluated: number;
@@ -69,7 +75,7 @@ async function worker(): Promise<void> {
           cpu: process.cpuUsage(),
         });
       } else if (m.type === 'cpu') {
-        send({ type: 'cpu', cpu: process.cpuUsage() });
+        send({ type: 'cpu', cpu: process.cpuUsage(), reconciles: await reconciles(operator) });
       } else if (m.type === 'cycle') {
         const poller = operator?.scaling.poller;
         if (!poller) throw new Error('the operator is not leading: no poller');
@@ -99,6 +105,17 @@ async function worker(): Promise<void> {
       send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
     }
   });
+}
+
+async function reconciles(operator: RunningOperator | undefined): Promise<Reconciles> {
+  const metric = operator?.registry.getSingleMetric('elasti_operator_reconcile');
+  let count = 0;
+  let seconds = 0;
+  for (const v of (metric ? (await metric.get()).values : []) as { metricName?: string; value: number }[]) {
+    if (v.metricName === 'elasti_operator_reconcile_count') count += v.value;
+    if (v.metricName === 'elasti_operator_reconcile_sum') seconds += v.value;
+  }
+  return { count, seconds };
 }
 
 if (process.send) void worker();

@@ -29,6 +29,7 @@
  * reported, never asserted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Gauge, Registry } from 'prom-client';
 import { ELASTI_GVR, type ElastiService } from '../src/api/v1alpha1/index.ts';
@@ -36,6 +37,7 @@ import { type KubeClient, type KubeObject, resources, SharedInformer } from '../
 import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
 import { startMetricsEndpoint } from '../test/support/metrics-endpoint.ts';
 import { apiserverRequests, requestDelta } from './_apiserver-requests.ts';
+import { cpuDelta, planeCpuMs } from './_proc-cpu.ts';
 import type { Cpu, FromScalingWorker, ToScalingWorker } from './_scaling-worker.ts';
 import { now, percentile, pool } from './_util.ts';
 
@@ -55,6 +57,15 @@ const intEnv = (name: string, fallback: number): number => {
 
 interface Deployment extends KubeObject {
   spec: { replicas?: number };
+}
+
+/** Busy and total jiffies of the whole machine (`/proc/stat`), to tell a saturated box. */
+function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
 }
 
 const cpuMs = (a: Cpu, b: Cpu): number => Math.round((b.user - a.user + b.system - a.system) / 1000);
@@ -268,7 +279,9 @@ export async function run(): Promise<Record<string, unknown>> {
         deployInformer.start();
         await Promise.all([esInformer.waitForSync(), deployInformer.waitForSync()]);
         const before = await requests();
-        const cpuBefore = ready.cpu;
+        const atStart = await expect(child, { type: 'cpu' }, 'cpu', 30_000);
+        const machineBefore = machineCpu();
+        const planeBefore = planeCpuMs(plane.dir);
         const started = now();
         await pool(names, 64, (name) => client.create(ELASTI_GVR, ns, elastiService(ns, name)));
         const createdMs = now() - started;
@@ -276,7 +289,11 @@ export async function run(): Promise<Record<string, unknown>> {
         await done;
         clearTimeout(timeout);
         const convergeMs = now() - started;
-        const cpuConverged = (await expect(child, { type: 'cpu' }, 'cpu', 30_000)).cpu;
+        const machineAfter = machineCpu();
+        const planeAfter = planeCpuMs(plane.dir);
+        const atConverged = await expect(child, { type: 'cpu' }, 'cpu', 30_000);
+        const reconcileCount = atConverged.reconciles.count - atStart.reconciles.count;
+        const reconcileSeconds = atConverged.reconciles.seconds - atStart.reconciles.seconds;
         const delta = requestDelta(before, await requests())
           .map(([key, n]) => [key, key === 'POST elastiservices' ? n - count : n] as [string, number])
           .filter(([, n]) => n > 0);
@@ -288,7 +305,14 @@ export async function run(): Promise<Record<string, unknown>> {
           allConvergedMs: Math.round(convergeMs),
           medianConvergedMs: Math.round(percentile(times, 50)),
           perSecond: round1((converged.size * 1000) / convergeMs),
-          operatorCpuMs: cpuMs(cpuBefore, cpuConverged),
+          operatorCpuMs: cpuMs(atStart.cpu, atConverged.cpu),
+          // The whole 2-core box (apiserver, etcd, this process, the operator, other users).
+          machineBusy: round1(
+            (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
+          ),
+          planeCpuMs: cpuDelta(planeBefore, planeAfter),
+          reconciles: reconcileCount,
+          meanReconcileMs: round1((1000 * reconcileSeconds) / reconcileCount),
           requestsPerEs: round1(totalRequests / count),
           requestsByKind: Object.fromEntries(delta.map(([k, n]) => [k, round1(n / count)])),
         };
