@@ -13,6 +13,7 @@ export type ToScalingWorker =
       prometheusUrl: string;
       namespace: string;
       workers: number | undefined;
+      http2: boolean;
     }
   | { type: 'cpu' }
   | { type: 'cycle' }
@@ -55,6 +56,7 @@ async function worker(): Promise<void> {
       if (m.type === 'start') {
         operator = await runOperator({
           kubeconfig: m.kubeconfig,
+          http2: m.http2,
           config: { watchNamespace: m.namespace, ...(m.workers === undefined ? {} : { workers: m.workers }) },
           scaling: {
             // Only the cycles asked for below run (the loop's own first one sees an empty cache).

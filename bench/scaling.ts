@@ -25,7 +25,7 @@
  *    sent (N distinct trigger queries + one shared uptime query), wall time, operator CPU, the
  *    apiserver requests it caused.
  *
- * `BENCH_CPU_PROF=<dir>` runs the operator with `--cpu-prof` into that directory. Numbers are
+ * `BENCH_HTTP2=1` runs the operator over HTTP/2. `BENCH_CPU_PROF=<dir>` runs the operator with `--cpu-prof` into that directory. Numbers are
  * reported, never asserted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -187,6 +187,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const cycles = intEnv('BENCH_CYCLES', 2);
   const workers = process.env.BENCH_WORKERS ? intEnv('BENCH_WORKERS', 2) : undefined;
   const profDir = process.env.BENCH_CPU_PROF;
+  const http2 = process.env.BENCH_HTTP2 === '1';
   const workerFile = fileURLToPath(new URL('./_scaling-worker.ts', import.meta.url));
 
   // Two Services per ElastiService (public, private) and a fresh namespace per round: the
@@ -251,6 +252,7 @@ export async function run(): Promise<Record<string, unknown>> {
             prometheusUrl: prometheus.url,
             namespace: ns,
             workers,
+            http2,
           },
           'ready',
           180_000,
@@ -282,6 +284,7 @@ export async function run(): Promise<Record<string, unknown>> {
         const atStart = await expect(child, { type: 'cpu' }, 'cpu', 30_000);
         const machineBefore = machineCpu();
         const planeBefore = planeCpuMs(plane.dir);
+        const benchBefore = process.cpuUsage();
         const started = now();
         await pool(names, 64, (name) => client.create(ELASTI_GVR, ns, elastiService(ns, name)));
         const createdMs = now() - started;
@@ -291,6 +294,7 @@ export async function run(): Promise<Record<string, unknown>> {
         const convergeMs = now() - started;
         const machineAfter = machineCpu();
         const planeAfter = planeCpuMs(plane.dir);
+        const benchAfter = process.cpuUsage();
         const atConverged = await expect(child, { type: 'cpu' }, 'cpu', 30_000);
         const reconcileCount = atConverged.reconciles.count - atStart.reconciles.count;
         const reconcileSeconds = atConverged.reconciles.seconds - atStart.reconciles.seconds;
@@ -311,6 +315,8 @@ export async function run(): Promise<Record<string, unknown>> {
             (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
           ),
           planeCpuMs: cpuDelta(planeBefore, planeAfter),
+          // This process: the creates, its two watches, the metric Prometheus scrapes.
+          benchCpuMs: cpuMs(benchBefore, benchAfter),
           reconciles: reconcileCount,
           meanReconcileMs: round1((1000 * reconcileSeconds) / reconcileCount),
           requestsPerEs: round1(totalRequests / count),
@@ -379,5 +385,5 @@ export async function run(): Promise<Record<string, unknown>> {
     await endpoint.close();
     await plane.stop();
   }
-  return { elastiServices: count, rounds: results };
+  return { elastiServices: count, http2, rounds: results };
 }
