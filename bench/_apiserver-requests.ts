@@ -1,34 +1,39 @@
 /**
- * Requests the apiserver itself counted (`apiserver_request_total`), by `VERB resource[/subresource]`,
- * for benchmarks that need to know how many requests a step cost (not a benchmark itself).
+ * The apiserver's own metrics for benchmarks (not a benchmark itself): its `/metrics` text, and
+ * the requests it counted (`apiserver_request_total`) by `VERB resource[/subresource]`, to know
+ * how many requests a step cost.
  */
 import { Agent, request } from 'undici';
 
 /** `VERB resource[/subresource]` → requests served. */
 export type RequestCounts = Map<string, number>;
 
-/** Reads the apiserver's request counters now. */
-export async function apiserverRequests(url: string, token: string, ca: string): Promise<RequestCounts> {
+/** The apiserver's `/metrics` text, read with `token`. */
+export async function apiserverMetricsText(url: string, token: string, ca: string): Promise<string> {
   const dispatcher = new Agent({ connect: { ca } });
   try {
     const res = await request(`${url}/metrics`, {
       dispatcher,
       headers: { authorization: `Bearer ${token}` },
     });
-    const text = await res.body.text();
-    const counts: RequestCounts = new Map();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('apiserver_request_total{')) continue;
-      const labels = Object.fromEntries(
-        [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]),
-      );
-      const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
-      counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-    }
-    return counts;
+    return await res.body.text();
   } finally {
     await dispatcher.close();
   }
+}
+
+/** Reads the apiserver's request counters now. */
+export async function apiserverRequests(url: string, token: string, ca: string): Promise<RequestCounts> {
+  const counts: RequestCounts = new Map();
+  for (const line of (await apiserverMetricsText(url, token, ca)).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
 }
 
 /** `after − before`, zero entries dropped, largest first. */
