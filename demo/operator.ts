@@ -66,7 +66,14 @@ const gone = (get: () => Promise<unknown>) => (): Promise<true | undefined> =>
 say(
   'Starting the control plane with controllers, scheduler, 2 kwok Nodes and Prometheus (first run builds them: minutes)...',
 );
-const plane = await startControlPlane({ controllers: true, nodes: 2, prometheus: true });
+const plane = await startControlPlane({ controllers: true, nodes: 2, prometheus: true }).catch(
+  (error: unknown): never => {
+    process.stderr.write(
+      `demo failed: the control plane did not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
 const client = await KubeClient.create(plane.kubeconfigPath);
 const registry = new Registry();
 const rps = new Gauge({
