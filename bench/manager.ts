@@ -28,10 +28,10 @@
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
 import type { SharingPolicy } from '../src/informer/types.ts';
 import type { KubeObject } from '../src/kube/core/types.ts';
 import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
+import { apiserverMetricsText } from './_apiserver-requests.ts';
 import type { FromWorker, ToWorker } from './_manager-worker.ts';
 import { now, percentile, pool } from './_util.ts';
 
@@ -85,27 +85,17 @@ const targetName = (i: number): string => `app-${String(i).padStart(5, '0')}`;
 // ---------------------------------------------------------------- parent
 
 async function apiserverWatches(url: string, token: string, ca: string): Promise<number> {
-  const dispatcher = new Agent({ connect: { ca } });
-  try {
-    const res = await request(`${url}/metrics`, {
-      dispatcher,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const text = await res.body.text();
-    let total = 0;
-    for (const line of text.split('\n')) {
-      if (
-        line.startsWith('apiserver_longrunning_requests{') &&
-        line.includes('resource="deployments"') &&
-        line.includes('verb="WATCH"')
-      ) {
-        total += Number(line.slice(line.lastIndexOf(' ') + 1));
-      }
+  let total = 0;
+  for (const line of (await apiserverMetricsText(url, token, ca)).split('\n')) {
+    if (
+      line.startsWith('apiserver_longrunning_requests{') &&
+      line.includes('resource="deployments"') &&
+      line.includes('verb="WATCH"')
+    ) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
-    return total;
-  } finally {
-    await dispatcher.close();
   }
+  return total;
 }
 
 function exchange(child: ChildProcess, message: ToWorker, timeoutMs: number): Promise<FromWorker> {

@@ -1,4 +1,4 @@
-/** A `/metrics` endpoint served by the test process, for a real Prometheus to scrape. */
+/** A `/metrics` endpoint served by this process (a test, the demo, a benchmark), for a real Prometheus to scrape. */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,11 +13,13 @@ export interface MetricsEndpoint {
   readonly scrapes: number;
 }
 
-/**
- * Serves `registry` in the Prometheus text format at `http://127.0.0.1:<port>/metrics` until
- * the test ends.
- */
-export async function serveMetrics(t: TestContext, registry: Registry): Promise<MetricsEndpoint> {
+/** An endpoint the caller closes. */
+export interface ClosableMetricsEndpoint extends MetricsEndpoint {
+  close(): Promise<void>;
+}
+
+/** Serves `registry` in the Prometheus text format at `http://127.0.0.1:<port>/metrics` until closed. */
+export async function startMetricsEndpoint(registry: Registry): Promise<ClosableMetricsEndpoint> {
   let scrapes = 0;
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
@@ -32,16 +34,26 @@ export async function serveMetrics(t: TestContext, registry: Registry): Promise<
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  t.after(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
   const { port } = server.address() as AddressInfo;
   return {
     address: `127.0.0.1:${port}`,
     get scrapes() {
       return scrapes;
     },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
   };
+}
+
+/**
+ * Serves `registry` in the Prometheus text format at `http://127.0.0.1:<port>/metrics` until
+ * the test ends.
+ */
+export async function serveMetrics(t: TestContext, registry: Registry): Promise<MetricsEndpoint> {
+  const endpoint = await startMetricsEndpoint(registry);
+  t.after(() => endpoint.close());
+  return endpoint;
 }

@@ -79,6 +79,8 @@ export class FakePatcher implements MergePatcher, StatusPatcher {
   readonly patches: { resource: string; namespace: string | undefined; name: string; body: unknown }[] = [];
   readonly statusPatches: { name: string; body: unknown }[] = [];
   fail: ((resource: string, name: string) => Error | undefined) | undefined;
+  /** While set, status patches wait for it (recorded first). */
+  statusGate: Promise<void> | undefined;
 
   async patch<T extends KubeObject>(
     gvr: GroupVersionResource,
@@ -99,6 +101,7 @@ export class FakePatcher implements MergePatcher, StatusPatcher {
     body: unknown,
   ): Promise<T> {
     this.statusPatches.push({ name, body });
+    await this.statusGate;
     return { metadata: { name, namespace } } as T;
   }
 }

@@ -72,6 +72,27 @@ describe('WakeUpService', () => {
     );
   });
 
+  it('the status stamp runs beside the /scale write, not before it; the answer waits for both', async () => {
+    const env = wakeSetup();
+    let open: () => void = () => {};
+    env.patcher.statusGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let answered = false;
+    const woken = env.wake.wake('shop', 'web').then((r) => {
+      answered = true;
+      return r;
+    });
+    const deadline = Date.now() + 5_000;
+    while (env.api.puts.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    assert.deepEqual(env.api.puts, ['PUT shop/web 2'], 'scaled while the stamp is in flight');
+    assert.equal(env.patcher.statusPatches.length, 1, 'the stamp was sent');
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(answered, false, 'no answer before the stamp is written');
+    open();
+    assert.deepEqual(await woken, { action: 'scaled', from: 0, to: 2 });
+  });
+
   it('100 concurrent wake-ups of one service: one status write, one /scale write', async () => {
     const env = wakeSetup();
     env.api.delayMs = 5;
