@@ -13,61 +13,9 @@
 import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/types.ts';
 import type { CRDEntry } from '../crddirectory/directory.ts';
 import type { KeyParams, RequestWatch } from '../informer/types.ts';
-import type { DeleteOptions, PatchOptions, PatchType, WriteOptions } from '../kube/client.ts';
-import type { ListOptions, ListPage } from '../kube/contracts.ts';
-import type {
-  GroupVersionResource,
-  KubeObject,
-  ListWatchTarget,
-  ObjectMeta,
-  ResourceEventHandler,
-} from '../kube/types.ts';
+import type { GroupVersionResource, KubeObject, ObjectMeta, ResourceEventHandler } from '../kube/types.ts';
 
-/** Single-object and list verbs; `KubeClient` satisfies it. Failures are `KubeApiError`s (with `.status`). */
-export interface ResourceClient {
-  get<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<T>;
-  list<T extends KubeObject>(target: ListWatchTarget, options?: ListOptions): Promise<ListPage<T>>;
-  create<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    obj: T,
-    opts?: WriteOptions,
-  ): Promise<T>;
-  replace<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    obj: T,
-    opts?: WriteOptions,
-  ): Promise<T>;
-  patch<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    opts?: PatchOptions,
-  ): Promise<T>;
-  patchStatus<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    opts?: PatchOptions,
-  ): Promise<T>;
-  delete(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    opts?: DeleteOptions,
-  ): Promise<void>;
-}
+export type { ResourceClient } from '../runtime/index.ts';
 
 /**
  * The informer Manager as the controller uses it. Methods may be sync or async; the controller
@@ -109,13 +57,7 @@ export interface ResolverEndpoints {
   addresses(): readonly string[] | undefined;
 }
 
-/** Event types of core/v1 Events. */
-export type EventType = 'Normal' | 'Warning';
-
-/** Records Kubernetes Events. Never throws: a failure to record is logged. */
-export interface EventRecorder {
-  record(about: KubeObject, type: EventType, reason: string, message: string): void;
-}
+export type { EventRecorder, EventType } from '../runtime/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Kubernetes objects the controller reads and writes (only the fields it uses are typed).

@@ -20,7 +20,7 @@ import type { ClusterConnection, ConnectOptions, KubeConfigSource } from './conf
 import { connect } from './config.ts';
 import type { ListerWatcher, ListOptions, ListPage, WatchOptions } from './contracts.ts';
 import { isNotFound } from './errors.ts';
-import { queryString, resourcePath, Transport } from './transport.ts';
+import { METADATA_LIST_ACCEPT, queryString, resourcePath, Transport } from './transport.ts';
 import type {
   GroupVersionResource,
   KubeObject,
@@ -35,7 +35,7 @@ import { toListPage } from './wire-format.ts';
 
 // Paths, queries and decoding live in their own modules; re-exported so existing imports from
 // client.ts keep working.
-export { queryString, resourcePath } from './transport.ts';
+export { METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, queryString, resourcePath } from './transport.ts';
 export { decodeWatchEvent, LineSplitter, toListPage } from './wire-format.ts';
 
 /** Patch flavours and their content types. `apply` is server-side apply (needs `fieldManager`). */
@@ -150,7 +150,12 @@ export class KubeClient implements ListerWatcher {
         resourceVersionMatch: options.resourceVersion ? options.resourceVersionMatch : undefined,
       });
     const ctx = { verb: 'list', gvr: target.gvr, namespace: target.namespace };
-    const raw = await this.#transport.json(ctx, { method: 'GET', path, signal: options.signal });
+    const raw = await this.#transport.json(ctx, {
+      method: 'GET',
+      path,
+      signal: options.signal,
+      ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
+    });
     return toListPage<T>(raw, this.#transport.displayUrl(path));
   }
 

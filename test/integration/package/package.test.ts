@@ -103,8 +103,9 @@ describe('the npm package, installed into an app outside the repository', { conc
       'dist/kube/index.js',
       'dist/informer/index.d.ts',
       'dist/runtime/workqueue.js',
-      'dist/operator/leader-election.js',
-      'dist/operator/http.js',
+      'dist/runtime/index.js',
+      'dist/runtime/leader-election.js',
+      'dist/runtime/http.js',
       'dist/api/v1alpha1/index.js',
     ]) {
       assert.ok(paths.includes(required), `${required} is in the tarball`);
