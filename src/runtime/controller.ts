@@ -200,7 +200,11 @@ export class Controller<T extends KubeObjectLike> {
       try {
         if (!source.predicates.every((p) => p(delta))) return;
         const objects = delta.type === 'update' ? [delta.oldObj, delta.newObj] : [delta.obj];
-        for (const obj of objects) for (const req of source.map(obj)) this.#queue.add(requestKey(req));
+        // One key once per event: adding it twice could hand it to a worker and then mark it
+        // dirty, reconciling it twice for one change.
+        const keys = new Set<string>();
+        for (const obj of objects) for (const req of source.map(obj)) keys.add(requestKey(req));
+        for (const key of keys) this.#queue.add(key);
       } catch (error) {
         // A throwing predicate or map function loses this event only: say so loudly.
         this.#logger.error(
