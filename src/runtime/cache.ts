@@ -56,6 +56,12 @@ export interface InformerRequest<T extends KubeObjectLike = KubeObject> {
   readonly indexers?: Readonly<Record<string, IndexFunc<T>>> | undefined;
 }
 
+/** What {@link InformerCache.waitForCacheSync} needs of an informer (any `SharedInformer<T>`). */
+export interface Syncable {
+  readonly name: string;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+}
+
 /** One requester's hold on a shared informer. */
 export interface InformerLease<T extends KubeObjectLike = KubeObject> {
   readonly informer: SharedInformer<T>;
@@ -212,19 +218,19 @@ export class InformerCache {
    */
   async waitForCacheSync(
     signal?: AbortSignal,
-    leases?: readonly InformerLease<KubeObjectLike>[],
+    leases?: readonly { readonly informer: Syncable }[],
   ): Promise<void> {
-    const informers = leases
-      ? leases.map((l) => l.informer as SharedInformer<KubeObjectLike>)
+    const informers: Syncable[] = leases
+      ? leases.map((l) => l.informer)
       : [...this.#entries.values()].map((e) => e.informer);
     const results = await Promise.allSettled(informers.map((i) => i.waitForSync(signal)));
     const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [[informers[i], r.reason] as const] : [],
+      r.status === 'rejected' ? [{ name: informers[i]?.name ?? '', reason: r.reason as unknown }] : [],
     );
     if (failed.length > 0) {
       throw new CacheSyncError(
-        failed.map(([i]) => i?.name ?? ''),
-        failed.map(([, reason]) => reason),
+        failed.map((f) => f.name),
+        failed.map((f) => f.reason),
       );
     }
   }

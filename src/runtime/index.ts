@@ -32,6 +32,7 @@ export {
   type InformerLease,
   type InformerRequest,
   type NamedTransform,
+  type Syncable,
 } from './cache.ts';
 export type { ResourceClient } from './client.ts';
 export { Controller, type ControllerOptions, ControllerStartError } from './controller.ts';

@@ -207,11 +207,11 @@ describe('owner references', () => {
       controller: true,
       blockOwnerDeletion: true,
     });
-    const child = { metadata: { ownerReferences: [{ ...ref, apiVersion: 'example.com/v2' }] } };
+    const child = { metadata: { name: 'c', ownerReferences: [{ ...ref, apiVersion: 'example.com/v2' }] } };
     assert.equal(controllerReferenceTo(child, widgets)?.name, 'w');
-    const notController = { metadata: { ownerReferences: [{ ...ref, controller: false }] } };
+    const notController = { metadata: { name: 'c', ownerReferences: [{ ...ref, controller: false }] } };
     assert.equal(controllerReferenceTo(notController, widgets), undefined);
-    const otherGroup = { metadata: { ownerReferences: [{ ...ref, apiVersion: 'other.io/v1' }] } };
+    const otherGroup = { metadata: { name: 'c', ownerReferences: [{ ...ref, apiVersion: 'other.io/v1' }] } };
     assert.equal(controllerReferenceTo(otherGroup, widgets), undefined);
     assert.throws(() => controllerReference({ metadata: { name: 'x' } }, widgets), /has no name or uid/);
   });
