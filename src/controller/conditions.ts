@@ -7,25 +7,14 @@
  *
  * @module
  */
-import { formatConditionTime } from '../api/v1alpha1/condition.ts';
-import type { Condition, ConditionStatus, ElastiMode } from '../api/v1alpha1/types.ts';
+import type { Condition, ElastiMode } from '../api/v1alpha1/types.ts';
+import { condition } from '../runtime/index.ts';
+
+/** The runtime's condition builder, re-exported for the controller's modules. */
+export { condition };
 
 export const CONDITION_SCALE_TARGET_FOUND = 'ScaleTargetFound';
 export const CONDITION_READY = 'Ready';
-
-/** Builds a condition stamped with `now`. */
-export function condition(
-  type: string,
-  status: ConditionStatus,
-  reason: string,
-  message: string,
-  now: Date,
-  observedGeneration: number | undefined,
-): Condition {
-  const c: Condition = { type, status, reason, message, lastTransitionTime: formatConditionTime(now) };
-  if (observedGeneration !== undefined) c.observedGeneration = observedGeneration;
-  return c;
-}
 
 /** `Ready=True` for a mode that was applied. */
 export function readyCondition(
