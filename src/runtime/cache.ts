@@ -14,12 +14,15 @@ import {
   type EngineMetrics,
   formatGvr,
   type GroupVersionResource,
+  type HandlerOptions,
+  type HandlerRegistration,
   type IndexFunc,
   type KubeObject,
   type KubeObjectLike,
   type ListerWatcher,
   type ListWatchTarget,
   type Logger,
+  type ResourceEventHandler,
   SharedInformer,
   type SharedInformerOptions,
   silentLogger,
@@ -64,7 +67,13 @@ export interface Syncable {
 
 /** One requester's hold on a shared informer. */
 export interface InformerLease<T extends KubeObjectLike = KubeObject> {
+  /**
+   * The shared informer. Others may use it too: never `stop()` it (release the lease), and
+   * remove handlers added to it directly yourself, or add them through {@link addEventHandler}.
+   */
   readonly informer: SharedInformer<T>;
+  /** A handler on the informer that {@link release} removes (other users' handlers stay). */
+  addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
   /** Reads of the informer's cache by namespace, label selector and index. */
   readonly lister: Lister<T>;
   /** The sharing key (for logs and tests). */
@@ -85,10 +94,10 @@ export class CacheIndexError extends Error {
   }
 }
 
-/** The cache was stopped: it hands out nothing more. */
+/** The cache was stopped (it hands out nothing more), or a lease used after its release. */
 export class CacheStoppedError extends Error {
-  constructor() {
-    super('informer cache is stopped');
+  constructor(message = 'informer cache is stopped') {
+    super(message);
     this.name = 'CacheStoppedError';
   }
 }
@@ -189,13 +198,21 @@ export class InformerCache {
     const held = entry;
     let released = false;
     const informer = held.informer as unknown as SharedInformer<T>;
+    const registrations: HandlerRegistration[] = [];
     return {
       key,
       informer,
       lister: new Lister<T>(informer.store),
+      addEventHandler: (handler, options) => {
+        if (released) throw new CacheStoppedError('this lease was released');
+        const registration = informer.addEventHandler(handler, options);
+        registrations.push(registration);
+        return registration;
+      },
       release: async () => {
         if (released) return;
         released = true;
+        for (const r of registrations.splice(0)) r.remove();
         held.leases--;
         if (held.leases > 0) return;
         if (this.#entries.get(key) === held) this.#entries.delete(key);

@@ -41,6 +41,26 @@ describe('InformerCache', () => {
     assert.equal(one.informer.status().phase, 'Stopped');
   });
 
+  it('a release removes the handlers added through that lease, not those of other users', async () => {
+    const api = new FakeApi();
+    const cache = new InformerCache({ lw: api });
+    const mine = cache.acquire({ gvr, namespace: 'ns' });
+    const theirs = cache.acquire({ gvr, namespace: 'ns' });
+    const seen = { mine: 0, theirs: 0 };
+    mine.addEventHandler({ onAdd: () => void seen.mine++ });
+    theirs.addEventHandler({ onAdd: () => void seen.theirs++ });
+    cache.start();
+    await cache.waitForCacheSync(AbortSignal.timeout(10_000));
+    assert.equal(mine.informer.handlerCount(), 2);
+    await mine.release();
+    assert.equal(theirs.informer.handlerCount(), 1);
+    api.put('late');
+    await waitFor(() => seen.theirs === 1, { message: 'the add reached the remaining user' });
+    assert.equal(seen.mine, 0);
+    assert.throws(() => mine.addEventHandler({}), /this lease was released/);
+    await cache.stop();
+  });
+
   it('keys on every field that changes what is watched or cached', () => {
     const keys = new Set(
       [
