@@ -25,4 +25,5 @@ export {
 export { getKey, keyOf, legacyKeyOf, parseKey, resourceTypeOf, validateRequestWatch } from './key.ts';
 export { DEFAULT_RESOLVER_DEPLOYMENT, Manager, type ManagerOptions } from './manager.ts';
 export { ManagerMetrics } from './metrics.ts';
+export { boundedSignal } from './signals.ts';
 export type * from './types.ts';

@@ -12,6 +12,8 @@
  *
  * @module
  */
+
+import { boundedSignal } from '../informer/index.ts';
 import {
   type Delta,
   type HandlerRegistration,
@@ -158,16 +160,19 @@ export class Controller<T extends KubeObjectLike> {
     this.#state = 'starting';
     for (const source of this.#spec.sources) this.#registrations.push(this.#register(source));
     this.#spec.cache.start();
-    const timeoutMs = this.#spec.options.cacheSyncTimeoutMs ?? 120_000;
-    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#abort.signal]);
+    // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
+    // else pending could exit before the deadline instead of failing at it.
+    const deadline = boundedSignal(this.#spec.options.cacheSyncTimeoutMs ?? 120_000, [this.#abort.signal]);
     try {
       await this.#spec.cache.waitForCacheSync(
-        signal,
+        deadline.signal,
         this.#spec.sources.map((s) => s.lease),
       );
     } catch (error) {
       await this.stop();
       throw new ControllerStartError(this.name, error);
+    } finally {
+      deadline.dispose();
     }
     if (this.#state !== 'starting') throw new ControllerStartError(this.name, 'stopped while starting');
     this.#metrics = this.#spec.metrics?.(this);
