@@ -116,6 +116,9 @@ export const oursVariants: readonly NodeContender[] = [
     nodeFlags: [...OPERATOR_NODE_FLAGS, '--optimize-for-size'],
   }),
   variantOfOurs('ours-page-100', 'ours, pages of 100', { worker: { engine: 'ours', pageSize: 100 } }),
+  variantOfOurs('ours-metadata-only', 'ours, metadata-only (`PartialObjectMetadata`)', {
+    worker: { engine: 'ours', metadataOnly: true },
+  }),
 ];
 
 /**

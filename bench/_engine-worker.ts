@@ -36,10 +36,12 @@ const imported = (): void => {
 async function syncOurs(): Promise<number> {
   const { KubeClient } = await import('../src/kube/client/client.ts');
   const { SharedInformer } = await import('../src/kube/cache/informer.ts');
+  // The one small module of the runtime a metadata-only informer needs (no other imports).
+  const { metadataOnlyListerWatcher } = await import('../src/runtime/metadata.ts');
   imported();
   const client = await KubeClient.create(kubeconfig);
   const informer = new SharedInformer<KubeObject>({
-    lw: client,
+    lw: config.metadataOnly ? metadataOnlyListerWatcher(client) : client,
     target: { gvr: { group: '', version: 'v1', resource: 'configmaps' }, namespace },
     reflector: {
       streamingList: { enabled: config.streaming ?? false, deadlineMs: 30_000 },

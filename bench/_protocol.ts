@@ -152,4 +152,6 @@ export interface NodeWorkerConfig {
   readonly streaming?: boolean;
   /** Ours: `limit` of list pages (default: the reflector's). */
   readonly pageSize?: number;
+  /** Ours: cache `PartialObjectMetadata` (the runtime's metadata-only list/watch). */
+  readonly metadataOnly?: boolean;
 }

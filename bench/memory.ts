@@ -14,6 +14,7 @@
  *
  * Contenders (`BENCH_CONTENDERS=a,b` runs some): ours as shipped and one variant per memory
  * setting under test (V8 flags, page size), each differing from "as shipped" in that one thing,
+ * (`ours-metadata-only`: the runtime's metadata-only informer, `PartialObjectMetadata`),
  * and client-go's dynamic and typed informers as the yardstick. No write phase: the engine
  * benchmark measures events.
  *

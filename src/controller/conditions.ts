@@ -7,26 +7,12 @@
  *
  * @module
  */
-
-import type { Condition, ConditionStatus, ElastiMode } from '../api/v1alpha1/index.ts';
-import { formatConditionTime } from '../api/v1alpha1/index.ts';
+import type { ElastiMode } from '../api/v1alpha1/index.ts';
+import type { Condition } from '../kube/index.ts';
+import { condition } from '../runtime/index.ts';
 
 export const CONDITION_SCALE_TARGET_FOUND = 'ScaleTargetFound';
 export const CONDITION_READY = 'Ready';
-
-/** Builds a condition stamped with `now`. */
-export function condition(
-  type: string,
-  status: ConditionStatus,
-  reason: string,
-  message: string,
-  now: Date,
-  observedGeneration: number | undefined,
-): Condition {
-  const c: Condition = { type, status, reason, message, lastTransitionTime: formatConditionTime(now) };
-  if (observedGeneration !== undefined) c.observedGeneration = observedGeneration;
-  return c;
-}
 
 /** `Ready=True` for a mode that was applied. */
 export function readyCondition(

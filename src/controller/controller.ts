@@ -37,19 +37,14 @@ import {
   silentLogger,
   statusOf,
 } from '../kube/index.ts';
-import { defaultControllerRateLimiter, RateLimitingQueue } from '../runtime/workqueue.ts';
+import type { ResourceClient } from '../runtime/index.ts';
+import { defaultControllerRateLimiter, KubeEventRecorder, RateLimitingQueue } from '../runtime/index.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
-import { KubeEventRecorder } from './events.ts';
 import { elastiServiceKey, InvalidKeyError } from './keys.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
-import {
-  type ResourceClient,
-  SERVICE_NAME_LABEL,
-  type ServiceDirectory,
-  type WatchManager,
-} from './types.ts';
+import { SERVICE_NAME_LABEL, type ServiceDirectory, type WatchManager } from './types.ts';
 
 /** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
 export interface ControllerInformer<T extends KubeObject> {

@@ -13,11 +13,12 @@
 import { endpointSliceToResolverName } from '../api/v1alpha1/index.ts';
 import type { EndpointSlice, KubeObject, Service } from '../kube/index.ts';
 import { isAlreadyExists, isNotFound, resources } from '../kube/index.ts';
+import type { ResourceClient } from '../runtime/index.ts';
 import { PublicServiceInvalidError } from './errors.ts';
 import { jsonEqual } from './json.ts';
 import { hasOwner, withOwner } from './owners.ts';
 import type { WriteAction } from './private-service.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, type ResourceClient, SERVICE_NAME_LABEL } from './types.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SERVICE_NAME_LABEL } from './types.ts';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 

@@ -12,13 +12,14 @@
  * - `readiness.ts`: the proxy/serve decision.
  * - `private-service.ts`, `endpointslice.ts`, `owners.ts`, `release.ts`: the objects the controller manages
  *   (`release.ts`: deleting them, or only dropping a claim while another ElastiService shares them).
- * - `events.ts`: Kubernetes Events; `conditions.ts`: status conditions; `metrics.ts`: Prometheus metrics.
+ * - `conditions.ts`: status conditions (Events are the runtime's recorder); `metrics.ts`: Prometheus metrics.
  * - `types.ts`: the interfaces the controller needs from the client, the Manager and the directory.
  *
  * @module
  */
 
-export { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
+export {} from '../runtime/index.ts';
+export { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, readyCondition } from './conditions.ts';
 export {
   DEFAULT_OPERATOR_CONFIG,
   managerResolverConfig,
@@ -56,7 +57,6 @@ export {
   ReconcileError,
   ScaleTargetNotFoundError,
 } from './errors.ts';
-export { type CoreEvent, type EventRecorderOptions, KubeEventRecorder, MAX_EVENT_MESSAGE } from './events.ts';
 export { ControllerMetrics, errorLabel, type QueueGaugeSource, SUCCESS } from './metrics.ts';
 export { hasOwner, ownerReferenceTo, withOwner, withoutOwner } from './owners.ts';
 export {
@@ -81,12 +81,9 @@ export { ElastiServiceReconciler, type ReconcileResult, type ReconcilerOptions }
 export { releaseOwnedObject, releaseService } from './release.ts';
 export { CachedResolverEndpoints, type SliceCache, StaticResolverEndpoints } from './resolver-endpoints.ts';
 export {
-  type EventRecorder,
-  type EventType,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   type ResolverEndpoints,
-  type ResourceClient,
   SERVICE_NAME_LABEL,
   type ServiceDirectory,
   type WatchManager,

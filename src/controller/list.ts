@@ -5,7 +5,7 @@
  * @module
  */
 import type { KubeObject, ListWatchTarget } from '../kube/index.ts';
-import type { ResourceClient } from './types.ts';
+import type { ResourceClient } from '../runtime/index.ts';
 
 /** Objects per page. */
 const PAGE_SIZE = 500;

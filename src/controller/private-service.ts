@@ -11,9 +11,9 @@
 import { privateServiceName } from '../api/v1alpha1/index.ts';
 import type { KubeObject, Service, ServicePort } from '../kube/index.ts';
 import { isAlreadyExists, isNotFound, resources } from '../kube/index.ts';
+import type { ResourceClient } from '../runtime/index.ts';
 import { jsonEqual } from './json.ts';
 import { hasOwner, withOwner } from './owners.ts';
-import type { ResourceClient } from './types.ts';
 
 /** What an ensure/sync call did. */
 export type WriteAction = 'created' | 'updated' | 'unchanged';

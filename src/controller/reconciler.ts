@@ -46,6 +46,7 @@ import {
 import { serviceKey } from '../crddirectory/index.ts';
 import type { GroupVersionResource, KubeObject, Logger, Pod, Service, Workload } from '../kube/index.ts';
 import { errorMessage, isNotFound, resources, silentLogger } from '../kube/index.ts';
+import type { EventRecorder, ResourceClient } from '../runtime/index.ts';
 import type { OperatorConfig } from './config.ts';
 import { deleteResolverSlice, ensureResolverSlice } from './endpointslice.ts';
 import { NoResolverEndpointsError, PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
@@ -57,13 +58,7 @@ import { ensurePrivateService, syncPrivateServiceIfExists } from './private-serv
 import { decideMode, describeReadiness, evaluateTarget, selectorToQuery } from './readiness.ts';
 import { releaseService } from './release.ts';
 import { StatusReporter } from './status.ts';
-import type {
-  EventRecorder,
-  ResolverEndpoints,
-  ResourceClient,
-  ServiceDirectory,
-  WatchManager,
-} from './types.ts';
+import type { ResolverEndpoints, ServiceDirectory, WatchManager } from './types.ts';
 import { ElastiServiceWatches, type Held } from './watches.ts';
 
 // Exported from here before they had modules of their own; importers keep working.

@@ -10,10 +10,10 @@ import type { ElastiService } from '../api/v1alpha1/index.ts';
 import { endpointSliceToResolverName, privateServiceName } from '../api/v1alpha1/index.ts';
 import type { GroupVersionResource, KubeObject } from '../kube/index.ts';
 import { isNotFound, resources } from '../kube/index.ts';
+import type { ResourceClient } from '../runtime/index.ts';
 import { deleteResolverSlice } from './endpointslice.ts';
 import { withoutOwner } from './owners.ts';
 import { deletePrivateService } from './private-service.ts';
-import type { ResourceClient } from './types.ts';
 
 /**
  * Removes the owner reference of `ownerUid` from the object, if present. Returns whether a write

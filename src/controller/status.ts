@@ -15,26 +15,22 @@
  * @module
  */
 
-import type {
-  Condition,
-  ElastiMode,
-  ElastiService,
-  ElastiServiceStatus,
-  ValidationResult,
-} from '../api/v1alpha1/index.ts';
 import {
   ELASTI_GVR,
-  formatConditionTime,
+  type ElastiMode,
+  type ElastiService,
+  type ElastiServiceStatus,
   formatFieldError,
-  setStatusCondition,
   toCondition,
+  type ValidationResult,
 } from '../api/v1alpha1/index.ts';
 import type { Logger } from '../kube/index.ts';
-import { errorMessage } from '../kube/index.ts';
-import { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, condition, readyCondition } from './conditions.ts';
+import { type Condition, errorMessage, formatConditionTime, setStatusCondition } from '../kube/index.ts';
+import type { EventRecorder, ResourceClient } from '../runtime/index.ts';
+import { condition } from '../runtime/index.ts';
+import { CONDITION_READY, CONDITION_SCALE_TARGET_FOUND, readyCondition } from './conditions.ts';
 import { ReconcileError, ScaleTargetNotFoundError } from './errors.ts';
 import { type ControllerMetrics, errorLabel } from './metrics.ts';
-import type { EventRecorder, ResourceClient } from './types.ts';
 
 /** The mode an ElastiService's status reports, if valid. */
 export function statusMode(es: ElastiService): ElastiMode | undefined {

@@ -1,76 +1,18 @@
 /**
- * What the controller needs from the modules around it, as small interfaces (so the reconciler
+ * What the controller needs from the modules around it, as small interfaces (the client and
+ * event recorder interfaces are the runtime's: `ResourceClient`, `EventRecorder`) (so the reconciler
  * can be tested with in-memory fakes), and the labels of the EndpointSlices it writes.
  *
- * - {@link ResourceClient}: the CRUD half of `KubeClient`.
  * - {@link WatchManager}: the informer Manager (`src/informer/`).
  * - {@link ServiceDirectory}: the CRD directory (`src/crddirectory/`).
  * - {@link ResolverEndpoints}: the resolver pod IPs (from the resolver Service's EndpointSlices).
- * - {@link EventRecorder}: Kubernetes Events about an ElastiService.
  *
  * @module
  */
 import type { ElastiServiceSpec, ElastiServiceStatus } from '../api/v1alpha1/index.ts';
 import type { CRDEntry } from '../crddirectory/index.ts';
 import type { KeyParams, RequestWatch } from '../informer/index.ts';
-import type {
-  DeleteOptions,
-  GroupVersionResource,
-  KubeObject,
-  ListOptions,
-  ListPage,
-  ListWatchTarget,
-  PatchOptions,
-  PatchType,
-  ResourceEventHandler,
-  WriteOptions,
-} from '../kube/index.ts';
-
-/** Single-object and list verbs; `KubeClient` satisfies it. Failures are `KubeApiError`s (with `.status`). */
-export interface ResourceClient {
-  get<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<T>;
-  list<T extends KubeObject>(target: ListWatchTarget, options?: ListOptions): Promise<ListPage<T>>;
-  create<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    obj: T,
-    opts?: WriteOptions,
-  ): Promise<T>;
-  replace<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    obj: T,
-    opts?: WriteOptions,
-  ): Promise<T>;
-  patch<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    opts?: PatchOptions,
-  ): Promise<T>;
-  patchStatus<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    opts?: PatchOptions,
-  ): Promise<T>;
-  delete(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    opts?: DeleteOptions,
-  ): Promise<void>;
-}
+import type { ResourceEventHandler } from '../kube/index.ts';
 
 /**
  * The informer Manager as the controller uses it. Methods may be sync or async; the controller
@@ -110,14 +52,6 @@ export interface ServiceDirectory {
 export interface ResolverEndpoints {
   /** Ready IPv4 addresses, sorted and unique; `undefined` while not yet known (cache not synced). */
   addresses(): readonly string[] | undefined;
-}
-
-/** Event types of core/v1 Events. */
-export type EventType = 'Normal' | 'Warning';
-
-/** Records Kubernetes Events. Never throws: a failure to record is logged. */
-export interface EventRecorder {
-  record(about: KubeObject, type: EventType, reason: string, message: string): void;
 }
 
 // Labels of the EndpointSlices the controller writes. (The object types and GVRs it reads and

@@ -12,7 +12,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NAME_RULES, type NameRule, nameProblem } from '../controller/index.ts';
-import { parseBindAddress } from './http.ts';
+import { parseBindAddress } from '../runtime/index.ts';
 
 /** upstream KubeElasti's Lease (`LeaderElectionID`), so an upstream replica and ours never both lead. */
 export const UPSTREAM_LEASE_NAME = 'acf50383.truefoundry.io';

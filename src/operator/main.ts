@@ -10,9 +10,9 @@
 import { DEFAULT_OPERATOR_CONFIG, OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
 import type { Logger } from '../kube/index.ts';
 import { errorMessage } from '../kube/index.ts';
+import { DISABLED_BIND_ADDRESS } from '../runtime/index.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/index.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
-import { DISABLED_BIND_ADDRESS } from './http.ts';
 import type { RunningOperator } from './operator.ts';
 import { missingNodeFlags } from './runtime.ts';
 

@@ -21,15 +21,15 @@ import {
 import { CRDDirectory } from '../crddirectory/index.ts';
 import { Manager } from '../informer/index.ts';
 import { EngineMetrics, errorMessage, KubeClient, type Logger, silentLogger } from '../kube/index.ts';
-import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
 import {
   DISABLED_BIND_ADDRESS,
+  LeaderElector,
   type OperatorHttpServer,
   type ReadinessCheck,
   startEndpointServer,
   startOperatorHttp,
-} from './http.ts';
-import { LeaderElector } from './leader-election.ts';
+} from '../runtime/index.ts';
+import { Scaling, type ScalingOptions, unpauseKedaOnFinalize } from '../scaling/index.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {

@@ -16,9 +16,9 @@
 
 import type { ElastiService, ResolvedElastiServiceSpec } from '../api/v1alpha1/index.ts';
 import { ELASTI_API_VERSION, ELASTI_GVR, ELASTI_KIND, scaleTargetGvr } from '../api/v1alpha1/index.ts';
-import type { EventRecorder } from '../controller/index.ts';
 import type { GroupVersionResource, KubeObject, Logger } from '../kube/index.ts';
 import { errorMessage } from '../kube/index.ts';
+import type { EventRecorder } from '../runtime/index.ts';
 import { kedaScaledObject, type MergePatcher, pauseKeda, unpauseKeda } from './keda.ts';
 import type { ScaleResult, TargetRef, TargetScaler } from './scale.ts';
 

@@ -15,9 +15,10 @@
  */
 import type { Registry } from 'prom-client';
 import type { ElastiService } from '../api/v1alpha1/index.ts';
-import type { EventRecorder, ResolverEndpoints } from '../controller/index.ts';
+import type { ResolverEndpoints } from '../controller/index.ts';
 import type { CRDEntry } from '../crddirectory/index.ts';
 import type { Logger } from '../kube/index.ts';
+import type { EventRecorder } from '../runtime/index.ts';
 import { ScalingActions, type StatusPatcher, TrafficMemory } from './actions.ts';
 import type { CrdCacheEntry } from './crd-cache.ts';
 import type { MergePatcher } from './keda.ts';

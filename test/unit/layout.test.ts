@@ -102,6 +102,31 @@ describe('layout', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('no module re-exports an imported binding either (`import { x } …; export { x };`)', () => {
+    const bad = sourceFiles(srcRoot)
+      .filter((file) => !isIndex(file))
+      .filter((file) => {
+        const text = readFileSync(file, 'utf8');
+        const imported = new Set(
+          [...text.matchAll(/^import (?:type )?\{([^}]*)\} from/gm)].flatMap((m) =>
+            (m[1] ?? '').split(',').map(
+              (n) =>
+                n
+                  .replace(/^\s*type\s+/, '')
+                  .trim()
+                  .split(/\s+as\s+/)
+                  .at(-1) ?? '',
+            ),
+          ),
+        );
+        return [...text.matchAll(/^export (?:type )?\{([^}]*)\};/gm)].some((m) =>
+          (m[1] ?? '').split(',').some((n) => imported.has(n.replace(/^\s*type\s+/, '').trim())),
+        );
+      })
+      .map(rel);
+    assert.deepEqual(bad, []);
+  });
+
   it('indexes export by name', () => {
     const bad = sourceFiles(srcRoot)
       .filter(isIndex)

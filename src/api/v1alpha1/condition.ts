@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Condition, ConditionStatus } from './types.ts';
+import { type Condition, formatConditionTime } from '../../kube/core/index.ts';
 import type { FieldError } from './validate.ts';
 
 /** Condition type that reports whether the spec passed {@link validateElastiService}. */
@@ -48,53 +48,6 @@ export function toCondition(errors: readonly FieldError[], options: ToConditionO
 /** `field: message`, the form used in condition messages and logs. */
 export function formatFieldError(error: FieldError): string {
   return error.field ? `${error.field}: ${error.message}` : error.message;
-}
-
-/**
- * RFC 3339 at second precision, as `metav1.Time` serializes (the apiserver would truncate
- * milliseconds anyway; keeping them would make a read-back compare unequal).
- */
-export function formatConditionTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-/**
- * A new conditions list with `condition` merged in: an entry of the same type is replaced, keeping
- * its `lastTransitionTime` when `status` did not change; otherwise the condition is appended.
- * The input list is not modified.
- */
-export function setStatusCondition(
-  conditions: readonly Condition[] | undefined,
-  condition: Condition,
-): Condition[] {
-  const list = conditions ? conditions.map((c) => ({ ...c })) : [];
-  const index = list.findIndex((c) => c.type === condition.type);
-  const existing = index >= 0 ? list[index] : undefined;
-  if (!existing) {
-    list.push({ ...condition });
-    return list;
-  }
-  const merged: Condition = { ...condition };
-  if (existing.status === condition.status) merged.lastTransitionTime = existing.lastTransitionTime;
-  list[index] = merged;
-  return list;
-}
-
-/** The condition of `type`, if present. */
-export function findCondition(
-  conditions: readonly Condition[] | undefined,
-  type: string,
-): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}
-
-/** True when the condition of `type` is present with `status`. */
-export function isConditionStatus(
-  conditions: readonly Condition[] | undefined,
-  type: string,
-  status: ConditionStatus,
-): boolean {
-  return findCondition(conditions, type)?.status === status;
 }
 
 function truncate(text: string, max: number): string {

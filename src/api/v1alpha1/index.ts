@@ -6,14 +6,10 @@
  */
 export {
   CONDITION_SPEC_VALID,
-  findCondition,
-  formatConditionTime,
   formatFieldError,
-  isConditionStatus,
   MAX_CONDITION_MESSAGE_LENGTH,
   REASON_INVALID_SPEC,
   REASON_VALID_SPEC,
-  setStatusCondition,
   type ToConditionOptions,
   toCondition,
 } from './condition.ts';
@@ -76,8 +72,6 @@ export {
   AUTOSCALER_TYPES,
   type AutoscalerSpec,
   type AutoscalerType,
-  type Condition,
-  type ConditionStatus,
   ELASTI_MODES,
   type ElastiMode,
   type ElastiService,

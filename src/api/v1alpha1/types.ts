@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { KubeObject, ObjectMeta } from '../../kube/index.ts';
+import type { Condition, KubeObject, ObjectMeta } from '../../kube/index.ts';
 
 /** `apiVersion` values a scale target may have. */
 export const SCALE_TARGET_API_VERSIONS = ['apps/v1', 'argoproj.io/v1alpha1'] as const;
@@ -155,24 +155,6 @@ export interface ProbeResponseRule {
 export const ELASTI_MODES = ['proxy', 'serve'] as const;
 /** `proxy`: target at 0 replicas, traffic goes to the resolver. `serve`: target up, traffic goes straight to it. */
 export type ElastiMode = (typeof ELASTI_MODES)[number];
-
-/** Values of `Condition.status`. */
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
-
-/** A standard `metav1.Condition`. */
-export interface Condition {
-  /** CamelCase, e.g. `SpecValid`. */
-  type: string;
-  status: ConditionStatus;
-  /** `metadata.generation` the condition was computed from. */
-  observedGeneration?: number;
-  /** RFC 3339; when `status` last changed. */
-  lastTransitionTime: string;
-  /** CamelCase machine-readable cause, e.g. `InvalidSpec`. */
-  reason: string;
-  /** Human-readable detail; may be empty. */
-  message: string;
-}
 
 /** Observed state of an ElastiService. */
 export interface ElastiServiceStatus {

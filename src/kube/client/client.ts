@@ -31,12 +31,9 @@ import type {
   WatchOptions,
 } from '../core/index.ts';
 import { isNotFound, silentLogger } from '../core/index.ts';
-import { queryString, resourcePath, Transport } from './transport.ts';
+import { METADATA_LIST_ACCEPT, queryString, resourcePath, Transport } from './transport.ts';
 import { watchStream } from './watch-stream.ts';
 import { toListPage } from './wire-format.ts';
-
-// Paths, queries and decoding live in their own modules; re-exported so existing imports from
-// client.ts keep working.
 
 /** Patch flavours and their content types. `apply` is server-side apply (needs `fieldManager`). */
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
@@ -150,7 +147,12 @@ export class KubeClient implements ListerWatcher {
         resourceVersionMatch: options.resourceVersion ? options.resourceVersionMatch : undefined,
       });
     const ctx = { verb: 'list', gvr: target.gvr, namespace: target.namespace };
-    const raw = await this.#transport.json(ctx, { method: 'GET', path, signal: options.signal });
+    const raw = await this.#transport.json(ctx, {
+      method: 'GET',
+      path,
+      signal: options.signal,
+      ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
+    });
     return toListPage<T>(raw, this.#transport.displayUrl(path));
   }
 

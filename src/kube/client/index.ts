@@ -24,6 +24,8 @@ export {
   UnknownKindError,
 } from './discovery.ts';
 export {
+  METADATA_LIST_ACCEPT,
+  METADATA_WATCH_ACCEPT,
   queryString,
   type RequestContext,
   resourcePath,

@@ -22,6 +22,17 @@ import {
   parseRetryAfter,
 } from '../core/index.ts';
 
+/**
+ * `Accept` of a metadata-only LIST: the server answers a `PartialObjectMetadataList` (falling back
+ * to full JSON if it cannot, as the trailing `application/json` allows).
+ */
+export const METADATA_LIST_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/** `Accept` of a metadata-only WATCH: each event's object is a `PartialObjectMetadata`. */
+export const METADATA_WATCH_ACCEPT =
+  'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
 /** Max bytes of an error body kept for the error message. */
 const maxErrorBody = 64 * 1024;
 

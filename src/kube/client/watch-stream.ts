@@ -11,7 +11,7 @@
  */
 import type { KubeObject, KubeObjectLike, ListWatchTarget, WatchEvent, WatchOptions } from '../core/index.ts';
 import { KubeApiError, KubeDecodeError, KubeTransportError, WatchIdleTimeoutError } from '../core/index.ts';
-import { queryString, resourcePath, type Transport } from './transport.ts';
+import { METADATA_WATCH_ACCEPT, queryString, resourcePath, type Transport } from './transport.ts';
 import { decodeWatchEvent, LineSplitter } from './wire-format.ts';
 
 /**
@@ -60,6 +60,7 @@ export async function* watchStream<T extends KubeObjectLike = KubeObject>(
       path,
       signal: controller.signal,
       bodyTimeout: 0,
+      ...(options.metadataOnly ? { accept: METADATA_WATCH_ACCEPT } : {}),
       // Waiting for headers is bounded by the idle timeout when one is set.
       ...(idleTimer ? { headersTimeout: 0 } : {}),
     });

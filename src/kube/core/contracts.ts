@@ -24,6 +24,11 @@ export interface ListOptions {
   /** `"0"`: any version (watch cache); `""`/absent: quorum read; else per `resourceVersionMatch`. */
   resourceVersion?: string;
   resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+  /**
+   * Ask for `PartialObjectMetadataList` (metadata only, `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`): items
+   * carry `apiVersion: meta.k8s.io/v1`, `kind: PartialObjectMetadata` and the object's metadata.
+   */
+  metadataOnly?: boolean;
   signal?: AbortSignal;
 }
 
@@ -49,6 +54,8 @@ export interface WatchOptions {
    * a `WatchIdleTimeoutError`, so a silently dead connection is detected.
    */
   idleTimeoutMs?: number;
+  /** Ask for `PartialObjectMetadata` events (metadata only, `Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1`). */
+  metadataOnly?: boolean;
   signal?: AbortSignal;
 }
 

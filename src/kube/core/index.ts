@@ -7,6 +7,14 @@
  * @module
  */
 export { Backoff, type BackoffCurve, type BackoffOptions, backoffCeiling } from './backoff.ts';
+export {
+  type Condition,
+  type ConditionStatus,
+  findCondition,
+  formatConditionTime,
+  isConditionStatus,
+  setStatusCondition,
+} from './conditions.ts';
 export type {
   ErrorStatus,
   ListerWatcher,

@@ -17,9 +17,11 @@ export { awaitingInitialEvents, initialState, transition } from './reflector-mac
 export type {
   Effect,
   ListProgress,
+  MachineCommon,
   MachineConfig,
   MachineInput,
   MachineState,
+  MachineStatePhasesCovered,
   NextOp,
   Transition,
 } from './reflector-types.ts';

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KubeClient } from '../../../src/kube/client/client.ts';
-import { LEASE_GVR, LeaderElector, type Lease } from '../../../src/operator/leader-election.ts';
+import type { Lease } from '../../../src/kube/index.ts';
+import { LEASE_GVR, LeaderElector } from '../../../src/runtime/leader-election.ts';
 import { startTcpProxy } from '../../../tools/controlplane/harness.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KubeEventRecorder } from '../../../src/controller/events.ts';
 import { KubeClient } from '../../../src/kube/client/client.ts';
 import { isNamespaceTerminating } from '../../../src/kube/core/errors.ts';
 import { resources } from '../../../src/kube/core/resources.ts';
 import type { KubeObject } from '../../../src/kube/core/types.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
+import { KubeEventRecorder } from '../../../src/runtime/events.ts';
 import { rawApi, testCluster, testNamespace } from '../../support/cluster.ts';
 import { captureLogs, keyCount, LEVELS } from '../../support/log-capture.ts';
 import { waitFor } from '../../support/wait.ts';

@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { request } from 'undici';
 import { installElastiServiceCrd } from '../../../src/api/v1alpha1/install.ts';
 import { KubeClient } from '../../../src/kube/client/client.ts';
-import { LEASE_GVR, type Lease } from '../../../src/operator/leader-election.ts';
+import type { Lease } from '../../../src/kube/index.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
+import { LEASE_GVR } from '../../../src/runtime/leader-election.ts';
 import { testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 

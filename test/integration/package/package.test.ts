@@ -37,7 +37,7 @@ const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as
   devDependencies: Record<string, string>;
 };
 const pinned = (name: string): string => `${name}@${manifest.devDependencies[name]}`;
-const examples = ['shared-informer', 'manager', 'workqueue-controller'];
+const examples = ['shared-informer', 'manager', 'workqueue-controller', 'owned-configmap-operator'];
 
 interface PackResult {
   filename: string;
@@ -103,8 +103,9 @@ describe('the npm package, installed into an app outside the repository', { conc
       'dist/kube/index.js',
       'dist/informer/index.d.ts',
       'dist/runtime/workqueue.js',
-      'dist/operator/leader-election.js',
-      'dist/operator/http.js',
+      'dist/runtime/index.js',
+      'dist/runtime/leader-election.js',
+      'dist/runtime/http.js',
       'dist/api/v1alpha1/index.js',
     ]) {
       assert.ok(paths.includes(required), `${required} is in the tarball`);
@@ -185,6 +186,20 @@ describe('the npm package, installed into an app outside the repository', { conc
     const controller = lines('workqueue-controller');
     assert.ok(controller.includes('settings-mirror data: {"color":"green"}'), controller.join('\n'));
     assert.equal(controller.at(-1), 'done');
+
+    const operator = lines('owned-configmap-operator');
+    assert.deepEqual(
+      operator,
+      [
+        '2 informers for 3 users',
+        'created settings-copy with {"color":"blue"}',
+        'created settings-copy with {"color":"blue"}',
+        'updated settings-copy to {"color":"blue"}',
+        'updated settings-copy to {"color":"green"}',
+        'done',
+      ],
+      'owns() put the deleted and the edited copy back; the source edit reached the copy',
+    );
   });
 
   it('works from CommonJS through require(), and refuses deep imports of internal modules', async () => {
@@ -192,6 +207,7 @@ describe('the npm package, installed into an app outside the repository', { conc
       join(app, 'smoke.cjs'),
       `const lib = require('elasti-informer');
 const { RateLimitingQueue } = require('elasti-informer/workqueue');
+const runtime = require('elasti-informer/runtime');
 const { LeaderElector } = require('elasti-informer/leader-election');
 const { startOperatorHttp } = require('elasti-informer/health');
 const api = require('elasti-informer/api/v1alpha1');
@@ -201,7 +217,8 @@ const q = new RateLimitingQueue();
 q.add('a');
 console.log([typeof lib.KubeClient, typeof lib.Manager, typeof lib.SharedInformer, lib.resources.pods.gvr.resource,
   q.length, typeof LeaderElector, typeof startOperatorHttp, typeof api.ELASTI_GVR, kube.KubeClient === lib.KubeClient,
-  informer.Manager === lib.Manager].join(' '));
+  informer.Manager === lib.Manager, typeof runtime.ControllerBuilder, runtime.RateLimitingQueue === RateLimitingQueue,
+  runtime.LeaderElector === LeaderElector].join(' '));
 for (const internal of ['elasti-informer/dist/kube/cache/store.js', 'elasti-informer/dist/controller/index.js', 'elasti-informer/src/index.ts']) {
   try { require(internal); console.log('importable: ' + internal); } catch (e) { console.log(e.code); }
 }
@@ -209,7 +226,7 @@ for (const internal of ['elasti-informer/dist/kube/cache/store.js', 'elasti-info
     );
     const out = (await sh(process.execPath, ['smoke.cjs'], app)).trim().split('\n');
     assert.deepEqual(out, [
-      'function function function pods 1 function function object true true',
+      'function function function pods 1 function function object true true function true true',
       'ERR_PACKAGE_PATH_NOT_EXPORTED',
       'ERR_PACKAGE_PATH_NOT_EXPORTED',
       'ERR_PACKAGE_PATH_NOT_EXPORTED',

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CONDITION_SPEC_VALID,
+  MAX_CONDITION_MESSAGE_LENGTH,
+  toCondition,
+} from '../../../src/api/v1alpha1/condition.ts';
+import { validateElastiService } from '../../../src/api/v1alpha1/validate.ts';
+import {
+  type Condition,
   findCondition,
   formatConditionTime,
   isConditionStatus,
-  MAX_CONDITION_MESSAGE_LENGTH,
   setStatusCondition,
-  toCondition,
-} from '../../../src/api/v1alpha1/condition.ts';
-import type { Condition } from '../../../src/api/v1alpha1/types.ts';
-import { validateElastiService } from '../../../src/api/v1alpha1/validate.ts';
+} from '../../../src/kube/core/conditions.ts';
 
 const now = new Date('2025-06-10T12:34:56.789Z');
 

@@ -6,10 +6,10 @@ import {
   OperatorConfigError,
   resolveOperatorConfig,
 } from '../../../src/controller/config.ts';
-import { type CoreEvent, KubeEventRecorder, MAX_EVENT_MESSAGE } from '../../../src/controller/events.ts';
 import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type { KubeObject, Logger } from '../../../src/kube/core/types.ts';
 import { resources } from '../../../src/kube/index.ts';
+import { type CoreEvent, KubeEventRecorder, MAX_EVENT_MESSAGE } from '../../../src/runtime/events.ts';
 import { FakeCluster } from './fakes.ts';
 
 describe('OperatorConfig', () => {

@@ -8,12 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { ELASTI_API_VERSION, ELASTI_GVR, ELASTI_KIND } from '../../../src/api/v1alpha1/constants.ts';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
-import type {
-  EventRecorder,
-  EventType,
-  ResourceClient,
-  WatchManager,
-} from '../../../src/controller/types.ts';
+import type { WatchManager } from '../../../src/controller/types.ts';
 import { InformerNotFoundError, TargetNotFoundError } from '../../../src/informer/errors.ts';
 import { getKey, keyOf } from '../../../src/informer/key.ts';
 import type { KeyParams, RequestWatch } from '../../../src/informer/types.ts';
@@ -26,6 +21,7 @@ import type {
   ListWatchTarget,
   ResourceEventHandler,
 } from '../../../src/kube/core/types.ts';
+import type { EventRecorder, EventType, ResourceClient } from '../../../src/runtime/index.ts';
 
 type Verb = 'get' | 'list' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete';
 

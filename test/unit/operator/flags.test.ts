@@ -7,8 +7,8 @@ import {
   parseDuration,
   parseFlagTable,
 } from '../../../src/operator/flags.ts';
-import { BindAddressError, parseBindAddress } from '../../../src/operator/http.ts';
 import { parseFlags, resolverFacingUrl } from '../../../src/operator/main.ts';
+import { BindAddressError, parseBindAddress } from '../../../src/runtime/http.ts';
 
 const noEnv = {};
 

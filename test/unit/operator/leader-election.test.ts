@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type { GroupVersionResource, KubeObjectLike, Logger } from '../../../src/kube/core/types.ts';
+import type { Lease } from '../../../src/kube/index.ts';
+import { leaseReadiness } from '../../../src/operator/operator.ts';
 import {
   LeaderElectionConfigError,
   type LeaderElectionOptions,
   LeaderElector,
-  type Lease,
-} from '../../../src/operator/leader-election.ts';
-import { leaseReadiness } from '../../../src/operator/operator.ts';
+} from '../../../src/runtime/leader-election.ts';
 import { waitFor } from '../../support/wait.ts';
 
 function forbidden(verb: string): KubeApiError {

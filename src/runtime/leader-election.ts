@@ -17,11 +17,11 @@
  * @module
  */
 
-import type { KubeClient } from '../kube/index.ts';
 import {
   isAlreadyExists,
   isConflict,
   isNotFound,
+  type KubeClient,
   type Lease,
   type Logger,
   resources,
@@ -30,7 +30,6 @@ import {
 
 /** The Lease GVR. */
 export const LEASE_GVR = resources.leases.gvr;
-export type { Lease };
 
 /** Options of {@link LeaderElector}. */
 export interface LeaderElectionOptions {

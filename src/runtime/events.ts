@@ -1,5 +1,6 @@
 /**
- * Kubernetes Events (core/v1) about ElastiServices, as `kubectl describe` shows them.
+ * Kubernetes Events (core/v1) about any object a controller reconciles, as `kubectl describe`
+ * shows them (moved here from the ElastiService controller, which uses it as before).
  *
  * Repeats are aggregated the way the apiserver's own clients do: the same object, type, reason
  * and message within {@link EventRecorderOptions.aggregateWindowMs} bump `count` and
@@ -10,9 +11,26 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import type { KubeObject, Logger } from '../kube/index.ts';
-import { errorMessage, isNamespaceTerminating, isNotFound, resources, silentLogger } from '../kube/index.ts';
-import type { EventRecorder, EventType, ResourceClient } from './types.ts';
+import {
+  errorMessage,
+  isNamespaceTerminating,
+  isNotFound,
+  type KubeObject,
+  type Logger,
+  resources,
+  silentLogger,
+} from '../kube/index.ts';
+import type { ResourceClient } from './client.ts';
+
+const EVENT_GVR = resources.events.gvr;
+
+/** Event types of core/v1 Events. */
+export type EventType = 'Normal' | 'Warning';
+
+/** Records Kubernetes Events. Never throws: a failure to record is logged. */
+export interface EventRecorder {
+  record(about: KubeObject, type: EventType, reason: string, message: string): void;
+}
 
 /** Options of {@link KubeEventRecorder}. */
 export interface EventRecorderOptions {
@@ -126,7 +144,7 @@ export class KubeEventRecorder implements EventRecorder {
       if (tracked && now - tracked.firstAt <= this.#windowMs) {
         try {
           await this.#client.patch(
-            resources.events.gvr,
+            EVENT_GVR,
             tracked.namespace,
             tracked.name,
             { count: tracked.count + 1, lastTimestamp: stamp },
@@ -163,7 +181,7 @@ export class KubeEventRecorder implements EventRecorder {
         reportingComponent: this.#component,
         reportingInstance: this.#instance,
       };
-      await this.#client.create(resources.events.gvr, namespace, event);
+      await this.#client.create(EVENT_GVR, namespace, event);
       this.#tracked.delete(key);
       this.#tracked.set(key, { name, namespace, count: 1, firstAt: now, lastAt: now });
       while (this.#tracked.size > this.#maxTracked) {

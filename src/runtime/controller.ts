@@ -1,0 +1,290 @@
+/**
+ * A running controller: informer events → predicates → requests → the rate-limited work queue →
+ * `maxConcurrentReconciles` workers calling the reconciler. Built by `ControllerBuilder`
+ * (`builder.ts`); this module is the loop.
+ *
+ * - Errors are requeued with the key's backoff (`addRateLimited`); a {@link TerminalError} is
+ *   not; `requeueAfterMs` schedules a look after a delay with the backoff reset.
+ * - One reconcile per key at a time (the queue's guarantee), many keys in parallel.
+ * - `start()` resolves once every watched cache has synced (bounded by `cacheSyncTimeoutMs`,
+ *   then {@link ControllerStartError}); `stop()` aborts in-flight reconciles' signal, waits for
+ *   them, drops queued keys and releases the informers (the last user stops each watch).
+ *
+ * @module
+ */
+
+import {
+  boundedSignal,
+  type Delta,
+  type HandlerRegistration,
+  type KubeObjectLike,
+  type Logger,
+  silentLogger,
+} from '../kube/index.ts';
+import type { InformerCache, InformerLease } from './cache.ts';
+import type { ControllerRuntimeMetrics } from './metrics.ts';
+import type { Predicate } from './predicates.ts';
+import {
+  type ReconcileContext,
+  type ReconcileFunc,
+  type ReconcileRequest,
+  type ReconcileResult,
+  type Reconciler,
+  requestKey,
+  requestOfKey,
+  TerminalError,
+} from './reconcile.ts';
+import { type QueueClock, type RateLimiter, RateLimitingQueue } from './workqueue.ts';
+
+/** One watched source: its informer lease, what passes, and which requests an event makes. */
+export interface WatchSource {
+  readonly lease: InformerLease<KubeObjectLike>;
+  readonly predicates: readonly Predicate[];
+  /** Requests for one object (an update maps both the old and the new object). */
+  readonly map: (obj: KubeObjectLike) => readonly ReconcileRequest[];
+  /** Replay the cache every period (ms) through the predicates; 0: never. */
+  readonly resyncPeriodMs: number;
+  /** For logs: `for`, `owns`, `watches`. */
+  readonly role: string;
+}
+
+/** Tuning of a controller. */
+export interface ControllerOptions {
+  /** Workers reconciling different keys at once. Default 1. */
+  readonly maxConcurrentReconciles?: number;
+  /** Default: the queue's (per-key 5 ms → 1000 s backoff, max with 10 qps / burst 100). */
+  readonly rateLimiter?: RateLimiter<string>;
+  /** How long `start()` waits for the caches (ms). Default 120 000 (controller-runtime's). */
+  readonly cacheSyncTimeoutMs?: number;
+  /** Queue clock, for tests. */
+  readonly clock?: QueueClock;
+}
+
+/** The caches did not sync in time: names the informers and their last errors. */
+export class ControllerStartError extends Error {
+  readonly controller: string;
+  constructor(controller: string, cause: unknown) {
+    super(
+      `controller ${controller} did not start: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'ControllerStartError';
+    this.controller = controller;
+  }
+}
+
+/** Everything a controller runs on, assembled by the builder. */
+export interface ControllerSpec<T extends KubeObjectLike> {
+  readonly name: string;
+  readonly cache: InformerCache;
+  readonly primary: InformerLease<T>;
+  readonly sources: readonly WatchSource[];
+  readonly reconciler: Reconciler<T>;
+  readonly options: ControllerOptions;
+  readonly logger?: Logger | undefined;
+  /** Built by the builder from its registry, if any. */
+  readonly metrics?: ((controller: Controller<T>) => ControllerRuntimeMetrics) | undefined;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopped';
+
+/**
+ * See the module documentation. Built with `ControllerBuilder`.
+ *
+ * @example
+ * ```ts
+ * const controller = new ControllerBuilder('widgets', { cache })
+ *   .for(widgets)
+ *   .owns(resources.configMaps)
+ *   .build(async (req, { object }) => (object ? ensureConfigMap(object) : undefined));
+ * await controller.start();
+ * // ... on shutdown
+ * await controller.stop();
+ * ```
+ */
+export class Controller<T extends KubeObjectLike> {
+  readonly name: string;
+  readonly #spec: ControllerSpec<T>;
+  readonly #logger: Logger;
+  readonly #queue: RateLimitingQueue<string>;
+  readonly #abort = new AbortController();
+  readonly #registrations: HandlerRegistration[] = [];
+  readonly #reconcile: ReconcileFunc<T>;
+  #metrics: ControllerRuntimeMetrics | undefined;
+  #workers: Promise<void>[] = [];
+  #active = 0;
+  #state: State = 'new';
+  #stopping: Promise<void> | undefined;
+
+  constructor(spec: ControllerSpec<T>) {
+    this.name = spec.name;
+    this.#spec = spec;
+    this.#logger = (spec.logger ?? silentLogger).child({ controller: spec.name });
+    this.#queue = new RateLimitingQueue<string>({
+      ...(spec.options.rateLimiter ? { rateLimiter: spec.options.rateLimiter } : {}),
+      ...(spec.options.clock ? { clock: spec.options.clock } : {}),
+    });
+    const r = spec.reconciler;
+    this.#reconcile = typeof r === 'function' ? r : (req, ctx) => r.reconcile(req, ctx);
+  }
+
+  /** Keys waiting in the queue (not counting in-flight or delayed ones). */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /** Reconciles running now. */
+  get activeWorkers(): number {
+    return this.#active;
+  }
+
+  /** True once every watched cache has synced and the workers run. */
+  hasSynced(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Queues a reconcile of `request` (e.g. from an external trigger). Ignored once stopped. */
+  enqueue(request: ReconcileRequest): void {
+    this.#queue.add(requestKey(request));
+  }
+
+  /**
+   * Registers the handlers, starts the cache, waits for every watched informer to sync, then
+   * starts the workers. Rejects with {@link ControllerStartError} on a sync timeout (the
+   * controller is stopped then). Call once.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error(`controller ${this.name} was already started`);
+    this.#state = 'starting';
+    for (const source of this.#spec.sources) this.#registrations.push(this.#register(source));
+    this.#spec.cache.start();
+    // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
+    // else pending could exit before the deadline instead of failing at it.
+    const deadline = boundedSignal(this.#spec.options.cacheSyncTimeoutMs ?? 120_000, [this.#abort.signal]);
+    try {
+      await this.#spec.cache.waitForCacheSync(
+        deadline.signal,
+        this.#spec.sources.map((s) => s.lease),
+      );
+    } catch (error) {
+      await this.stop();
+      throw new ControllerStartError(this.name, error);
+    } finally {
+      deadline.dispose();
+    }
+    if (this.#state !== 'starting') throw new ControllerStartError(this.name, 'stopped while starting');
+    this.#metrics = this.#spec.metrics?.(this);
+    this.#state = 'running';
+    const workers = Math.max(1, Math.floor(this.#spec.options.maxConcurrentReconciles ?? 1));
+    this.#workers = Array.from({ length: workers }, () => this.#worker());
+    this.#logger.info({ workers }, 'controller started');
+  }
+
+  /** Stops: in-flight reconciles see their signal abort and are awaited; queued keys are dropped. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#doStop();
+    return this.#stopping;
+  }
+
+  async #doStop(): Promise<void> {
+    this.#state = 'stopped';
+    this.#abort.abort(new Error(`controller ${this.name} stopped`));
+    this.#queue.shutDown();
+    for (const r of this.#registrations.splice(0)) r.remove();
+    await Promise.all(this.#workers);
+    this.#metrics?.release();
+    await Promise.all(this.#spec.sources.map((s) => s.lease.release()));
+  }
+
+  #register(source: WatchSource): HandlerRegistration {
+    const informer = source.lease.informer;
+    const offer = (delta: Delta<KubeObjectLike>): void => {
+      if (this.#state === 'stopped') return;
+      try {
+        if (!source.predicates.every((p) => p(delta))) return;
+        const objects = delta.type === 'update' ? [delta.oldObj, delta.newObj] : [delta.obj];
+        // One key once per event: adding it twice could hand it to a worker and then mark it
+        // dirty, reconciling it twice for one change.
+        const keys = new Set<string>();
+        for (const obj of objects) for (const req of source.map(obj)) keys.add(requestKey(req));
+        for (const key of keys) this.#queue.add(key);
+      } catch (error) {
+        // A throwing predicate or map function loses this event only: say so loudly.
+        this.#logger.error(
+          { err: error, role: source.role, informer: informer.name },
+          'event mapping failed',
+        );
+      }
+    };
+    return informer.addEventHandler(
+      {
+        onAdd: (obj, isInInitialList) => offer({ type: 'add', obj, isInInitialList }),
+        onUpdate: (oldObj, newObj) => offer({ type: 'update', oldObj, newObj }),
+        onDelete: (obj, info) => offer({ type: 'delete', obj, finalStateUnknown: info.finalStateUnknown }),
+      },
+      {
+        name: `${this.name}/${source.role}`,
+        ...(source.resyncPeriodMs > 0 ? { resyncPeriodMs: source.resyncPeriodMs } : {}),
+      },
+    );
+  }
+
+  async #worker(): Promise<void> {
+    for (let key = await this.#queue.get(); key !== undefined; key = await this.#queue.get()) {
+      try {
+        if (this.#state === 'running') await this.#process(key);
+      } finally {
+        this.#queue.done(key);
+      }
+    }
+  }
+
+  async #process(key: string): Promise<void> {
+    const request = requestOfKey(key);
+    const logger = this.#logger.child({ request: key });
+    const ctx: ReconcileContext<T> = {
+      object: this.#spec.primary.lister.get(request.namespace, request.name),
+      signal: this.#abort.signal,
+      logger,
+      retries: this.#queue.numRequeues(key),
+    };
+    const started = performance.now();
+    this.#active++;
+    let outcome: 'success' | 'error' | 'terminal_error' | 'requeue' | 'requeue_after';
+    try {
+      const result = (await this.#reconcile(request, ctx)) ?? {};
+      outcome = this.#afterSuccess(key, result);
+    } catch (error) {
+      if (this.#state !== 'running') return;
+      if (error instanceof TerminalError) {
+        this.#queue.forget(key);
+        logger.error({ err: error }, 'reconcile failed (terminal, not retried)');
+        outcome = 'terminal_error';
+      } else {
+        const delayMs = this.#queue.addRateLimited(key);
+        logger.warn({ err: error, retryInMs: delayMs }, 'reconcile failed; retrying with backoff');
+        outcome = 'error';
+      }
+    } finally {
+      this.#active--;
+    }
+    this.#metrics?.observe(outcome, (performance.now() - started) / 1000);
+  }
+
+  #afterSuccess(key: string, result: ReconcileResult): 'success' | 'requeue' | 'requeue_after' {
+    const after = result.requeueAfterMs;
+    if (after !== undefined && after > 0) {
+      this.#queue.forget(key);
+      this.#queue.addAfter(key, after);
+      return 'requeue_after';
+    }
+    if (result.requeue) {
+      this.#queue.addRateLimited(key);
+      return 'requeue';
+    }
+    this.#queue.forget(key);
+    return 'success';
+  }
+}
