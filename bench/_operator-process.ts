@@ -77,6 +77,11 @@ export interface OperatorProcess {
   metrics(): Promise<string>;
   /** Whether GET /readyz answers 200 (the controller's caches synced). */
   ready(): Promise<boolean>;
+  /**
+   * Rejects (with the end of its stderr) if the process exits before {@link stop}: race it
+   * against a wait, so a crashed operator ends the wait at once instead of at its deadline.
+   */
+  readonly failed: Promise<never>;
   /** Everything the process wrote to stderr so far (for failure messages). */
   stderr(): string;
   /** SIGTERM, then waits for the exit (SIGKILL after 15 s). */
@@ -107,7 +112,13 @@ export async function startOperatorProcess(
   child.stderr?.on('data', (chunk: Buffer) => {
     err = (err + chunk.toString('utf8')).slice(-4000);
   });
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = exited.then(() => {
+    throw new Error(`operator exited (${child.exitCode ?? child.signalCode}) before stop: ${err.trim()}`);
+  });
+  // Observed by the caller's race; without a race it must not become an unhandled rejection.
+  failed.catch(() => {});
   if (child.pid === undefined) throw new Error(`operator did not start: ${err}`);
   const pid = child.pid;
   return {
@@ -123,8 +134,13 @@ export async function startOperatorProcess(
       await res.body.dump();
       return res.statusCode === 200;
     },
+    failed: failed.catch((error: unknown) => {
+      if (stopping) return new Promise<never>(() => {});
+      throw error;
+    }),
     stderr: () => err,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

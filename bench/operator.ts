@@ -79,11 +79,11 @@ export const operatorContenders: readonly OperatorContender[] = [
   },
 ];
 
-const RESOLVER_NS = 'bench-op-resolver';
+export const RESOLVER_NS = 'bench-op-resolver';
 const RESOLVER_SERVICE = 'elasti-resolver-service';
 
 /** The resolver's Service and a hand-written ready EndpointSlice (no Pods run on this plane). */
-async function seedResolver(client: KubeClient): Promise<void> {
+export async function seedResolver(client: KubeClient): Promise<void> {
   await client.create(resources.namespaces.gvr, undefined, {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -118,7 +118,11 @@ async function seedResolver(client: KubeClient): Promise<void> {
 }
 
 /** `count` ElastiServices in `namespace`, each with a Deployment at 0 replicas and a Service. */
-async function seedElastiServices(client: KubeClient, namespace: string, count: number): Promise<void> {
+export async function seedElastiServices(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+): Promise<void> {
   await client.create(resources.namespaces.gvr, undefined, {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -185,37 +189,43 @@ async function sample(
   ]);
   try {
     const what = `${contender.id} × ${size}`;
-    await waitFor(
-      async () => {
-        if (!(await operator.ready())) return false;
-        const text = await operator.metrics();
-        return (
-          (metricSum(text, 'elasti_operator_reconcile_count') ?? 0) >= size &&
-          (metricSum(text, 'elasti_operator_mode') ?? 0) === size &&
-          metricSum(text, 'elasti_operator_workqueue_depth') === 0 &&
-          metricSum(text, 'elasti_operator_workqueue_in_flight') === 0
-        );
-      },
-      { timeoutMs: 300_000, intervalMs: 500, message: `${what}: converged (${operator.stderr()})` },
-    );
+    await Promise.race([
+      operator.failed,
+      waitFor(
+        async () => {
+          if (!(await operator.ready())) return false;
+          const text = await operator.metrics();
+          return (
+            (metricSum(text, 'elasti_operator_reconcile_count') ?? 0) >= size &&
+            (metricSum(text, 'elasti_operator_mode') ?? 0) === size &&
+            metricSum(text, 'elasti_operator_workqueue_depth') === 0 &&
+            metricSum(text, 'elasti_operator_workqueue_in_flight') === 0
+          );
+        },
+        { timeoutMs: 300_000, intervalMs: 500, message: `${what}: converged` },
+      ),
+    ]);
     const convergeMs = now() - operator.startedAt;
     const convergeCpuMs = processCpuMs(operator.pid);
     // Idle: no reconcile and an empty queue for quietMs, judged from the operator's own metrics.
     let last = Number.NaN;
     let since = now();
-    const text = await waitFor(
-      async () => {
-        const metrics = await operator.metrics();
-        const reconciles = metricSum(metrics, 'elasti_operator_reconcile_count') ?? 0;
-        const busy = metricSum(metrics, 'elasti_operator_workqueue_depth') !== 0;
-        if (reconciles !== last || busy) {
-          last = reconciles;
-          since = now();
-        }
-        return now() - since >= quietMs ? metrics : undefined;
-      },
-      { timeoutMs: 120_000 + quietMs, intervalMs: 2_000, message: `${what}: idle for ${quietMs} ms` },
-    );
+    const text = await Promise.race([
+      operator.failed,
+      waitFor(
+        async () => {
+          const metrics = await operator.metrics();
+          const reconciles = metricSum(metrics, 'elasti_operator_reconcile_count') ?? 0;
+          const busy = metricSum(metrics, 'elasti_operator_workqueue_depth') !== 0;
+          if (reconciles !== last || busy) {
+            last = reconciles;
+            since = now();
+          }
+          return now() - since >= quietMs ? metrics : undefined;
+        },
+        { timeoutMs: 120_000 + quietMs, intervalMs: 2_000, message: `${what}: idle for ${quietMs} ms` },
+      ),
+    ]);
     const memory = processMemory(operator.pid);
     const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
     return {
@@ -273,6 +283,7 @@ export async function run(): Promise<Record<string, unknown>> {
       await seedElastiServices(client, `bench-op-${size}`, size);
     }
     const samples: Sample[] = [];
+    const failures: { contender: string; round: number; size: number; message: string }[] = [];
     for (let round = 1; round <= rounds; round++) {
       const order = contenders.map(
         (_, i) => contenders[(i + round - 1) % contenders.length] as OperatorContender,
@@ -280,9 +291,16 @@ export async function run(): Promise<Record<string, unknown>> {
       for (const contender of order) {
         for (const size of sizes) {
           process.stderr.write(`[bench] operator: round ${round}/${rounds}: ${contender.id} × ${size}\n`);
-          const values = await sample(contender, plane.kubeconfigPath, `bench-op-${size}`, size, quietMs);
-          process.stderr.write(`[bench]   ${JSON.stringify(values)}\n`);
-          samples.push({ contender: contender.id, round, size, values });
+          try {
+            const values = await sample(contender, plane.kubeconfigPath, `bench-op-${size}`, size, quietMs);
+            process.stderr.write(`[bench]   ${JSON.stringify(values)}\n`);
+            samples.push({ contender: contender.id, round, size, values });
+          } catch (error) {
+            // A launch variant the operator cannot run with is a result too (reported, not fatal).
+            const message = error instanceof Error ? error.message : String(error);
+            process.stderr.write(`[bench]   failed: ${message}\n`);
+            failures.push({ contender: contender.id, round, size, message });
+          }
         }
       }
     }
@@ -294,7 +312,7 @@ export async function run(): Promise<Record<string, unknown>> {
       tables[String(size)] = markdownTable(summarize(rows, columns, shipped), columns, contenders);
       process.stderr.write(`\n${size} ElastiServices:\n${tables[String(size)]}\n`);
     }
-    return { sizes, rounds, quietMs, tables, samples };
+    return { sizes, rounds, quietMs, tables, samples, failures };
   } finally {
     await client.close();
     await plane.stop();

@@ -29,3 +29,5 @@ export { initialEventsEndAnnotation, Reflector, type ReflectorOptions } from './
 export * from './resources.ts';
 export * from './store.ts';
 export * from './types.ts';
+/** undici's Agent and error classes without its package entry (for other layers' own HTTP clients). */
+export { Agent as UndiciAgent, errors as undiciErrors } from './undici-lean.ts';
