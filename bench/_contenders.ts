@@ -25,6 +25,8 @@ export interface NodeContender {
   readonly label: string;
   readonly worker: Omit<NodeWorkerConfig, keyof SyncTarget>;
   readonly nodeFlags: readonly string[];
+  /** Extra environment of the worker (glibc tunables); none by default. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** An external contender: a client-go variant of `bench/peers/client-go`. */
@@ -101,7 +103,7 @@ const oursAsShipped = allContenders[0] as NodeContender;
 export function variantOfOurs(
   id: string,
   label: string,
-  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker'>,
+  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker' | 'env'>,
 ): NodeContender {
   return { ...oursAsShipped, ...change, id, label };
 }
@@ -177,6 +179,7 @@ export function startContender(
       [JSON.stringify(config)],
       [...contender.nodeFlags, '--expose-gc'],
       contender.id,
+      contender.env,
     );
   }
   if (!built.clientGo) throw new Error('the client-go peer was not built (call prepare first)');

@@ -13,7 +13,7 @@ import type { Logger } from '../kube/types.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/settings.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
 import type { RunningOperator } from './operator.ts';
-import { missingNodeFlags } from './runtime.ts';
+import { missingNodeFlags, unusableRuntime } from './runtime.ts';
 
 const command = 'elasti-operator';
 const usage = flagUsage(command, OPERATOR_FLAGS);
@@ -100,6 +100,11 @@ async function main(): Promise<number> {
   if (flags.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
+  }
+  const runtimeProblem = unusableRuntime();
+  if (runtimeProblem) {
+    process.stderr.write(`${command}: ${runtimeProblem}\n`);
+    return 2;
   }
   // Loaded only now, so a bad flag is reported at once instead of after loading the operator.
   const [{ pino }, { runOperator }] = await Promise.all([import('pino'), import('./operator.ts')]);

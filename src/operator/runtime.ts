@@ -29,3 +29,15 @@ export function missingNodeFlags(
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)]);
   return OPERATOR_NODE_FLAGS.filter((flag) => !given.has(flag));
 }
+
+/**
+ * Why this Node process cannot run the operator, or `undefined`. `--jitless` and `--lite-mode`
+ * (V8 flags an operator author may try to save memory) remove WebAssembly, and undici's HTTP/1.1
+ * parser (llhttp) is WebAssembly: every request to the API server would fail, and start-up would
+ * only end after the cache sync timeout. Checked first, so the command exits 2 at once instead.
+ */
+export function unusableRuntime(scope: object = globalThis): string | undefined {
+  return 'WebAssembly' in scope
+    ? undefined
+    : 'WebAssembly is not available (node started with --jitless or --lite-mode?); the HTTP client needs it: remove that flag';
+}

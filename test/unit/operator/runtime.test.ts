@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { missingNodeFlags, OPERATOR_NODE_FLAGS } from '../../../src/operator/runtime.ts';
+import { missingNodeFlags, OPERATOR_NODE_FLAGS, unusableRuntime } from '../../../src/operator/runtime.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,6 +14,11 @@ describe('operator runtime', () => {
     assert.deepEqual(missingNodeFlags([...OPERATOR_NODE_FLAGS], ''), []);
     assert.deepEqual(missingNodeFlags(['--expose-gc'], ` ${OPERATOR_NODE_FLAGS.join('  ')} `), []);
     assert.deepEqual(missingNodeFlags(['--max-semi-space-size=64'], ''), [...OPERATOR_NODE_FLAGS]);
+  });
+
+  it('a Node without WebAssembly (--jitless, --lite-mode) is refused with the flag to remove', () => {
+    assert.equal(unusableRuntime(), undefined);
+    assert.match(unusableRuntime({}) ?? '', /WebAssembly is not available .*--jitless or --lite-mode/);
   });
 
   it('`npm start` runs the compiled operator with every operator flag', () => {
@@ -47,6 +52,13 @@ describe('operator runtime', () => {
         { encoding: 'utf8' },
       );
       assert.match(usage, /^elasti-operator \[flags\]/);
+      // --jitless takes WebAssembly away: refused at once, exit 2, one line.
+      const jitless = spawnSync(process.execPath, ['--jitless', join(out, 'operator/main.js')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(jitless.status, 2);
+      assert.match(jitless.stderr, /^elasti-operator: WebAssembly is not available .*\n$/);
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {
