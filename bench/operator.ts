@@ -16,10 +16,11 @@
  *    under a deadline). At that moment: RSS split into anonymous and file-backed pages from
  *    `/proc/<pid>/smaps_rollup`, threads, V8 heap used/total from the operator's own `/metrics`,
  *    the time and CPU the process took to converge.
- * 4. Rounds (default 3; `BENCH_ROUNDS`), interleaved: every launch variant (`BENCH_CONTENDERS`)
- *    runs each size once per round in a fresh process, the order rotating by one per round.
- *    Variants differ from "as shipped" (`OPERATOR_NODE_FLAGS`) in one thing each (V8 flags, glibc
- *    tunables), plus the combination chosen; ratios are to "as shipped" within each round.
+ * 4. Rounds (default 3; `BENCH_ROUNDS`), interleaved: every launch runs each size once per round
+ *    in a fresh process, the order rotating by one per round. By default "as shipped"
+ *    (`OPERATOR_NODE_FLAGS`, `OPERATOR_ENV`, and the run-time V8 flags `main.ts` sets) and the
+ *    previous launch; `BENCH_CONTENDERS=a,b` picks others, each as shipped with one setting
+ *    changed (see {@link operatorContenders}). Ratios are to "as shipped" within each round.
  *
  * Numbers are reported, never asserted.
  */
@@ -27,7 +28,12 @@ import { fileURLToPath } from 'node:url';
 import { ELASTI_API_VERSION, ELASTI_GVR, installElastiServiceCrd } from '../src/api/v1alpha1/index.ts';
 import { DEPLOYMENT_GVR, ENDPOINTSLICE_GVR, SERVICE_GVR } from '../src/controller/index.ts';
 import { KubeClient, resources } from '../src/kube/index.ts';
-import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
+import {
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+  RUNTIME_V8_FLAGS_VARIABLE,
+} from '../src/operator/runtime.ts';
 import { waitFor } from '../test/support/wait.ts';
 import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
@@ -48,66 +54,58 @@ export interface OperatorContender extends OperatorLaunch {
 }
 
 const shipped = 'as-shipped';
-const withFlags = (id: string, label: string, nodeFlags: readonly string[]): OperatorContender => ({
+/** What ships: the start command's flags and environment; main.ts adds the run-time V8 flags. */
+const asShipped: OperatorContender = {
+  id: shipped,
+  label: `as shipped (\`${OPERATOR_NODE_FLAGS.join(' ')}\`, ${Object.entries(OPERATOR_ENV)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(', ')}, run-time \`${OPERATOR_RUNTIME_V8_FLAGS.join(' ')}\`)`,
+  nodeFlags: OPERATOR_NODE_FLAGS,
+  env: OPERATOR_ENV,
+};
+/** As shipped with one thing changed. */
+const variant = (id: string, label: string, change: Partial<OperatorLaunch>): OperatorContender => ({
+  ...asShipped,
+  ...change,
   id,
   label,
-  nodeFlags,
-  env: {},
 });
+const noRuntimeFlags = { [RUNTIME_V8_FLAGS_VARIABLE]: '' };
 
-/** As shipped, one variant per setting under test, and V8's defaults. */
+/**
+ * As shipped; the previous release's launch (`--max-semi-space-size=16` only); V8's defaults;
+ * and as shipped with one setting taken away or changed each.
+ */
 export const operatorContenders: readonly OperatorContender[] = [
-  withFlags(shipped, `as shipped (\`${OPERATOR_NODE_FLAGS.join(' ')}\`)`, OPERATOR_NODE_FLAGS),
-  withFlags('v8-defaults', 'V8 default flags', []),
-  withFlags('semi-space-16', '`--max-semi-space-size=16`', ['--max-semi-space-size=16']),
-  withFlags('semi-space-2', '`--max-semi-space-size=2`', ['--max-semi-space-size=2']),
-  withFlags('semi-space-1', '`--max-semi-space-size=1`', ['--max-semi-space-size=1']),
-  withFlags('optimize-for-size', '+ `--optimize-for-size`', [...OPERATOR_NODE_FLAGS, '--optimize-for-size']),
-  withFlags('lite-mode', '+ `--lite-mode`', [...OPERATOR_NODE_FLAGS, '--lite-mode']),
-  withFlags('jitless', '+ `--jitless`', [...OPERATOR_NODE_FLAGS, '--jitless']),
-  withFlags('v8-pool-1', '+ `--v8-pool-size=1`', [...OPERATOR_NODE_FLAGS, '--v8-pool-size=1']),
-  withFlags('single-threaded-gc', '+ `--single-threaded-gc`', [
-    ...OPERATOR_NODE_FLAGS,
-    '--single-threaded-gc',
-  ]),
-  withFlags('max-old-64', '+ `--max-old-space-size=64`', [...OPERATOR_NODE_FLAGS, '--max-old-space-size=64']),
-  withFlags('ofs-alone', '`--optimize-for-size` alone', ['--optimize-for-size']),
+  asShipped,
   {
-    id: 'ofs-arena-2',
-    label: '`--optimize-for-size`, `MALLOC_ARENA_MAX=2`',
-    nodeFlags: ['--optimize-for-size'],
-    env: { MALLOC_ARENA_MAX: '2' },
+    id: 'previous',
+    label: 'previous launch (`--max-semi-space-size=16` only)',
+    nodeFlags: ['--max-semi-space-size=16'],
+    env: noRuntimeFlags,
   },
   {
-    id: 'ofs-arena-1',
-    label: '`--optimize-for-size`, `MALLOC_ARENA_MAX=1`',
-    nodeFlags: ['--optimize-for-size'],
-    env: { MALLOC_ARENA_MAX: '1' },
+    id: 'v8-defaults',
+    label: 'V8 and glibc defaults, no run-time flags',
+    nodeFlags: [],
+    env: noRuntimeFlags,
   },
-  {
-    id: 'ofs-runtime',
-    label: 'ofs set at run time',
-    nodeFlags: [...OPERATOR_NODE_FLAGS, '--import=/tmp/mem2-ofs.mjs'],
-    env: {},
-  },
-  {
-    id: 'semi-1-arena-2',
-    label: '`--max-semi-space-size=1`, `MALLOC_ARENA_MAX=2`',
-    nodeFlags: ['--max-semi-space-size=1'],
-    env: { MALLOC_ARENA_MAX: '2' },
-  },
-  {
-    id: 'ofs-malloc-tuned',
-    label: 'ofs, arena 2, trim/mmap 128k',
-    nodeFlags: ['--optimize-for-size'],
-    env: { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' },
-  },
-  {
-    id: 'malloc-arena-2',
-    label: '+ `MALLOC_ARENA_MAX=2`',
-    nodeFlags: OPERATOR_NODE_FLAGS,
-    env: { MALLOC_ARENA_MAX: '2' },
-  },
+  variant('no-runtime-flags', 'as shipped without the run-time V8 flags', {
+    env: { ...OPERATOR_ENV, ...noRuntimeFlags },
+  }),
+  variant('runtime-ofs-only', 'as shipped, run-time `--optimize-for-size` only (optimizing compilers on)', {
+    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: '--optimize-for-size' },
+  }),
+  variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
+  variant('semi-space-16', 'as shipped with `--max-semi-space-size=16`', {
+    nodeFlags: ['--max-semi-space-size=16'],
+  }),
+  variant('uv-pool-1', 'as shipped + `UV_THREADPOOL_SIZE=1`', {
+    env: { ...OPERATOR_ENV, UV_THREADPOOL_SIZE: '1' },
+  }),
+  variant('mmap-64k', 'as shipped + `MALLOC_MMAP_THRESHOLD_=65536`', {
+    env: { ...OPERATOR_ENV, MALLOC_MMAP_THRESHOLD_: '65536' },
+  }),
 ];
 
 export const RESOLVER_NS = 'bench-op-resolver';
@@ -301,9 +299,10 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     process.exit(2);
   }
-  const contenders = wanted
-    ? operatorContenders.filter((c) => wanted.includes(c.id))
-    : [...operatorContenders];
+  // By default the two launches the must-show compares; the one-change variants on request.
+  const contenders = operatorContenders.filter((c) =>
+    wanted ? wanted.includes(c.id) : c.id === shipped || c.id === 'previous',
+  );
   buildOperator();
   // 1,000 proxy-mode ElastiServices need 2,000 Service cluster IPs beyond the harness's /24.
   const plane = await startControlPlane({ apiserverArgs: ['--service-cluster-ip-range=10.0.0.0/16'] });

@@ -7,13 +7,16 @@
  *
  * @module
  */
+// First, for its side effect: the run-time V8 flags, set before any other module is evaluated.
+import './v8-runtime-flags.ts';
 import { OperatorConfigError, resolveOperatorConfig } from '../controller/config.ts';
 import { errorMessage } from '../kube/errors.ts';
 import type { Logger } from '../kube/types.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/settings.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
 import type { RunningOperator } from './operator.ts';
-import { missingNodeFlags, unusableRuntime } from './runtime.ts';
+import { missingNodeFlags, missingOperatorEnv, unusableRuntime } from './runtime.ts';
+import { runtimeFlagsProblem } from './v8-runtime-flags.ts';
 
 const command = 'elasti-operator';
 const usage = flagUsage(command, OPERATOR_FLAGS);
@@ -101,7 +104,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const runtimeProblem = unusableRuntime();
+  const runtimeProblem = runtimeFlagsProblem()?.message ?? unusableRuntime();
   if (runtimeProblem) {
     process.stderr.write(`${command}: ${runtimeProblem}\n`);
     return 2;
@@ -110,11 +113,11 @@ async function main(): Promise<number> {
   const [{ pino }, { runOperator }] = await Promise.all([import('pino'), import('./operator.ts')]);
   const logger: Logger = pino({ level: flags.logLevel });
   for (const warning of scaling.warnings) logger.warn({}, warning);
-  const missing = missingNodeFlags();
+  const missing = [...missingNodeFlags(), ...missingOperatorEnv()];
   if (missing.length > 0) {
     logger.warn(
       { missing },
-      'started without the operator V8 flags (npm start sets them); resident memory will be higher than measured',
+      'started without the operator V8 flags or environment (npm start sets them); resident memory will be higher than measured',
     );
   }
   let operator: RunningOperator;

@@ -4,7 +4,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { missingNodeFlags, OPERATOR_NODE_FLAGS, unusableRuntime } from '../../../src/operator/runtime.ts';
+import {
+  missingNodeFlags,
+  missingOperatorEnv,
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+  RuntimeFlagsError,
+  runtimeV8Flags,
+  unusableRuntime,
+} from '../../../src/operator/runtime.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,6 +23,29 @@ describe('operator runtime', () => {
     assert.deepEqual(missingNodeFlags([...OPERATOR_NODE_FLAGS], ''), []);
     assert.deepEqual(missingNodeFlags(['--expose-gc'], ` ${OPERATOR_NODE_FLAGS.join('  ')} `), []);
     assert.deepEqual(missingNodeFlags(['--max-semi-space-size=64'], ''), [...OPERATOR_NODE_FLAGS]);
+  });
+
+  it('reports the operator environment settings missing', () => {
+    assert.deepEqual(
+      missingOperatorEnv({}),
+      Object.entries(OPERATOR_ENV).map(([k, v]) => `${k}=${v}`),
+    );
+    assert.deepEqual(missingOperatorEnv({ ...OPERATOR_ENV }), []);
+  });
+
+  it('run-time V8 flags: the default list, replaced (or emptied) by ELASTI_V8_RUNTIME_FLAGS, a bad word refused', () => {
+    assert.deepEqual(runtimeV8Flags({}), [...OPERATOR_RUNTIME_V8_FLAGS]);
+    assert.deepEqual(runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: '' }), []);
+    assert.deepEqual(runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: ' --optimize-for-size  --max-lazy ' }), [
+      '--optimize-for-size',
+      '--max-lazy',
+    ]);
+    assert.throws(
+      () => runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: '--optimize-for-size opt' }),
+      (error: unknown) =>
+        error instanceof RuntimeFlagsError &&
+        /ELASTI_V8_RUNTIME_FLAGS: "opt" is not a --flag/.test(error.message),
+    );
   });
 
   it('a Node without WebAssembly (--jitless, --lite-mode) is refused with the flag to remove', () => {
@@ -26,8 +58,11 @@ describe('operator runtime', () => {
       scripts: Record<string, string>;
     };
     const start = pkg.scripts.start ?? '';
-    assert.match(start, /^node .* dist\/operator\/main\.js$/);
+    assert.match(start, /^(\w+=\S+ )*node .* dist\/operator\/main\.js$/);
     for (const flag of OPERATOR_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), flag);
+    for (const [name, value] of Object.entries(OPERATOR_ENV)) {
+      assert.ok(start.split(' ').includes(`${name}=${value}`), name);
+    }
   });
 
   it('the build emits runnable JavaScript: the compiled operator prints its usage', () => {
@@ -59,6 +94,14 @@ describe('operator runtime', () => {
       });
       assert.equal(jitless.status, 2);
       assert.match(jitless.stderr, /^elasti-operator: WebAssembly is not available .*\n$/);
+      // A bad run-time flag list: exit 2 naming the variable, before anything is loaded.
+      const badList = spawnSync(process.execPath, [join(out, 'operator/main.js')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, ELASTI_V8_RUNTIME_FLAGS: 'no-opt' },
+      });
+      assert.equal(badList.status, 2);
+      assert.match(badList.stderr, /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/);
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {
