@@ -101,7 +101,10 @@ describe('operator runtime', () => {
         env: { ...process.env, ELASTI_V8_RUNTIME_FLAGS: 'no-opt' },
       });
       assert.equal(badList.status, 2);
-      assert.match(badList.stderr, /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/);
+      assert.match(
+        badList.stderr,
+        /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/,
+      );
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {
