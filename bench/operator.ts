@@ -103,6 +103,9 @@ export const operatorContenders: readonly OperatorContender[] = [
   variant('uv-pool-1', 'as shipped + `UV_THREADPOOL_SIZE=1`', {
     env: { ...OPERATOR_ENV, UV_THREADPOOL_SIZE: '1' },
   }),
+  variant('v8-pool-1', 'as shipped + `--v8-pool-size=1`', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, '--v8-pool-size=1'],
+  }),
   variant('mmap-64k', 'as shipped + `MALLOC_MMAP_THRESHOLD_=65536`', {
     env: { ...OPERATOR_ENV, MALLOC_MMAP_THRESHOLD_: '65536' },
   }),
