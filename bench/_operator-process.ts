@@ -16,8 +16,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** The compiled entry point `npm run build` writes. */
 export const OPERATOR_MAIN = `${root}dist/operator/main.js`;
 
-/** What `npm run build` does: a fresh `dist/` from `tsconfig.build.json`. */
+/**
+ * What `npm run build` does: a fresh `dist/` from `tsconfig.build.json`. `BENCH_BUILD=0` skips
+ * it (another run uses the same `dist/`: removing it under that run's operators would fail them).
+ */
 export function buildOperator(): void {
+  if (process.env.BENCH_BUILD === '0') return;
   process.stderr.write('[bench] building dist/ (npm run build)\n');
   rmSync(`${root}dist`, { recursive: true, force: true });
   execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
