@@ -6,7 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OPERATOR_ENV, OPERATOR_NODE_FLAGS, OPERATOR_RUNTIME_V8_FLAGS } from '../src/operator/runtime.ts';
+import {
+  MEMORY_FIRST_RUNTIME_V8_FLAGS,
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+} from '../src/operator/runtime.ts';
 import { forkNodeWorker, type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -120,12 +125,12 @@ export const oursVariants: readonly NodeContender[] = [
   variantOfOurs('ours-page-100', 'ours, pages of 100', { worker: { engine: 'ours', pageSize: 100 } }),
   // The operator's whole memory launch on the command line: its flags, the flags its main.ts sets
   // at run time, its environment.
-  variantOfOurs('ours-lean', 'ours, lean flags (operator launch + run-time flags)', {
-    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+  variantOfOurs('ours-lean', 'ours, lean flags (operator launch + memory-first run-time flags)', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
   }),
-  variantOfOurs('ours-lean-opt', 'ours, lean flags with the optimizing compilers', {
-    nodeFlags: [...OPERATOR_NODE_FLAGS, '--optimize-for-size'],
+  variantOfOurs('ours-lean-opt', 'ours, lean flags with the optimizing compilers (operator launch)', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
   }),
 ];

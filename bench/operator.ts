@@ -29,6 +29,7 @@ import { ELASTI_API_VERSION, ELASTI_GVR, installElastiServiceCrd } from '../src/
 import { DEPLOYMENT_GVR, ENDPOINTSLICE_GVR, SERVICE_GVR } from '../src/controller/index.ts';
 import { KubeClient, resources } from '../src/kube/index.ts';
 import {
+  MEMORY_FIRST_RUNTIME_V8_FLAGS,
   OPERATOR_ENV,
   OPERATOR_NODE_FLAGS,
   OPERATOR_RUNTIME_V8_FLAGS,
@@ -93,8 +94,8 @@ export const operatorContenders: readonly OperatorContender[] = [
   variant('no-runtime-flags', 'as shipped without the run-time V8 flags', {
     env: { ...OPERATOR_ENV, ...noRuntimeFlags },
   }),
-  variant('runtime-ofs-only', 'as shipped, run-time `--optimize-for-size` only (optimizing compilers on)', {
-    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: '--optimize-for-size' },
+  variant('memory-first', 'as shipped, run-time flags without the optimizing compilers (memory first)', {
+    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: MEMORY_FIRST_RUNTIME_V8_FLAGS.join(' ') },
   }),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
   variant('semi-space-16', 'as shipped with `--max-semi-space-size=16`', {
