@@ -8,8 +8,8 @@
  *   `NODE_OPTIONS` (allowed there).
  * - {@link OPERATOR_RUNTIME_V8_FLAGS}: V8 reads them when it decides (GC sizing, tier-up), so
  *   the operator sets them itself first thing (`v8-runtime-flags.ts`, imported first by
- *   `main.ts`). Most of them Node refuses in `NODE_OPTIONS`, so this is the only way a chart
- *   that sets `NODE_OPTIONS` gets them.
+ *   `main.ts`). Node refuses them in `NODE_OPTIONS`, so this is the only way a chart that sets
+ *   `NODE_OPTIONS` gets them.
  * - {@link OPERATOR_ENV}: read by glibc when the process starts, so in the environment.
  *
  * @module
