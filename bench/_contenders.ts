@@ -6,7 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OPERATOR_NODE_FLAGS } from '../src/operator/runtime.ts';
+import {
+  MEMORY_FIRST_RUNTIME_V8_FLAGS,
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+} from '../src/operator/runtime.ts';
 import { forkNodeWorker, type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,6 +30,8 @@ export interface NodeContender {
   readonly label: string;
   readonly worker: Omit<NodeWorkerConfig, keyof SyncTarget>;
   readonly nodeFlags: readonly string[];
+  /** Extra environment of the worker (glibc tunables); none by default. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** An external contender: a client-go variant of `bench/peers/client-go`. */
@@ -101,7 +108,7 @@ const oursAsShipped = allContenders[0] as NodeContender;
 export function variantOfOurs(
   id: string,
   label: string,
-  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker'>,
+  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker' | 'env'>,
 ): NodeContender {
   return { ...oursAsShipped, ...change, id, label };
 }
@@ -118,6 +125,16 @@ export const oursVariants: readonly NodeContender[] = [
   variantOfOurs('ours-page-100', 'ours, pages of 100', { worker: { engine: 'ours', pageSize: 100 } }),
   variantOfOurs('ours-metadata-only', 'ours, metadata-only (`PartialObjectMetadata`)', {
     worker: { engine: 'ours', metadataOnly: true },
+  }),
+  // The operator's whole memory launch on the command line: its flags, the flags its main.ts sets
+  // at run time, its environment.
+  variantOfOurs('ours-lean', 'ours, lean flags (operator launch + memory-first run-time flags)', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
+    env: OPERATOR_ENV,
+  }),
+  variantOfOurs('ours-lean-opt', 'ours, lean flags with the optimizing compilers (operator launch)', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+    env: OPERATOR_ENV,
   }),
 ];
 
@@ -180,6 +197,7 @@ export function startContender(
       [JSON.stringify(config)],
       [...contender.nodeFlags, '--expose-gc'],
       contender.id,
+      contender.env,
     );
   }
   if (!built.clientGo) throw new Error('the client-go peer was not built (call prepare first)');

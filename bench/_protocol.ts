@@ -87,8 +87,9 @@ export function forkNodeWorker(
   args: readonly string[],
   execArgv: readonly string[],
   name: string,
+  env: Readonly<Record<string, string>> = {},
 ): WorkerChannel {
-  const child = fork(file, args, { execArgv: [...execArgv] });
+  const child = fork(file, args, { execArgv: [...execArgv], env: { ...process.env, ...env } });
   const inbox = new Inbox();
   child.on('message', (m) => inbox.push(m as WorkerMessage));
   child.once('exit', (code, signal) => inbox.end(new Error(`${name} exited (${code ?? signal})`)));

@@ -72,12 +72,15 @@ export {
   type WriteOptions,
 } from './client/index.ts';
 export {
+  // undici's Agent and error classes without its package entry, for other layers' own HTTP clients.
+  Agent as UndiciAgent,
   authHeadersOf,
   buildDispatcher,
   type ClientNodeKubeConfig,
   type ClusterConnection,
   type ConnectOptions,
   connect,
+  errors as undiciErrors,
   type KubeConfigSource,
   type Kubeconfig,
   type KubeconfigCluster,

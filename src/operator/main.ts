@@ -7,6 +7,8 @@
  *
  * @module
  */
+// First, for its side effect: the run-time V8 flags, set before any other module is evaluated.
+import './v8-runtime-flags.ts';
 import { DEFAULT_OPERATOR_CONFIG, OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
 import type { Logger } from '../kube/index.ts';
 import { errorMessage } from '../kube/index.ts';
@@ -14,7 +16,8 @@ import { DISABLED_BIND_ADDRESS } from '../runtime/index.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/index.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
 import type { RunningOperator } from './operator.ts';
-import { missingNodeFlags } from './runtime.ts';
+import { missingNodeFlags, missingOperatorEnv, unusableRuntime } from './runtime.ts';
+import { runtimeFlagsProblem } from './v8-runtime-flags.ts';
 
 const command = 'elasti-operator';
 const usage = `${flagUsage(command, OPERATOR_FLAGS)}
@@ -158,6 +161,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
+  const runtimeProblem = runtimeFlagsProblem()?.message ?? unusableRuntime();
+  if (runtimeProblem) {
+    process.stderr.write(`${command}: ${runtimeProblem}\n`);
+    return 2;
+  }
   // Loaded only now, so a bad flag is reported at once instead of after loading the operator.
   const [{ createLogger, logSettings }, { runOperator }] = await Promise.all([
     import('./logging.ts'),
@@ -169,11 +177,11 @@ async function main(): Promise<number> {
     // Upstream's chart sets it with `sentry.enabled`; say so rather than ignore it silently.
     logger.warn({}, 'SENTRY_DSN is set but this operator does not report to Sentry; it is ignored');
   }
-  const missing = missingNodeFlags();
+  const missing = [...missingNodeFlags(), ...missingOperatorEnv()];
   if (missing.length > 0) {
     logger.warn(
       { missing },
-      'started without the operator V8 flags (npm start sets them); resident memory will be higher than measured',
+      'started without the operator V8 flags or environment (npm start sets them); resident memory will be higher than measured',
     );
   }
   let operator: RunningOperator;

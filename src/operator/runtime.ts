@@ -1,22 +1,94 @@
 /**
  * How the operator process is meant to run: compiled JavaScript (`npm run build` → `dist/`) with
- * the V8 flags below. Running the `.ts` sources directly is for development: Node's type
- * stripper alone keeps ~30 MB resident (measured in `bench/RESULTS.md`).
+ * the V8 flags and environment below. Running the `.ts` sources directly is for development:
+ * Node's type stripper alone keeps ~30 MB resident (measured in `bench/RESULTS.md`).
+ *
+ * Three kinds of setting, by where they can be given (numbers: `bench/RESULTS.md`, "operator"):
+ * - {@link OPERATOR_NODE_FLAGS}: sized at heap creation, so on the command line or in
+ *   `NODE_OPTIONS` (allowed there).
+ * - {@link OPERATOR_RUNTIME_V8_FLAGS}: V8 reads them when it decides (GC sizing, tier-up), so
+ *   the operator sets them itself first thing (`v8-runtime-flags.ts`, imported first by
+ *   `main.ts`). Node refuses them in `NODE_OPTIONS`, so this is the only way a chart that sets
+ *   `NODE_OPTIONS` gets them.
+ * - {@link OPERATOR_ENV}: read by glibc when the process starts, so in the environment.
  *
  * @module
  */
 
 /**
  * V8 flags of the operator process: `npm start` passes them, a container image sets them in
- * `NODE_OPTIONS` (both flags are allowed there).
+ * `NODE_OPTIONS` (allowed there).
  *
- * `--max-semi-space-size=16` (MB): V8 sizes the young generation from the machine's memory; on a
- * 24 GiB node it lets each semi-space grow to 64 MB, and after a burst (an informer's initial
- * list, 10,000 `add`s) ~100 MB of young generation stays committed for the life of the process.
- * Capped at 16 MB the Manager benchmark keeps its add-all time and drops ~90 MB of RSS
- * (`bench/RESULTS.md`).
+ * `--max-semi-space-size=1` (MB): V8 sizes the young generation from the machine's memory (up to
+ * 64 MB semi-spaces on a 24 GiB node) and keeps what a burst grew committed for the life of the
+ * process. With the run-time `--optimize-for-size` the young generation stays small anyway (1 or
+ * 16: 91 vs 90 MiB idle with 100 ElastiServices); the flag is what keeps it small when that
+ * list is replaced or emptied (then 1 instead of 16 saves ~30 MiB).
  */
-export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/**
+ * V8 flags the operator sets on itself at start-up, before any other module is evaluated
+ * (`v8-runtime-flags.ts`). `ELASTI_V8_RUNTIME_FLAGS` replaces the list (space-separated; empty:
+ * none), e.g. with {@link MEMORY_FIRST_RUNTIME_V8_FLAGS}.
+ *
+ * `--optimize-for-size`: V8's memory-saving GC heuristics (a smaller heap growing factor, more
+ * compaction, the memory reducer for small heaps) keep the heap near its live size: idle with
+ * 100 ElastiServices ~95 instead of ~117 MiB RSS; it costs CPU while converging (1,000
+ * ElastiServices: 41 s instead of 23–31 s).
+ */
+export const OPERATOR_RUNTIME_V8_FLAGS: readonly string[] = ['--optimize-for-size'];
+
+/**
+ * The run-time flags for memory above all: {@link OPERATOR_RUNTIME_V8_FLAGS} plus no optimizing
+ * compilers (`--no-opt --no-maglev --no-wasm-tier-up`: JavaScript stays in the interpreter and
+ * Sparkplug, undici's llhttp WebAssembly in Liftoff), which keeps their code pages of the `node`
+ * executable and their compilation zones out of RSS: ~91 instead of ~95 MiB idle with 100
+ * ElastiServices, 115 instead of 132 MiB with 1,000 — but converging 1,000 ElastiServices took
+ * 92 s of CPU instead of 41 s, so it is not the default.
+ */
+export const MEMORY_FIRST_RUNTIME_V8_FLAGS: readonly string[] = [
+  ...OPERATOR_RUNTIME_V8_FLAGS,
+  '--no-opt',
+  '--no-maglev',
+  '--no-wasm-tier-up',
+];
+
+/** The environment variable that replaces {@link OPERATOR_RUNTIME_V8_FLAGS}. */
+export const RUNTIME_V8_FLAGS_VARIABLE = 'ELASTI_V8_RUNTIME_FLAGS';
+
+/**
+ * Environment of the operator process (`npm start` and the container set it).
+ *
+ * `MALLOC_ARENA_MAX=1`: glibc gives every thread that allocates (V8's GC and compiler workers,
+ * libuv's pool) its own arena and keeps what those threads freed; one arena for all keeps the
+ * freed memory reusable by the main thread.
+ */
+export const OPERATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+
+/** A bad {@link RUNTIME_V8_FLAGS_VARIABLE}: exit 2 naming it. */
+export class RuntimeFlagsError extends Error {
+  override readonly name = 'RuntimeFlagsError';
+}
+
+/**
+ * The V8 flags to set at run time: {@link OPERATOR_RUNTIME_V8_FLAGS}, or the list in
+ * {@link RUNTIME_V8_FLAGS_VARIABLE}.
+ *
+ * @throws {RuntimeFlagsError} when a listed word is not a `--flag` or `--flag=value`.
+ */
+export function runtimeV8Flags(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
+  const given = env[RUNTIME_V8_FLAGS_VARIABLE];
+  if (given === undefined) return [...OPERATOR_RUNTIME_V8_FLAGS];
+  const flags = given.split(/\s+/).filter(Boolean);
+  const bad = flags.find((flag) => !/^--[a-z0-9][a-z0-9_-]*(=\S+)?$/.test(flag));
+  if (bad !== undefined) {
+    throw new RuntimeFlagsError(
+      `invalid value for ${RUNTIME_V8_FLAGS_VARIABLE}: ${JSON.stringify(bad)} is not a --flag or --flag=value`,
+    );
+  }
+  return flags;
+}
 
 /**
  * The operator's flags missing from this process (neither in `execArgv` nor in `NODE_OPTIONS`),
@@ -28,4 +100,25 @@ export function missingNodeFlags(
 ): string[] {
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)]);
   return OPERATOR_NODE_FLAGS.filter((flag) => !given.has(flag));
+}
+
+/** The {@link OPERATOR_ENV} settings this process was started without, as `NAME=value`. */
+export function missingOperatorEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  return Object.entries(OPERATOR_ENV)
+    .filter(([name, value]) => env[name] !== value)
+    .map(([name, value]) => `${name}=${value}`);
+}
+
+/**
+ * Why this Node process cannot run the operator, or `undefined`. `--jitless` and `--lite-mode`
+ * (V8 flags an operator author may try to save memory) remove WebAssembly, and undici's HTTP/1.1
+ * parser (llhttp) is WebAssembly: every request to the API server would fail, and start-up would
+ * only end after the cache sync timeout. Checked first, so the command exits 2 at once instead.
+ */
+export function unusableRuntime(scope: object = globalThis): string | undefined {
+  return 'WebAssembly' in scope
+    ? undefined
+    : 'WebAssembly is not available (node started with --jitless or --lite-mode?); the HTTP client needs it: remove that flag';
 }

@@ -10,7 +10,10 @@
  *
  * @module
  */
-import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+// Not `undici`'s package entry: it evaluates fetch, WebSocket and mocks too (~2.5 MB of live heap
+// in the operator, bench/RESULTS.md "operator").
+import { UndiciAgent as Agent, undiciErrors } from '../kube/index.ts';
 
 /** What an instant query returned. */
 export type QueryOutcome =

@@ -29,4 +29,4 @@ export {
   type KubeconfigCluster,
   type KubeconfigUser,
 } from './kubeconfig-file.ts';
-export { Agent, buildConnector, ProxyAgent } from './undici-lean.ts';
+export { Agent, buildConnector, errors, ProxyAgent } from './undici-lean.ts';

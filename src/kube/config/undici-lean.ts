@@ -21,6 +21,8 @@ const require = createRequire(import.meta.url);
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
 /** undici's `buildConnector` (the default socket connector; wrapped by `h2-stream-guard.ts`). */
 export const buildConnector: typeof Undici.buildConnector = require('undici/lib/core/connect.js');
+/** undici's error classes (`undici.errors`: `HeadersTimeoutError`, `ConnectTimeoutError`, ...). */
+export const errors: typeof Undici.errors = require('undici/lib/core/errors.js');
 /** undici's `ProxyAgent`. */
 export const ProxyAgent: typeof Undici.ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js');
 

@@ -21,6 +21,7 @@ import { resolveOperatorConfig } from '../../../src/controller/index.ts';
 import { KubeClient, type KubeObject, resources, wellKnown } from '../../../src/kube/index.ts';
 import { parseFlags } from '../../../src/operator/main.ts';
 import { runOperator } from '../../../src/operator/operator.ts';
+import { missingOperatorEnv, OPERATOR_NODE_FLAGS } from '../../../src/operator/runtime.ts';
 import { scalingSettingsFromEnv } from '../../../src/scaling/index.ts';
 import { binaryNames, ensureBinaries } from '../../../tools/controlplane/binaries.ts';
 import { deferrer, kubeconfigFor, testCluster, testNamespace } from '../../support/cluster.ts';
@@ -141,6 +142,9 @@ test('cluster mode: helm template renders objects the control plane accepts; arg
   const { args, env } = containerOf(rendered);
   assert.deepEqual(args, ['--leader-elect', '--health-probe-bind-address=:8081', '--metrics-bind-address=0']);
   assert.equal(env.WATCH_NAMESPACES, undefined, 'cluster mode: every namespace');
+  // The memory launch the operator documents, as the chart passes it.
+  assert.deepEqual(env.NODE_OPTIONS?.split(' '), [...OPERATOR_NODE_FLAGS]);
+  assert.deepEqual(missingOperatorEnv(env), [], 'OPERATOR_ENV is set');
   const flags = parseFlags(args, env);
   assert.equal(flags.healthProbeBindAddress, ':8081');
   assert.equal(flags.metricsBindAddress, '0');

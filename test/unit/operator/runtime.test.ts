@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { missingNodeFlags, OPERATOR_NODE_FLAGS } from '../../../src/operator/runtime.ts';
+import {
+  missingNodeFlags,
+  missingOperatorEnv,
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+  RuntimeFlagsError,
+  runtimeV8Flags,
+  unusableRuntime,
+} from '../../../src/operator/runtime.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -16,13 +25,44 @@ describe('operator runtime', () => {
     assert.deepEqual(missingNodeFlags(['--max-semi-space-size=64'], ''), [...OPERATOR_NODE_FLAGS]);
   });
 
+  it('reports the operator environment settings missing', () => {
+    assert.deepEqual(
+      missingOperatorEnv({}),
+      Object.entries(OPERATOR_ENV).map(([k, v]) => `${k}=${v}`),
+    );
+    assert.deepEqual(missingOperatorEnv({ ...OPERATOR_ENV }), []);
+  });
+
+  it('run-time V8 flags: the default list, replaced (or emptied) by ELASTI_V8_RUNTIME_FLAGS, a bad word refused', () => {
+    assert.deepEqual(runtimeV8Flags({}), [...OPERATOR_RUNTIME_V8_FLAGS]);
+    assert.deepEqual(runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: '' }), []);
+    assert.deepEqual(runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: ' --optimize-for-size  --max-lazy ' }), [
+      '--optimize-for-size',
+      '--max-lazy',
+    ]);
+    assert.throws(
+      () => runtimeV8Flags({ ELASTI_V8_RUNTIME_FLAGS: '--optimize-for-size opt' }),
+      (error: unknown) =>
+        error instanceof RuntimeFlagsError &&
+        /ELASTI_V8_RUNTIME_FLAGS: "opt" is not a --flag/.test(error.message),
+    );
+  });
+
+  it('a Node without WebAssembly (--jitless, --lite-mode) is refused with the flag to remove', () => {
+    assert.equal(unusableRuntime(), undefined);
+    assert.match(unusableRuntime({}) ?? '', /WebAssembly is not available .*--jitless or --lite-mode/);
+  });
+
   it('`npm start` runs the compiled operator with every operator flag', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
     const start = pkg.scripts.start ?? '';
-    assert.match(start, /^node .* dist\/operator\/main\.js$/);
+    assert.match(start, /^(\w+=\S+ )*node .* dist\/operator\/main\.js$/);
     for (const flag of OPERATOR_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), flag);
+    for (const [name, value] of Object.entries(OPERATOR_ENV)) {
+      assert.ok(start.split(' ').includes(`${name}=${value}`), name);
+    }
   });
 
   it('the build emits runnable JavaScript: the compiled operator prints its usage', () => {
@@ -47,6 +87,24 @@ describe('operator runtime', () => {
         { encoding: 'utf8' },
       );
       assert.match(usage, /^elasti-operator \[flags\]/);
+      // --jitless takes WebAssembly away: refused at once, exit 2, one line.
+      const jitless = spawnSync(process.execPath, ['--jitless', join(out, 'operator/main.js')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(jitless.status, 2);
+      assert.match(jitless.stderr, /^elasti-operator: WebAssembly is not available .*\n$/);
+      // A bad run-time flag list: exit 2 naming the variable, before anything is loaded.
+      const badList = spawnSync(process.execPath, [join(out, 'operator/main.js')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, ELASTI_V8_RUNTIME_FLAGS: 'no-opt' },
+      });
+      assert.equal(badList.status, 2);
+      assert.match(
+        badList.stderr,
+        /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/,
+      );
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {

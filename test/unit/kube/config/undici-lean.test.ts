@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as undici from 'undici';
-import { Agent, ProxyAgent } from '../../../../src/kube/config/undici-lean.ts';
+import { Agent, errors, ProxyAgent } from '../../../../src/kube/config/undici-lean.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -11,6 +11,21 @@ describe('undici-lean', () => {
   it('hands out undici’s own Agent and ProxyAgent classes', () => {
     assert.equal(Agent, undici.Agent);
     assert.equal(ProxyAgent, undici.ProxyAgent);
+    assert.equal(errors, undici.errors);
+  });
+
+  it('the whole operator loads without undici’s package entry (it costs ~2.5 MB of live heap)', () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      await import('./src/operator/operator.ts');
+      const require = createRequire(import.meta.url);
+      console.log(JSON.stringify({ entryLoaded: Object.keys(require.cache).includes(require.resolve('undici')) }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), { entryLoaded: false });
   });
 
   it('gives dispatchers the request API without loading undici’s package entry', () => {

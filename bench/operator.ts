@@ -1,0 +1,360 @@
+/**
+ * `npm run bench -- operator`: the compiled operator's own footprint, idle, with 0, 100 and 1,000
+ * ElastiServices (`BENCH_SIZES=0,100,1000`), one local control plane.
+ *
+ * 1. `npm run build`'s output (`dist/`, built here first) is what runs: `node <V8 flags>
+ *    dist/operator/main.js --watch-namespace=<ns> …`, the documented start command, with a clean
+ *    environment. No benchmark code runs inside the measured process.
+ * 2. Each size has its own namespace with that many ElastiServices, each with its scale target (a
+ *    Deployment at 0 replicas) and its public Service, so every one converges to `proxy` mode —
+ *    the operator then holds, per ElastiService, two RequestWatches, a private Service and an
+ *    EndpointSlice to the resolver (whose Service and slice live in their own namespace). No
+ *    triggers: the scaling poller sends no Prometheus queries.
+ * 3. Converged = `/readyz` 200, every ElastiService of the namespace reconciled by this process
+ *    (`elasti_operator_reconcile_count`) and in proxy mode (`elasti_operator_mode`), the work
+ *    queue empty. Idle = then no reconcile for `BENCH_QUIET_MS` (default 10 s, polled every 2 s
+ *    under a deadline). At that moment: RSS split into anonymous and file-backed pages from
+ *    `/proc/<pid>/smaps_rollup`, threads, V8 heap used/total from the operator's own `/metrics`,
+ *    the time and CPU the process took to converge.
+ * 4. Rounds (default 3; `BENCH_ROUNDS`), interleaved: every launch runs each size once per round
+ *    in a fresh process, the order rotating by one per round. By default "as shipped"
+ *    (`OPERATOR_NODE_FLAGS`, `OPERATOR_ENV`, and the run-time V8 flags `main.ts` sets) and the
+ *    previous launch; `BENCH_CONTENDERS=a,b` picks others, each as shipped with one setting
+ *    changed (see {@link operatorContenders}). Ratios are to "as shipped" within each round.
+ *
+ * Numbers are reported, never asserted.
+ */
+import { fileURLToPath } from 'node:url';
+import { ELASTI_API_VERSION, ELASTI_GVR, installElastiServiceCrd } from '../src/api/v1alpha1/index.ts';
+import { KubeClient, resources } from '../src/kube/index.ts';
+import {
+  MEMORY_FIRST_RUNTIME_V8_FLAGS,
+  OPERATOR_ENV,
+  OPERATOR_NODE_FLAGS,
+  OPERATOR_RUNTIME_V8_FLAGS,
+  RUNTIME_V8_FLAGS_VARIABLE,
+} from '../src/operator/runtime.ts';
+import { waitFor } from '../test/support/wait.ts';
+import { startControlPlane } from '../tools/controlplane/harness.ts';
+import {
+  buildOperator,
+  metricSum,
+  type OperatorLaunch,
+  processCpuMs,
+  processMemory,
+  startOperatorProcess,
+} from './_operator-process.ts';
+import { type Column, markdownTable, type RoundRow, summarize } from './_summary.ts';
+import { now, pool } from './_util.ts';
+
+/** A way of launching the operator: label, V8 flags, environment. */
+export interface OperatorContender extends OperatorLaunch {
+  readonly id: string;
+  readonly label: string;
+}
+
+const shipped = 'as-shipped';
+/** What ships: the start command's flags and environment; main.ts adds the run-time V8 flags. */
+const asShipped: OperatorContender = {
+  id: shipped,
+  label: `as shipped (\`${OPERATOR_NODE_FLAGS.join(' ')}\`, ${Object.entries(OPERATOR_ENV)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(', ')}, run-time \`${OPERATOR_RUNTIME_V8_FLAGS.join(' ')}\`)`,
+  nodeFlags: OPERATOR_NODE_FLAGS,
+  env: OPERATOR_ENV,
+};
+/** As shipped with one thing changed. */
+const variant = (id: string, label: string, change: Partial<OperatorLaunch>): OperatorContender => ({
+  ...asShipped,
+  ...change,
+  id,
+  label,
+});
+const noRuntimeFlags = { [RUNTIME_V8_FLAGS_VARIABLE]: '' };
+
+/**
+ * As shipped; the previous release's launch (`--max-semi-space-size=16` only); V8's defaults;
+ * and as shipped with one setting taken away or changed each.
+ */
+export const operatorContenders: readonly OperatorContender[] = [
+  asShipped,
+  {
+    id: 'previous',
+    label: 'previous launch (`--max-semi-space-size=16` only)',
+    nodeFlags: ['--max-semi-space-size=16'],
+    env: noRuntimeFlags,
+  },
+  {
+    id: 'v8-defaults',
+    label: 'V8 and glibc defaults, no run-time flags',
+    nodeFlags: [],
+    env: noRuntimeFlags,
+  },
+  variant('no-runtime-flags', 'as shipped without the run-time V8 flags', {
+    env: { ...OPERATOR_ENV, ...noRuntimeFlags },
+  }),
+  variant('memory-first', 'as shipped, run-time flags without the optimizing compilers (memory first)', {
+    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: MEMORY_FIRST_RUNTIME_V8_FLAGS.join(' ') },
+  }),
+  variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
+  variant('semi-space-16', 'as shipped with `--max-semi-space-size=16`', {
+    nodeFlags: ['--max-semi-space-size=16'],
+  }),
+  variant('uv-pool-1', 'as shipped + `UV_THREADPOOL_SIZE=1`', {
+    env: { ...OPERATOR_ENV, UV_THREADPOOL_SIZE: '1' },
+  }),
+  variant('v8-pool-1', 'as shipped + `--v8-pool-size=1`', {
+    nodeFlags: [...OPERATOR_NODE_FLAGS, '--v8-pool-size=1'],
+  }),
+  variant('mmap-64k', 'as shipped + `MALLOC_MMAP_THRESHOLD_=65536`', {
+    env: { ...OPERATOR_ENV, MALLOC_MMAP_THRESHOLD_: '65536' },
+  }),
+];
+
+export const RESOLVER_NS = 'bench-op-resolver';
+const RESOLVER_SERVICE = 'elasti-resolver-service';
+
+/** The resolver's Service and a hand-written ready EndpointSlice (no Pods run on this plane). */
+export async function seedResolver(client: KubeClient): Promise<void> {
+  await client.create(resources.namespaces.gvr, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: RESOLVER_NS },
+  });
+  await client.create(resources.services.gvr, RESOLVER_NS, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: RESOLVER_SERVICE },
+    spec: {
+      selector: { app: 'elasti-resolver' },
+      ports: [
+        { name: 'http-resolver', port: 8013 },
+        { name: 'http-reverse-proxy', port: 8012 },
+      ],
+    },
+  });
+  await client.create(resources.endpointSlices.gvr, RESOLVER_NS, {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${RESOLVER_SERVICE}-abcde`,
+      labels: {
+        'kubernetes.io/service-name': RESOLVER_SERVICE,
+        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+      },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }],
+    ports: [{ name: 'http-reverse-proxy', port: 8012, protocol: 'TCP' }],
+  });
+}
+
+/** `count` ElastiServices in `namespace`, each with a Deployment at 0 replicas and a Service. */
+export async function seedElastiServices(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+): Promise<void> {
+  await client.create(resources.namespaces.gvr, undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
+  });
+  await pool(
+    Array.from({ length: count }, (_, i) => `app-${String(i).padStart(4, '0')}`),
+    16,
+    async (name) => {
+      await client.create(resources.deployments.gvr, namespace, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+          },
+        },
+      });
+      await client.create(resources.services.gvr, namespace, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name },
+        spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      });
+      await client.create(ELASTI_GVR, namespace, {
+        apiVersion: ELASTI_API_VERSION,
+        kind: 'ElastiService',
+        metadata: { name: `${name}-es` },
+        spec: {
+          service: name,
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+          minTargetReplicas: 1,
+          cooldownPeriod: 300,
+        },
+      });
+    },
+  );
+}
+
+interface Sample {
+  readonly contender: string;
+  readonly round: number;
+  readonly size: number;
+  readonly values: Record<string, number | undefined>;
+}
+
+/** One fresh operator process on `namespace` until idle; its memory then. */
+async function sample(
+  contender: OperatorContender,
+  kubeconfig: string,
+  namespace: string,
+  size: number,
+  quietMs: number,
+): Promise<Record<string, number | undefined>> {
+  const operator = await startOperatorProcess(contender, [
+    `--kubeconfig=${kubeconfig}`,
+    `--watch-namespace=${namespace}`,
+    `--resolver-namespace=${RESOLVER_NS}`,
+    '--log-level=warn',
+  ]);
+  try {
+    const what = `${contender.id} × ${size}`;
+    await Promise.race([
+      operator.failed,
+      waitFor(
+        async () => {
+          if (!(await operator.ready())) return false;
+          const text = await operator.metrics();
+          return (
+            (metricSum(text, 'elasti_operator_reconcile_count') ?? 0) >= size &&
+            (metricSum(text, 'elasti_operator_mode') ?? 0) === size &&
+            metricSum(text, 'elasti_operator_workqueue_depth') === 0 &&
+            metricSum(text, 'elasti_operator_workqueue_in_flight') === 0
+          );
+        },
+        // A loaded 2-core box reconciles ~5 ElastiServices/s.
+        { timeoutMs: 120_000 + 600 * size, intervalMs: 500, message: `${what}: converged` },
+      ),
+    ]);
+    const convergeMs = now() - operator.startedAt;
+    const convergeCpuMs = processCpuMs(operator.pid);
+    // Idle: no reconcile and an empty queue for quietMs, judged from the operator's own metrics.
+    let last = Number.NaN;
+    let since = now();
+    const text = await Promise.race([
+      operator.failed,
+      waitFor(
+        async () => {
+          const metrics = await operator.metrics();
+          const reconciles = metricSum(metrics, 'elasti_operator_reconcile_count') ?? 0;
+          const busy = metricSum(metrics, 'elasti_operator_workqueue_depth') !== 0;
+          if (reconciles !== last || busy) {
+            last = reconciles;
+            since = now();
+          }
+          return now() - since >= quietMs ? metrics : undefined;
+        },
+        { timeoutMs: 120_000 + quietMs, intervalMs: 2_000, message: `${what}: idle for ${quietMs} ms` },
+      ),
+    ]);
+    const memory = processMemory(operator.pid);
+    const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
+    return {
+      rssMib: memory.rss,
+      anonymousMib: memory.anonymous,
+      fileBackedMib: memory.fileBacked,
+      heapUsedMib: mib(metricSum(text, 'nodejs_heap_size_used_bytes')),
+      heapTotalMib: mib(metricSum(text, 'nodejs_heap_size_total_bytes')),
+      externalMib: mib(metricSum(text, 'nodejs_external_memory_bytes')),
+      nativeMib: memory.anonymous - (mib(metricSum(text, 'nodejs_heap_size_total_bytes')) ?? Number.NaN),
+      threads: memory.threads,
+      convergeMs,
+      convergeCpuMs,
+    };
+  } finally {
+    await operator.stop();
+  }
+}
+
+const columns: Column[] = [
+  { key: 'rssMib', heading: 'RSS idle', unit: 'MiB', digits: 1 },
+  { key: 'anonymousMib', heading: 'anonymous', unit: 'MiB' },
+  { key: 'fileBackedMib', heading: 'file-backed', unit: 'MiB' },
+  { key: 'heapTotalMib', heading: 'V8 heap total', unit: 'MiB' },
+  { key: 'heapUsedMib', heading: 'V8 heap used', unit: 'MiB' },
+  { key: 'nativeMib', heading: 'anonymous − V8 heap', unit: 'MiB' },
+  { key: 'externalMib', heading: 'of it external (Buffers)', unit: 'MiB', digits: 1 },
+  { key: 'threads', heading: 'threads', unit: '' },
+  { key: 'convergeMs', heading: 'start → converged', unit: 'ms' },
+  { key: 'convergeCpuMs', heading: 'CPU to converge', unit: 'ms' },
+];
+
+export async function run(): Promise<Record<string, unknown>> {
+  const sizes = (process.env.BENCH_SIZES ?? '0,100,1000').split(',').map(Number);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const quietMs = Number(process.env.BENCH_QUIET_MS ?? 10_000);
+  const wanted = process.env.BENCH_CONTENDERS?.split(',').map((id) => id.trim());
+  const unknown = wanted?.filter((id) => !operatorContenders.some((c) => c.id === id)) ?? [];
+  if (unknown.length > 0 || sizes.some((n) => !Number.isInteger(n) || n < 0)) {
+    process.stderr.write(
+      `unknown contender ${unknown.join(', ')} or bad BENCH_SIZES; available: ${operatorContenders.map((c) => c.id).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  // By default the two launches the must-show compares; the one-change variants on request.
+  const contenders = operatorContenders.filter((c) =>
+    wanted ? wanted.includes(c.id) : c.id === shipped || c.id === 'previous',
+  );
+  buildOperator();
+  // 1,000 proxy-mode ElastiServices need 2,000 Service cluster IPs beyond the harness's /24.
+  const plane = await startControlPlane({ apiserverArgs: ['--service-cluster-ip-range=10.0.0.0/16'] });
+  const client = await KubeClient.create(plane.kubeconfigPath);
+  try {
+    await installElastiServiceCrd(client);
+    await seedResolver(client);
+    for (const size of sizes) {
+      process.stderr.write(`[bench] operator: seeding ${size} ElastiServices\n`);
+      await seedElastiServices(client, `bench-op-${size}`, size);
+    }
+    const samples: Sample[] = [];
+    const failures: { contender: string; round: number; size: number; message: string }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const order = contenders.map(
+        (_, i) => contenders[(i + round - 1) % contenders.length] as OperatorContender,
+      );
+      for (const contender of order) {
+        for (const size of sizes) {
+          process.stderr.write(`[bench] operator: round ${round}/${rounds}: ${contender.id} × ${size}\n`);
+          try {
+            const values = await sample(contender, plane.kubeconfigPath, `bench-op-${size}`, size, quietMs);
+            process.stderr.write(`[bench]   ${JSON.stringify(values)}\n`);
+            samples.push({ contender: contender.id, round, size, values });
+          } catch (error) {
+            // A launch variant the operator cannot run with is a result too (reported, not fatal).
+            const message = error instanceof Error ? error.message : String(error);
+            process.stderr.write(`[bench]   failed: ${message}\n`);
+            failures.push({ contender: contender.id, round, size, message });
+          }
+        }
+      }
+    }
+    const tables: Record<string, string> = {};
+    for (const size of sizes) {
+      const rows: RoundRow[] = samples
+        .filter((s) => s.size === size)
+        .map((s) => ({ round: s.round, contender: s.contender, values: s.values }));
+      tables[String(size)] = markdownTable(summarize(rows, columns, shipped), columns, contenders);
+      process.stderr.write(`\n${size} ElastiServices:\n${tables[String(size)]}\n`);
+    }
+    return { sizes, rounds, quietMs, tables, samples, failures };
+  } finally {
+    await client.close();
+    await plane.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
+}
