@@ -32,3 +32,14 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Like `AbortSignal.timeout()`, but its timer keeps the event loop alive: with an unref'd timeout
+ * a test whose only pending work is that deadline ends early on Node 22 ("Promise resolution is
+ * still pending but the event loop has already resolved") instead of seeing the abort.
+ */
+export function refTimeout(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  return controller.signal;
+}

@@ -8,7 +8,7 @@ import {
   cacheKey,
   InformerCache,
 } from '../../../src/runtime/index.ts';
-import { waitFor } from '../../support/wait.ts';
+import { refTimeout, waitFor } from '../../support/wait.ts';
 import { FakeApi, gvr } from '../kube/watch/reflector-fake.ts';
 
 const byData = (o: KubeObject): string[] => [String((o.data as Record<string, string> | undefined)?.k ?? '')];
@@ -23,7 +23,7 @@ describe('InformerCache', () => {
     assert.equal(one.informer, two.informer);
     assert.equal(one.key, 'configmaps.v1|ns=ns|labels=app=x,tier=y');
     cache.start();
-    await cache.waitForCacheSync(AbortSignal.timeout(10_000));
+    await cache.waitForCacheSync(refTimeout(10_000));
     await waitFor(() => api.openWatches === 1, { message: 'one watch' });
     assert.equal(api.listCalls.length, 1, 'one list');
     assert.deepEqual(
@@ -50,7 +50,7 @@ describe('InformerCache', () => {
     mine.addEventHandler({ onAdd: () => void seen.mine++ });
     theirs.addEventHandler({ onAdd: () => void seen.theirs++ });
     cache.start();
-    await cache.waitForCacheSync(AbortSignal.timeout(10_000));
+    await cache.waitForCacheSync(refTimeout(10_000));
     assert.equal(mine.informer.handlerCount(), 2);
     await mine.release();
     assert.equal(theirs.informer.handlerCount(), 1);
@@ -89,7 +89,7 @@ describe('InformerCache', () => {
     const indexed = cache.acquire({ gvr, namespace: 'ns', indexers: { byData } });
     cache.acquire({ gvr, namespace: 'ns', indexers: { byData } }); // the same function again: fine
     cache.start();
-    await cache.waitForCacheSync(AbortSignal.timeout(10_000), [plain]);
+    await cache.waitForCacheSync(refTimeout(10_000), [plain]);
     assert.deepEqual(
       indexed.lister.byIndex('byData', 'v2').map((o) => o.metadata?.name),
       ['b'],
@@ -110,7 +110,7 @@ describe('InformerCache', () => {
       labelSelector: 'late=yes',
       indexers: { other: byData },
     });
-    await late.informer.waitForSync(AbortSignal.timeout(10_000));
+    await late.informer.waitForSync(refTimeout(10_000));
     await cache.stop();
     assert.throws(() => cache.acquire({ gvr }), CacheStoppedError);
   });
@@ -123,7 +123,7 @@ describe('InformerCache', () => {
     const cache = new InformerCache({ lw: api });
     const lease = cache.acquire({ gvr });
     cache.start();
-    await cache.waitForCacheSync(AbortSignal.timeout(10_000));
+    await cache.waitForCacheSync(refTimeout(10_000));
     assert.deepEqual(
       lease.lister.list({ labelSelector: 'app=web' }).map((o) => o.metadata?.name),
       ['a'],
@@ -140,7 +140,7 @@ describe('InformerCache', () => {
     const cache = new InformerCache({ lw: api });
     cache.acquire({ gvr, namespace: 'ns' });
     cache.start();
-    await assert.rejects(cache.waitForCacheSync(AbortSignal.timeout(200)), (e: unknown) => {
+    await assert.rejects(cache.waitForCacheSync(refTimeout(200)), (e: unknown) => {
       assert.ok(e instanceof CacheSyncError);
       assert.deepEqual(e.unsynced, ['configmaps.v1|ns=ns']);
       assert.match(e.message, /caches did not sync: informer configmaps\.v1\|ns=ns did not sync/);
@@ -154,7 +154,7 @@ describe('InformerCache', () => {
     const cache = new InformerCache({ lw: api });
     cache.acquire({ gvr, namespace: 'ns', metadataOnly: true });
     cache.start();
-    await cache.waitForCacheSync(AbortSignal.timeout(10_000));
+    await cache.waitForCacheSync(refTimeout(10_000));
     await waitFor(() => api.watchCalls.length === 1, { message: 'a watch' });
     assert.equal(api.listCalls[0]?.metadataOnly, true);
     assert.equal(api.watchCalls[0]?.metadataOnly, true);

@@ -9,18 +9,8 @@ import { describe, test } from 'node:test';
 import { InformerStoppedError, InformerSyncError, SharedInformer } from '../../../../src/kube/cache/index.ts';
 import { KubeApiError, KubeTransportError } from '../../../../src/kube/core/errors.ts';
 import type { ReflectorPhase } from '../../../../src/kube/core/types.ts';
-import { waitFor } from '../../../support/wait.ts';
+import { refTimeout, waitFor } from '../../../support/wait.ts';
 import { FakeApi, target } from '../watch/reflector-fake.ts';
-
-/**
- * Like AbortSignal.timeout(), but its timer keeps the event loop alive: on Node 22 an unref'd
- * timeout lets the test file end before the deadline ("Promise resolution is still pending").
- */
-function refTimeout(ms: number): AbortSignal {
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
-  return controller.signal;
-}
 
 function forbidden(): KubeApiError {
   return new KubeApiError({
