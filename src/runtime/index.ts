@@ -26,6 +26,8 @@ export {
   CacheIndexError,
   CacheStoppedError,
   CacheSyncError,
+  type CacheInformer,
+  type CacheInformerFactory,
   cacheKey,
   InformerCache,
   type InformerCacheOptions,
