@@ -240,19 +240,16 @@ export class ElastiServiceController {
         },
       })
       .build(async (req, { signal }) => {
-        let key: string;
         try {
-          key = elastiServiceKey(req.namespace ?? '', req.name);
-          parseElastiServiceKey(key);
+          const result = await reconciler.reconcile(elastiServiceKey(req.namespace ?? '', req.name), signal);
+          return result.requeueAfter !== undefined && result.requeueAfter > 0
+            ? { requeueAfterMs: result.requeueAfter }
+            : {};
         } catch (error) {
-          // Not retryable: the request cannot name an ElastiService.
+          // Not retryable: the request cannot name an ElastiService (none of our watches makes one).
           if (error instanceof InvalidKeyError) throw new TerminalError(error.message, { cause: error });
           throw error;
         }
-        const result = await reconciler.reconcile(key, signal);
-        return result.requeueAfter !== undefined && result.requeueAfter > 0
-          ? { requeueAfterMs: result.requeueAfter }
-          : {};
       });
     this.#runtime = runtime;
     this.#signal = options.signal;
