@@ -1,15 +1,19 @@
 /**
- * The running controller: an informer on ElastiServices (through our engine) and one on the
- * resolver Service's EndpointSlices, both feeding a rate-limited work queue of
- * `namespace/name` keys that a few workers drain through {@link ElastiServiceReconciler}.
+ * The running controller, built on the runtime's `ControllerBuilder`: `for` the ElastiServices
+ * (cluster-wide, or one informer per `--watch-namespace`), `watches` the resolver Service's
+ * EndpointSlices (mapped to the ElastiServices that may be in proxy mode; optional at start), and
+ * the runtime's rate-limited queue and workers calling {@link ElastiServiceReconciler}.
  *
- *   ElastiService informer ──┐
- *   scale target / public Service watches (Manager) ──┼──> RateLimitingQueue ──> workers ──> reconcile(key)
- *   resolver EndpointSlices / Deployment ─────────────┘        (retry with backoff on throw)
+ *   ElastiService informers (for) ─────────────────────┐
+ *   resolver EndpointSlices (watches) ─────────────────┼──> runtime Controller ──> reconcile(key)
+ *   scale target / public Service / resolver Deployment │      (queue, workers, backoff)
+ *     (informer Manager, per ElastiService) ──enqueue───┘
  *
- * ElastiService updates are enqueued only when something the reconciler acts on changed
- * (generation, deletion, our finalizer missing) or on the periodic resync: the reconciler's own
- * status writes would otherwise feed it forever.
+ * ElastiService updates pass the {@link shouldEnqueueUpdate} predicate only when something the
+ * reconciler acts on changed (generation, deletion, uid, our finalizer missing) or on the periodic
+ * resync: the reconciler's own status writes would otherwise feed it forever. The Manager's
+ * watches are added per ElastiService at runtime, so they stay on the Manager; their handlers
+ * call the runtime controller's `enqueue`.
  *
  * @module
  */
@@ -28,23 +32,36 @@ import type {
   ResourceEventHandler,
 } from '../kube/index.ts';
 import {
-  boundedSignal,
   errorMessage,
   InformerSyncError,
   isNamespaceTerminating,
   resources,
-  SharedInformer,
   silentLogger,
   statusOf,
 } from '../kube/index.ts';
-import type { ResourceClient } from '../runtime/index.ts';
-import { defaultControllerRateLimiter, KubeEventRecorder, RateLimitingQueue } from '../runtime/index.ts';
+import {
+  type Controller,
+  ControllerBuilder,
+  type ControllerQueueView,
+  defaultControllerRateLimiter,
+  InformerCache,
+  type InformerLease,
+  KubeEventRecorder,
+  predicateFor,
+  type ResourceClient,
+  ControllerStartError as RuntimeStartError,
+  TerminalError,
+} from '../runtime/index.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
-import { elastiServiceKey, InvalidKeyError } from './keys.ts';
+import { cacheInformerFactory } from './informers.ts';
+import { elastiServiceKey, InvalidKeyError, parseElastiServiceKey } from './keys.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
 import { SERVICE_NAME_LABEL, type ServiceDirectory, type WatchManager } from './types.ts';
+
+/** The ElastiService kind, for the builder's `for`. */
+const ELASTI_KIND = { gvr: ELASTI_GVR, kind: 'ElastiService' } as const;
 
 /** The informer surface the controller uses; the engine's `SharedInformer` satisfies it. */
 export interface ControllerInformer<T extends KubeObject> {
@@ -119,7 +136,6 @@ export function shouldEnqueueUpdate(oldObj: ElastiService, newObj: ElastiService
 /** A running controller. Create it with {@link startController}. */
 export class ElastiServiceController {
   readonly config: OperatorConfig;
-  readonly queue: RateLimitingQueue<string>;
   readonly reconciler: ElastiServiceReconciler;
   readonly events: KubeEventRecorder;
   /** The resolver's ready endpoints, from the controller's EndpointSlice cache. */
@@ -127,15 +143,12 @@ export class ElastiServiceController {
   /** Resolves once the controller has stopped (after {@link stop} or the signal). */
   readonly done: Promise<void>;
 
-  /** One per watched namespace, or one cluster-wide. */
-  readonly #esInformers: ControllerInformer<ElastiService>[];
-  readonly #sliceInformer: ControllerInformer<EndpointSlice>;
+  readonly #cache: InformerCache;
+  readonly #runtime: Controller<ElastiService>;
+  readonly #sliceLease: InformerLease<EndpointSlice>;
   readonly #manager: WatchManager;
   readonly #logger: Logger;
-  readonly #metrics: ControllerMetrics | undefined;
-  readonly #lifetime = new AbortController();
   readonly #signal: AbortSignal | undefined;
-  readonly #workers: Promise<void>[] = [];
   #resolveDone!: () => void;
   #stopping: Promise<void> | undefined;
   #started = false;
@@ -153,43 +166,35 @@ export class ElastiServiceController {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    const factory: ControllerInformerFactory =
-      options.informerFactory ??
-      (<T extends KubeObject>(target: ListWatchTarget, name: string) =>
-        new SharedInformer<T>({
-          lw: options.client,
-          target,
-          name,
-          logger: options.logger ?? silentLogger,
-          ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
-        }));
-    this.#esInformers =
-      config.watchNamespaces.length === 0
-        ? [factory<ElastiService>({ gvr: ELASTI_GVR }, 'elastiservices')]
-        : config.watchNamespaces.map((namespace) =>
-            factory<ElastiService>({ gvr: ELASTI_GVR, namespace }, `elastiservices/${namespace}`),
-          );
-    this.#sliceInformer = factory<EndpointSlice>(
-      {
-        gvr: resources.endpointSlices.gvr,
-        namespace: config.resolver.namespace,
-        labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
-      },
-      'resolver-endpointslices',
-    );
-
-    const clock = { now: () => Date.now() };
-    this.queue = new RateLimitingQueue<string>({
-      rateLimiter: defaultControllerRateLimiter<string>({ ...config.queue, now: clock.now }),
+    this.#cache = new InformerCache({
+      lw: options.client,
+      logger: baseLogger,
+      ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
+      ...(options.informerFactory ? { informerFactory: cacheInformerFactory(options.informerFactory) } : {}),
     });
-    this.#metrics = options.registry ? new ControllerMetrics(options.registry, this.queue) : undefined;
+    const slices = {
+      namespace: config.resolver.namespace,
+      labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
+      name: 'resolver-endpointslices',
+    };
+    // The same informer as the builder's watch below (same cache key): read by the reconciler.
+    this.#sliceLease = this.#cache.acquire<EndpointSlice>({ gvr: resources.endpointSlices.gvr, ...slices });
+    this.resolverEndpoints = new CachedResolverEndpoints(this.#sliceLease.informer);
+    // Read at scrape time, once the runtime controller exists.
+    const queue = {
+      get length(): number {
+        return runtime.queue.length;
+      },
+      get processingCount(): number {
+        return runtime.queue.processingCount;
+      },
+    };
+    const metrics = options.registry ? new ControllerMetrics(options.registry, queue) : undefined;
     this.events = new KubeEventRecorder(options.client, {
       component: config.eventComponent,
       logger: baseLogger,
       ...(options.instance ? { instance: options.instance } : {}),
     });
-    const esInformers = this.#esInformers;
-    this.resolverEndpoints = new CachedResolverEndpoints(this.#sliceInformer);
     this.reconciler = new ElastiServiceReconciler({
       client: options.client,
       manager: options.manager,
@@ -198,36 +203,72 @@ export class ElastiServiceController {
       ...(options.onFinalize ? { onFinalize: options.onFinalize } : {}),
       events: this.events,
       config,
-      enqueue: (key) => this.queue.add(key),
+      enqueue: (key) => runtime.enqueue(parseElastiServiceKey(key)),
       // The cache may lag a moment behind; it is only used to find other ElastiServices fronting
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
-        esInformers.flatMap((i) => i.store.list()).filter((es) => es.metadata.namespace === namespace),
+        runtime.primaryObjects().filter((es) => es.metadata.namespace === namespace),
       logger: baseLogger,
-      ...(this.#metrics ? { metrics: this.#metrics } : {}),
+      ...(metrics ? { metrics } : {}),
     });
+    const reconciler = this.reconciler;
+    const runtime: Controller<ElastiService> = new ControllerBuilder('elastiservice', {
+      cache: this.#cache,
+      logger: this.#logger,
+    })
+      .for<ElastiService>(ELASTI_KIND, {
+        namespaces: config.watchNamespaces,
+        name: 'elastiservices',
+        predicates: [predicateFor<ElastiService>({ update: shouldEnqueueUpdate })],
+        resyncPeriodMs: config.resyncPeriodMs,
+      })
+      // Not required at start: proxy-mode reconciles fail (and retry) until the endpoints are known.
+      .watches<EndpointSlice>(
+        resources.endpointSlices,
+        () => reconciler.resolverDependents().map(parseElastiServiceKey),
+        { ...slices, syncRequired: false },
+      )
+      .withOptions({
+        maxConcurrentReconciles: config.workers,
+        rateLimiter: defaultControllerRateLimiter<string>({ ...config.queue, now: () => Date.now() }),
+        cacheSyncTimeoutMs: config.cacheSyncTimeoutMs,
+        drainTimeoutMs: config.drainTimeoutMs,
+        // A namespace being deleted refuses new objects: expected, and the ElastiService goes with it.
+        failureLogLevel: (error) => (isNamespaceTerminating(error) ? 'info' : 'warn'),
+        onReconciled: ({ outcome }) => {
+          if (outcome === 'error') metrics?.retries.inc();
+        },
+      })
+      .build(async (req, { signal }) => {
+        try {
+          const result = await reconciler.reconcile(elastiServiceKey(req.namespace ?? '', req.name), signal);
+          return result.requeueAfter !== undefined && result.requeueAfter > 0
+            ? { requeueAfterMs: result.requeueAfter }
+            : {};
+        } catch (error) {
+          // Not retryable: the request cannot name an ElastiService (none of our watches makes one).
+          if (error instanceof InvalidKeyError) throw new TerminalError(error.message, { cause: error });
+          throw error;
+        }
+      });
+    this.#runtime = runtime;
     this.#signal = options.signal;
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
+  /** The work queue of ElastiService keys, read-only. */
+  get queue(): ControllerQueueView {
+    return this.#runtime.queue;
+  }
+
   /** Every ElastiService in the controller's cache (shared objects: never mutate them). */
   elastiServices(): ElastiService[] {
-    return this.#esInformers.length === 1
-      ? (this.#esInformers[0]?.store.list() ?? [])
-      : this.#esInformers.flatMap((i) => i.store.list());
+    return this.#runtime.primaryObjects();
   }
 
   /** One ElastiService from the controller's cache (a shared object: never mutate it). */
   elastiService(namespace: string, name: string): ElastiService | undefined {
-    for (const informer of this.#esInformers) {
-      const found = informer.store.getByName
-        ? informer.store.getByName(namespace, name)
-        : informer.store
-            .list()
-            .find((es) => es.metadata.namespace === namespace && es.metadata.name === name);
-      if (found) return found;
-    }
-    return undefined;
+    return this.#runtime.primaryObject(namespace, name);
   }
 
   /** True once the caches synced and the workers run (until stopped). */
@@ -236,8 +277,8 @@ export class ElastiServiceController {
   }
 
   /**
-   * Starts informers, waits for the ElastiService cache (bounded by `cacheSyncTimeoutMs`),
-   * hooks the resolver informer and starts the workers.
+   * Starts the runtime controller (its informers, bounded by `cacheSyncTimeoutMs`, then its
+   * workers) and hooks the Manager's resolver Deployment informer.
    *
    * @throws {ControllerStartError} when the ElastiService cache does not sync in time.
    */
@@ -247,59 +288,25 @@ export class ElastiServiceController {
       await this.stop();
       return;
     }
-    const enqueue = (es: ElastiService): void => {
-      const { namespace, name } = es.metadata;
-      if (namespace && name) this.queue.add(elastiServiceKey(namespace, name));
-    };
-    for (const informer of this.#esInformers) {
-      informer.addEventHandler(
-        {
-          onAdd: enqueue,
-          onUpdate: (oldObj, newObj) => {
-            if (shouldEnqueueUpdate(oldObj, newObj)) enqueue(newObj);
-          },
-          onDelete: enqueue,
-        },
-        { name: 'elastiservice-controller', resyncPeriodMs: this.config.resyncPeriodMs },
-      );
-    }
-    const resolverChanged = (): void => this.reconciler.resolverChanged();
-    this.#sliceInformer.addEventHandler(
-      { onAdd: resolverChanged, onUpdate: resolverChanged, onDelete: resolverChanged },
-      { name: 'resolver-endpoints' },
-    );
-    for (const informer of this.#esInformers) informer.start();
-    this.#sliceInformer.start();
-
-    // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
-    // else pending (seen on Node 22) could exit before the deadline instead of failing at it.
-    const deadline = boundedSignal(this.config.cacheSyncTimeoutMs, [this.#lifetime.signal]);
-    const bound = deadline.signal;
     try {
-      await Promise.all(this.#esInformers.map((i) => i.waitForSync(bound)));
+      await this.#runtime.start();
     } catch (error) {
-      deadline.dispose();
       const stopRequested = this.#stopping !== undefined;
       await this.stop();
       if (stopRequested) return; // stopped while starting: not a failure
+      if (!(error instanceof RuntimeStartError)) throw error;
       // controller-runtime's convention: give up after CacheSyncTimeout and fail start-up with
       // the reason; unlike its "timed out waiting for cache to be synced", say what failed.
+      const detail = error.causes.map(errorMessage).join('; ');
       throw new ControllerStartError(
-        deadline.timedOut()
-          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms: ${errorMessage(error)}`
-          : `ElastiService cache did not sync: ${errorMessage(error)}`,
-        error,
+        error.timedOut
+          ? `ElastiService cache did not sync within ${this.config.cacheSyncTimeoutMs} ms: ${detail}`
+          : `ElastiService cache did not sync: ${detail}`,
+        error.causes[0],
       );
     }
-    try {
-      await this.#sliceInformer.waitForSync(bound);
-    } catch (error) {
-      // Not fatal: proxy-mode reconciles fail (and retry) until the resolver endpoints are known.
-      this.#logger.warn({ err: error }, 'resolver endpoint cache not synced; continuing');
-    } finally {
-      deadline.dispose();
-    }
     if (this.#stopping) return;
+    const resolverChanged = (): void => this.reconciler.resolverChanged();
     try {
       await this.#manager.initializeResolverInformer({
         onAdd: resolverChanged,
@@ -311,7 +318,6 @@ export class ElastiServiceController {
       this.#logger.warn({ err: error }, 'resolver deployment informer not started');
     }
     if (this.#stopping) return;
-    for (let i = 0; i < this.config.workers; i++) this.#workers.push(this.#work(i));
     this.#started = true;
     this.#logger.info(
       {
@@ -332,63 +338,14 @@ export class ElastiServiceController {
   }
 
   async #doStop(): Promise<void> {
-    const drained = this.queue.shutDownWithDrain();
-    const timer = new Promise<'timeout'>((resolve) => {
-      const t = setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs);
-      void drained.then(() => clearTimeout(t));
-    });
-    if ((await Promise.race([drained, timer])) === 'timeout') {
-      this.#logger.warn({ inFlight: this.queue.processingCount }, 'drain timed out; aborting reconciles');
-    }
-    this.#lifetime.abort(new Error('controller stopped'));
-    await Promise.allSettled(this.#workers);
-    await Promise.allSettled([...this.#esInformers.map((i) => i.stop()), this.#sliceInformer.stop()]);
+    await this.#runtime.stop();
+    await this.#sliceLease.release();
+    await this.#cache.stop();
+    // After the workers: no reconcile can register a watch again.
     await this.reconciler.releaseWatches();
     await this.events.flush();
     this.#logger.info({}, 'controller stopped');
     this.#resolveDone();
-  }
-
-  async #work(id: number): Promise<void> {
-    const signal = this.#lifetime.signal;
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        const result = await this.reconciler.reconcile(key, signal);
-        this.queue.forget(key);
-        if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
-          this.queue.addAfter(key, result.requeueAfter);
-        }
-      } catch (error) {
-        if (signal.aborted) {
-          // Stopping: the failure is most likely the abort itself, and the queue takes no retries.
-          this.#logger.debug({ key, err: error }, 'reconcile ended by stop');
-        } else if (error instanceof InvalidKeyError) {
-          // Not retryable: the key itself is malformed (never produced by our own handlers).
-          this.queue.forget(key);
-          this.#logger.error({ err: error, key }, 'dropping malformed key');
-        } else {
-          const delay = this.queue.addRateLimited(key);
-          this.#metrics?.retries.inc();
-          const fields = {
-            key,
-            error: errorMessage(error),
-            worker: id,
-            retryInMs: delay,
-            retries: this.queue.numRequeues(key),
-          };
-          // One line per failed reconcile; the stack is for us, at debug. A namespace being
-          // deleted refuses new objects: expected, and the ElastiService goes with it.
-          if (isNamespaceTerminating(error))
-            this.#logger.info(fields, 'reconcile failed: namespace is being deleted; retrying with backoff');
-          else this.#logger.warn(fields, 'reconcile failed; retrying with backoff');
-          this.#logger.debug({ key, err: error }, 'reconcile failure detail');
-        }
-      } finally {
-        this.queue.done(key);
-      }
-    }
   }
 }
 

@@ -148,11 +148,16 @@ export class ElastiServiceReconciler {
    * mode gets reconciled so its EndpointSlice follows.
    */
   resolverChanged(): void {
+    for (const key of this.resolverDependents()) this.#enqueue(key);
+  }
+
+  /** Keys of the ElastiServices a resolver change concerns: maybe in proxy mode, or waiting for it. */
+  resolverDependents(): string[] {
     const keys = new Set(this.#awaitingResolver);
     for (const { details } of this.#directory.list()) {
       if (details.status.mode !== 'serve') keys.add(elastiServiceKey(details.namespace, details.crdName));
     }
-    for (const key of keys) this.#enqueue(key);
+    return [...keys];
   }
 
   /** Stops every watch this reconciler registered (the controller is stopping). Best effort. */

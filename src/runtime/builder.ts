@@ -31,6 +31,18 @@ export interface ControllerDeps {
 /** Options of one watch (`for`, `owns`, `watches`). */
 export interface ControllerWatchOptions<T extends KubeObjectLike> {
   readonly namespace?: string;
+  /**
+   * Several namespaces, one informer each (`--watch-namespace a,b`); wins over `namespace`.
+   * Empty: all namespaces.
+   */
+  readonly namespaces?: readonly string[];
+  /** The informer's name in logs and sync errors (default: the cache key). */
+  readonly name?: string;
+  /**
+   * Whether `start()` fails when this watch does not sync in time (default true). An optional
+   * watch that has not synced by the deadline is logged and the controller starts anyway.
+   */
+  readonly syncRequired?: boolean;
   readonly labelSelector?: LabelSelectorInput;
   readonly fieldSelector?: string;
   /** Cache `PartialObjectMetadata` only (owned Secrets or ConfigMaps whose data is not read). */
@@ -157,12 +169,12 @@ export class ControllerBuilder<T extends KubeObjectLike = KubeObject> {
     }
     const { cache } = this.#deps;
     const namespaced = primary.kind.namespaced !== false;
-    const primaryLease = cache.acquire(requestOf(primary.kind.gvr, primary.options));
-    const sources: WatchSource[] = [
-      source('for', primaryLease, primary.options, (obj) => [
+    const primaryLeases = requestsOf(primary.kind.gvr, primary.options).map((r) => cache.acquire(r));
+    const sources: WatchSource[] = primaryLeases.map((lease) =>
+      source('for', lease, primary.options, (obj) => [
         { namespace: namespaced ? obj.metadata?.namespace : undefined, name: obj.metadata?.name ?? '' },
       ]),
-    ];
+    );
     for (const w of this.#watches) {
       const map =
         w.map ??
@@ -170,13 +182,15 @@ export class ControllerBuilder<T extends KubeObjectLike = KubeObject> {
           const ref = controllerReferenceTo(obj, primary.kind);
           return ref ? [{ namespace: namespaced ? obj.metadata?.namespace : undefined, name: ref.name }] : [];
         });
-      sources.push(source(w.role, cache.acquire(requestOf(w.gvr, w.options)), w.options, map));
+      for (const request of requestsOf(w.gvr, w.options)) {
+        sources.push(source(w.role, cache.acquire(request), w.options, map));
+      }
     }
     const registry = this.#deps.registry;
     return new Controller<T>({
       name: this.#name,
       cache,
-      primary: primaryLease as never,
+      primary: primaryLeases as never,
       sources,
       reconciler,
       options: this.#options,
@@ -202,13 +216,24 @@ function erase<U extends KubeObjectLike>(
   return options as unknown as ControllerWatchOptions<KubeObjectLike>;
 }
 
+/** One informer request per namespace of `namespaces`, else one for `namespace` (or all). */
+function requestsOf(
+  gvr: GroupVersionResource,
+  o: ControllerWatchOptions<KubeObjectLike>,
+): InformerRequest<KubeObjectLike>[] {
+  const namespaces = o.namespaces && o.namespaces.length > 0 ? [...new Set(o.namespaces)] : [o.namespace];
+  return namespaces.map((namespace) => requestOf(gvr, o, namespace));
+}
+
 function requestOf(
   gvr: GroupVersionResource,
   o: ControllerWatchOptions<KubeObjectLike>,
+  namespace: string | undefined,
 ): InformerRequest<KubeObjectLike> {
   return {
     gvr,
-    namespace: o.namespace,
+    namespace,
+    name: o.name && namespace && o.namespaces?.length ? `${o.name}/${namespace}` : o.name,
     labelSelector: o.labelSelector,
     fieldSelector: o.fieldSelector,
     metadataOnly: o.metadataOnly,
@@ -229,5 +254,6 @@ function source(
     map: (obj) => map(obj).filter((r) => r.name !== ''),
     predicates: options.predicates ?? [],
     resyncPeriodMs: options.resyncPeriodMs ?? 0,
+    syncRequired: options.syncRequired ?? true,
   };
 }

@@ -22,6 +22,7 @@ import {
   type ListerWatcher,
   type ListWatchTarget,
   type Logger,
+  type ReadonlyStore,
   type ResourceEventHandler,
   SharedInformer,
   type SharedInformerOptions,
@@ -57,7 +58,34 @@ export interface InformerRequest<T extends KubeObjectLike = KubeObject> {
    * an index the running informer lacks is a {@link CacheIndexError}.
    */
   readonly indexers?: Readonly<Record<string, IndexFunc<T>>> | undefined;
+  /**
+   * The informer's name in logs and sync errors (default: the sharing key). Not part of the key:
+   * the first requester names a shared informer.
+   */
+  readonly name?: string | undefined;
 }
+
+/**
+ * What the cache and controllers use of an informer. The engine's `SharedInformer` is one; an
+ * {@link InformerCacheOptions.informerFactory} may build others (an operator's test doubles).
+ * `status` and `addIndexers` are optional: without them an informer takes no late indexes.
+ */
+export interface CacheInformer<T extends KubeObjectLike = KubeObject> extends Syncable {
+  readonly store: ReadonlyStore<T>;
+  start(): void;
+  stop(): Promise<void>;
+  hasSynced(): boolean;
+  addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
+  status?(): { readonly phase: string };
+  /** Handlers registered now (diagnostics). */
+  handlerCount?(): number;
+  addIndexers?(indexers: Record<string, IndexFunc<T>>): void;
+}
+
+/** Builds the informer of one cache entry; the default builds a `SharedInformer`. */
+export type CacheInformerFactory = (
+  options: SharedInformerOptions<KubeObjectLike>,
+) => CacheInformer<KubeObjectLike>;
 
 /** What {@link InformerCache.waitForCacheSync} needs of an informer (any `SharedInformer<T>`). */
 export interface Syncable {
@@ -71,7 +99,7 @@ export interface InformerLease<T extends KubeObjectLike = KubeObject> {
    * The shared informer. Others may use it too: never `stop()` it (release the lease), and
    * remove handlers added to it directly yourself, or add them through {@link addEventHandler}.
    */
-  readonly informer: SharedInformer<T>;
+  readonly informer: CacheInformer<T>;
   /** A handler on the informer that {@link release} removes (other users' handlers stay). */
   addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
   /** Reads of the informer's cache by namespace, label selector and index. */
@@ -105,11 +133,14 @@ export class CacheStoppedError extends Error {
 /** Informers did not sync before the signal aborted; names each one that did not. */
 export class CacheSyncError extends Error {
   readonly unsynced: readonly string[];
+  /** What each informer in {@link unsynced} last failed with, in the same order. */
+  readonly causes: readonly unknown[];
   constructor(unsynced: readonly string[], causes: readonly unknown[]) {
     const detail = causes.map((c) => (c instanceof Error ? c.message : String(c))).join('; ');
     super(`caches did not sync: ${detail}`, { cause: causes[0] });
     this.name = 'CacheSyncError';
     this.unsynced = unsynced;
+    this.causes = causes;
   }
 }
 
@@ -121,11 +152,13 @@ export interface InformerCacheOptions {
   readonly metrics?: EngineMetrics;
   /** Passed to every informer's reflector (page size, streaming list, timeouts). */
   readonly reflector?: SharedInformerOptions['reflector'];
+  /** Builds each informer (default: the engine's `SharedInformer`). */
+  readonly informerFactory?: CacheInformerFactory;
 }
 
 interface Entry {
   readonly key: string;
-  readonly informer: SharedInformer<KubeObjectLike>;
+  readonly informer: CacheInformer<KubeObjectLike>;
   readonly indexers: Map<string, IndexFunc<KubeObjectLike>>;
   leases: number;
 }
@@ -197,7 +230,7 @@ export class InformerCache {
     entry.leases++;
     const held = entry;
     let released = false;
-    const informer = held.informer as unknown as SharedInformer<T>;
+    const informer = held.informer as unknown as CacheInformer<T>;
     const registrations: HandlerRegistration[] = [];
     return {
       key,
@@ -267,10 +300,12 @@ export class InformerCache {
 
   #create(key: string, target: ListWatchTarget, request: InformerRequest<KubeObjectLike>): Entry {
     const indexers = new Map(Object.entries(request.indexers ?? {}));
-    const informer = new SharedInformer<KubeObjectLike>({
+    const build: CacheInformerFactory =
+      this.#options.informerFactory ?? ((options) => new SharedInformer<KubeObjectLike>(options));
+    const informer = build({
       lw: request.metadataOnly ? this.#metadataLw : this.#options.lw,
       target,
-      name: key,
+      name: request.name ?? key,
       logger: this.#options.logger ?? silentLogger,
       ...(this.#options.metrics ? { metrics: this.#options.metrics } : {}),
       ...(this.#options.reflector ? { reflector: this.#options.reflector } : {}),
@@ -291,11 +326,13 @@ export class InformerCache {
       missing[name] = fn;
     }
     if (Object.keys(missing).length === 0) return;
-    if (entry.informer.status().phase !== 'Idle' || this.#started) {
-      const name = Object.keys(missing)[0] as string;
+    const { informer } = entry;
+    const name = Object.keys(missing)[0] as string;
+    if (!informer.addIndexers) throw new CacheIndexError(entry.key, name, 'cannot be added to this informer');
+    if (informer.status?.().phase !== 'Idle' || this.#started) {
       throw new CacheIndexError(entry.key, name, 'must be declared before the cache starts');
     }
-    entry.informer.addIndexers(missing);
+    informer.addIndexers(missing);
     for (const [name, fn] of Object.entries(missing)) entry.indexers.set(name, fn);
   }
 }

@@ -16,13 +16,14 @@
 import {
   boundedSignal,
   type Delta,
+  errorMessage,
   type HandlerRegistration,
   type KubeObjectLike,
   type Logger,
   silentLogger,
 } from '../kube/index.ts';
-import type { InformerCache, InformerLease } from './cache.ts';
-import type { ControllerRuntimeMetrics } from './metrics.ts';
+import { CacheSyncError, type InformerCache, type InformerLease } from './cache.ts';
+import type { ControllerRuntimeMetrics, ReconcileOutcome } from './metrics.ts';
 import type { Predicate } from './predicates.ts';
 import {
   type ReconcileContext,
@@ -46,6 +47,27 @@ export interface WatchSource {
   readonly resyncPeriodMs: number;
   /** For logs: `for`, `owns`, `watches`. */
   readonly role: string;
+  /** False: `start()` does not fail when this watch has not synced by the deadline. */
+  readonly syncRequired: boolean;
+}
+
+/** How one reconcile ended, for {@link ControllerOptions.onReconciled}. */
+export interface ReconcileReport {
+  readonly request: ReconcileRequest;
+  readonly outcome: ReconcileOutcome;
+  /** The thrown error (outcomes `error` and `terminal_error`). */
+  readonly error?: unknown;
+  readonly durationSeconds: number;
+}
+
+/** The queue as a controller shows it: read-only. */
+export interface ControllerQueueView {
+  /** Keys waiting (not in-flight or delayed ones). */
+  readonly length: number;
+  /** Keys being reconciled now. */
+  readonly processingCount: number;
+  /** Failures since the key's last success. */
+  numRequeues(key: string): number;
 }
 
 /** Tuning of a controller. */
@@ -58,12 +80,28 @@ export interface ControllerOptions {
   readonly cacheSyncTimeoutMs?: number;
   /** Queue clock, for tests. */
   readonly clock?: QueueClock;
+  /**
+   * On `stop()`, how long in-flight reconciles may finish before their signal aborts (ms).
+   * Default 0: abort at once.
+   */
+  readonly drainTimeoutMs?: number;
+  /** Called after every reconcile (the operator's own metrics); must not throw. */
+  readonly onReconciled?: (report: ReconcileReport) => void;
+  /**
+   * The level a retried failure is logged at (default `warn`); e.g. `info` for an error that is
+   * expected and goes away by itself. The stack is logged at debug either way.
+   */
+  readonly failureLogLevel?: (error: unknown) => 'info' | 'warn';
 }
 
 /** The caches did not sync in time: names the informers and their last errors. */
 export class ControllerStartError extends Error {
   readonly controller: string;
-  constructor(controller: string, cause: unknown) {
+  /** True when `cacheSyncTimeoutMs` passed (false: stopped while starting). */
+  readonly timedOut: boolean;
+  /** What the informers that did not sync last failed with (the cause itself if not a sync error). */
+  readonly causes: readonly unknown[];
+  constructor(controller: string, cause: unknown, timedOut = false) {
     super(
       `controller ${controller} did not start: ${cause instanceof Error ? cause.message : String(cause)}`,
       {
@@ -72,6 +110,8 @@ export class ControllerStartError extends Error {
     );
     this.name = 'ControllerStartError';
     this.controller = controller;
+    this.timedOut = timedOut;
+    this.causes = cause instanceof CacheSyncError ? cause.causes : [cause];
   }
 }
 
@@ -79,7 +119,8 @@ export class ControllerStartError extends Error {
 export interface ControllerSpec<T extends KubeObjectLike> {
   readonly name: string;
   readonly cache: InformerCache;
-  readonly primary: InformerLease<T>;
+  /** One lease per watched namespace (or one for all). */
+  readonly primary: readonly InformerLease<T>[];
   readonly sources: readonly WatchSource[];
   readonly reconciler: Reconciler<T>;
   readonly options: ControllerOptions;
@@ -88,7 +129,7 @@ export interface ControllerSpec<T extends KubeObjectLike> {
   readonly metrics?: ((controller: Controller<T>) => ControllerRuntimeMetrics) | undefined;
 }
 
-type State = 'new' | 'starting' | 'running' | 'stopped';
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * See the module documentation. Built with `ControllerBuilder`.
@@ -130,6 +171,26 @@ export class Controller<T extends KubeObjectLike> {
     this.#reconcile = typeof r === 'function' ? r : (req, ctx) => r.reconcile(req, ctx);
   }
 
+  /** The work queue, read-only. */
+  get queue(): ControllerQueueView {
+    return this.#queue;
+  }
+
+  /** Every cached primary object (shared with the cache: never mutate them). */
+  primaryObjects(): T[] {
+    const leases = this.#spec.primary;
+    return leases.length === 1 ? (leases[0]?.lister.list() ?? []) : leases.flatMap((l) => l.lister.list());
+  }
+
+  /** One cached primary object (shared with the cache: never mutate it). */
+  primaryObject(namespace: string | undefined, name: string): T | undefined {
+    for (const lease of this.#spec.primary) {
+      const found = lease.lister.get(namespace, name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   /** Keys waiting in the queue (not counting in-flight or delayed ones). */
   get queueLength(): number {
     return this.#queue.length;
@@ -163,14 +224,20 @@ export class Controller<T extends KubeObjectLike> {
     // A ref'd timer, not AbortSignal.timeout(): that one is unref'd, so a process with nothing
     // else pending could exit before the deadline instead of failing at it.
     const deadline = boundedSignal(this.#spec.options.cacheSyncTimeoutMs ?? 120_000, [this.#abort.signal]);
+    const required = this.#spec.sources.filter((s) => s.syncRequired).map((s) => s.lease);
+    const optional = this.#spec.sources.filter((s) => !s.syncRequired).map((s) => s.lease);
     try {
-      await this.#spec.cache.waitForCacheSync(
-        deadline.signal,
-        this.#spec.sources.map((s) => s.lease),
-      );
+      await this.#spec.cache.waitForCacheSync(deadline.signal, required);
     } catch (error) {
+      deadline.dispose();
       await this.stop();
-      throw new ControllerStartError(this.name, error);
+      throw new ControllerStartError(this.name, error, deadline.timedOut());
+    }
+    try {
+      await this.#spec.cache.waitForCacheSync(deadline.signal, optional);
+    } catch (error) {
+      // Optional by the builder's choice: its events arrive once it syncs.
+      this.#logger.warn({ error: errorMessage(error) }, 'optional watch not synced; starting anyway');
     } finally {
       deadline.dispose();
     }
@@ -189,6 +256,22 @@ export class Controller<T extends KubeObjectLike> {
   }
 
   async #doStop(): Promise<void> {
+    const wasRunning = this.#state === 'running';
+    this.#state = 'stopping';
+    const drainMs = this.#spec.options.drainTimeoutMs ?? 0;
+    if (wasRunning && drainMs > 0) {
+      // In-flight reconciles may finish; queued keys are handed out and skipped (state is no
+      // longer running); then the signal aborts whatever is left.
+      const drained = this.#queue.shutDownWithDrain();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), drainMs);
+      });
+      if ((await Promise.race([drained, timeout])) === 'timeout') {
+        this.#logger.warn({ inFlight: this.#queue.processingCount }, 'drain timed out; aborting reconciles');
+      }
+      clearTimeout(timer);
+    }
     this.#state = 'stopped';
     this.#abort.abort(new Error(`controller ${this.name} stopped`));
     this.#queue.shutDown();
@@ -245,35 +328,54 @@ export class Controller<T extends KubeObjectLike> {
     const request = requestOfKey(key);
     const logger = this.#logger.child({ request: key });
     const ctx: ReconcileContext<T> = {
-      object: this.#spec.primary.lister.get(request.namespace, request.name),
+      object: this.primaryObject(request.namespace, request.name),
       signal: this.#abort.signal,
       logger,
       retries: this.#queue.numRequeues(key),
     };
     const started = performance.now();
     this.#active++;
-    let outcome: 'success' | 'error' | 'terminal_error' | 'requeue' | 'requeue_after';
+    let outcome: ReconcileOutcome;
+    let failure: unknown;
     try {
       const result = (await this.#reconcile(request, ctx)) ?? {};
       outcome = this.#afterSuccess(key, result);
     } catch (error) {
-      if (this.#state !== 'running') return;
+      // Stopping: the failure is most likely the abort itself, and the queue takes no retries.
+      if (this.#abort.signal.aborted) {
+        logger.debug({ error: errorMessage(error) }, 'reconcile ended by stop');
+        return;
+      }
+      failure = error;
+      // One line per failure, the stack at debug: a retried failure is routine, not a crash.
       if (error instanceof TerminalError) {
         this.#queue.forget(key);
-        logger.error({ err: error }, 'reconcile failed (terminal, not retried)');
+        logger.error({ error: errorMessage(error) }, 'reconcile failed (terminal, not retried)');
         outcome = 'terminal_error';
       } else {
-        const delayMs = this.#queue.addRateLimited(key);
-        logger.warn({ err: error, retryInMs: delayMs }, 'reconcile failed; retrying with backoff');
+        const retryInMs = this.#queue.addRateLimited(key);
+        const level = this.#spec.options.failureLogLevel?.(error) ?? 'warn';
+        logger[level](
+          { error: errorMessage(error), retryInMs, retries: this.#queue.numRequeues(key) },
+          'reconcile failed; retrying with backoff',
+        );
         outcome = 'error';
       }
+      logger.debug({ err: error }, 'reconcile failure detail');
     } finally {
       this.#active--;
     }
-    this.#metrics?.observe(outcome, (performance.now() - started) / 1000);
+    const durationSeconds = (performance.now() - started) / 1000;
+    this.#metrics?.observe(outcome, durationSeconds);
+    this.#spec.options.onReconciled?.({
+      request,
+      outcome,
+      durationSeconds,
+      ...(failure === undefined ? {} : { error: failure }),
+    });
   }
 
-  #afterSuccess(key: string, result: ReconcileResult): 'success' | 'requeue' | 'requeue_after' {
+  #afterSuccess(key: string, result: ReconcileResult): ReconcileOutcome {
     const after = result.requeueAfterMs;
     if (after !== undefined && after > 0) {
       this.#queue.forget(key);

@@ -24,6 +24,8 @@ export {
 } from './builder.ts';
 export {
   CacheIndexError,
+  type CacheInformer,
+  type CacheInformerFactory,
   CacheStoppedError,
   CacheSyncError,
   cacheKey,
@@ -35,7 +37,13 @@ export {
   type Syncable,
 } from './cache.ts';
 export type { ResourceClient } from './client.ts';
-export { Controller, type ControllerOptions, ControllerStartError } from './controller.ts';
+export {
+  Controller,
+  type ControllerOptions,
+  type ControllerQueueView,
+  ControllerStartError,
+  type ReconcileReport,
+} from './controller.ts';
 export {
   type CoreEvent,
   type EventRecorder,
