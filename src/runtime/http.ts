@@ -147,6 +147,14 @@ export async function startEndpointServer(
     const served = [metrics ? '/metrics' : '', probes ? '/healthz, /readyz' : ''].filter(Boolean).join(', ');
     throw new EndpointListenError(bind, served, error);
   }
+  return listeningServer(server);
+}
+
+/**
+ * A listening server as a handle: its port, and a `close` that ends kept-alive connections too
+ * (a plain `server.close` would wait for every idle keep-alive socket to time out).
+ */
+export function listeningServer(server: Server): OperatorHttpServer {
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

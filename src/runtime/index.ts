@@ -65,6 +65,7 @@ export {
   DISABLED_BIND_ADDRESS,
   EndpointListenError,
   type EndpointRoutes,
+  listeningServer,
   type OperatorHttpServer,
   parseBindAddress,
   type ReadinessCheck,

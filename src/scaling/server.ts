@@ -19,9 +19,9 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kube/index.ts';
+import { listeningServer } from '../runtime/index.ts';
 import { type CrdCacheEntry, renderCrdCache } from './crd-cache.ts';
 import { DEFAULT_RESOLVER_API_PORT } from './settings.ts';
 import { InvalidElastiServiceError, UnknownServiceError } from './wake.ts';
@@ -164,14 +164,7 @@ export async function startResolverApi(options: ResolverApiOptions): Promise<Res
 
   server.listen(options.port ?? DEFAULT_RESOLVER_API_PORT, options.host);
   await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listeningServer(server);
 }
 
 function notServing(res: ServerResponse): void {
