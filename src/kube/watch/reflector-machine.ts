@@ -138,7 +138,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
           next: { op: 'backoff', minDelayMs: 0 },
         };
       }
-      return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, effects);
+      return startWatch({ ...common(state), watchRestarts: state.watchRestarts + 1 }, effects);
     }
 
     case 'failed':
@@ -182,7 +182,7 @@ export function transition(config: MachineConfig, state: MachineState, input: Ma
         }
         return beginList(config, state, [{ kind: 'watchEnded', reason: 'stopped' }], true);
       }
-      return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, [
+      return startWatch({ ...common(state), watchRestarts: state.watchRestarts + 1 }, [
         { kind: 'watchEnded', reason: 'stopped' },
       ]);
     }
@@ -270,15 +270,15 @@ function common(state: MachineState): MachineCommon {
   return rest;
 }
 
-function startWatch(state: MachineState | MachineCommon, effects: Effect[]): Transition {
-  const base = 'phase' in state ? common(state) : state;
+/** Watching from `base` (what every phase carries: callers drop the old phase's list with `common`). */
+function startWatch(base: MachineCommon, effects: Effect[]): Transition {
   return {
     state: { ...base, phase: 'Watching' },
     effects,
     next: {
       op: 'watch',
       streaming: false,
-      options: { resourceVersion: state.resourceVersion ?? '', allowWatchBookmarks: true },
+      options: { resourceVersion: base.resourceVersion ?? '', allowWatchBookmarks: true },
     },
   };
 }
@@ -296,7 +296,7 @@ function resume(config: MachineConfig, state: MachineState, effects: Effect[]): 
     }
     return beginList(config, state, effects, listing !== undefined);
   }
-  return startWatch({ ...state, watchRestarts: state.watchRestarts + 1 }, effects);
+  return startWatch({ ...common(state), watchRestarts: state.watchRestarts + 1 }, effects);
 }
 
 function fallBackToPaged(
@@ -382,7 +382,10 @@ function failed(config: MachineConfig, state: MachineState, error: Error): Trans
     }
     if (idle) {
       // A silent connection is replaced at once; if the server is really gone, that attempt fails and backs off.
-      return startWatch({ ...state, lastError: error, watchRestarts: state.watchRestarts + 1 }, effects);
+      return startWatch(
+        { ...common(state), lastError: error, watchRestarts: state.watchRestarts + 1 },
+        effects,
+      );
     }
     return {
       state: { ...state, phase: 'Backoff', lastError: error },
