@@ -9,12 +9,16 @@ import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort } from '../tools/controlplane/harness.ts';
+import { createMemoryCgroup, type MemoryCgroup, type MemoryCgroupUsage } from './_memory-cgroup.ts';
 import { now } from './_util.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The compiled entry point `npm run build` writes. */
-export const OPERATOR_MAIN = `${root}dist/operator/main.js`;
+/** The entry point that ships: `npm run build`'s single-file bundle of the operator. */
+export const OPERATOR_MAIN = `${root}dist/elasti-operator.mjs`;
+
+/** The compiled modules the bundle is made of, one file per module (`tsc`'s output). */
+export const OPERATOR_MODULES_MAIN = `${root}dist/operator/main.js`;
 
 /**
  * What `npm run build` does: a fresh `dist/` from `tsconfig.build.json`. `BENCH_BUILD=0` skips
@@ -34,6 +38,10 @@ export function buildOperator(): void {
 export interface OperatorLaunch {
   readonly nodeFlags: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** The entry point; default {@link OPERATOR_MAIN}. */
+  readonly main?: string;
+  /** Run in a memory cgroup with this limit (MiB), like a container's memory limit (`_memory-cgroup.ts`). */
+  readonly memoryLimitMib?: number;
 }
 
 /** Memory of a process from outside, MB: `/proc/<pid>/smaps_rollup` and `/proc/<pid>/status`. */
@@ -88,30 +96,42 @@ export interface OperatorProcess {
   readonly failed: Promise<never>;
   /** Everything the process wrote to stderr so far (for failure messages). */
   stderr(): string;
+  /** What the kernel counted for the process's memory cgroup, when it runs in one. */
+  cgroupUsage(): MemoryCgroupUsage | undefined;
   /** SIGTERM, then waits for the exit (SIGKILL after 15 s). */
   stop(): Promise<void>;
 }
 
-/** Starts `node <nodeFlags> dist/operator/main.js` with `args` and a free metrics port. */
+/** Starts `node <nodeFlags> <main> <args>` (in its memory cgroup, if any) with a free metrics port. */
 export async function startOperatorProcess(
   launch: OperatorLaunch,
   args: readonly string[],
 ): Promise<OperatorProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...launch.nodeFlags, OPERATOR_MAIN, ...args, `--bind-address=127.0.0.1:${port}`],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      // A clean environment: nothing of this process's NODE_OPTIONS or tunables leaks in.
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/',
-        ELASTI_OPERATOR_PORT: '0',
-        ...launch.env,
-      },
+  const cgroup: MemoryCgroup | undefined =
+    launch.memoryLimitMib === undefined ? undefined : createMemoryCgroup(launch.memoryLimitMib);
+  const argv = [
+    ...launch.nodeFlags,
+    launch.main ?? OPERATOR_MAIN,
+    ...args,
+    // Metrics and probes on one private port: the default probe port (:8081) may be taken by
+    // another operator on this machine.
+    `--metrics-bind-address=127.0.0.1:${port}`,
+    `--health-probe-bind-address=127.0.0.1:${port}`,
+  ];
+  const [command, commandArgs] = cgroup
+    ? cgroup.wrap([cgroup.executable, ...argv])
+    : [process.execPath, argv];
+  const child: ChildProcess = spawn(command, commandArgs, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // A clean environment: nothing of this process's NODE_OPTIONS or tunables leaks in.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/',
+      ELASTI_OPERATOR_PORT: '0',
+      ...launch.env,
     },
-  );
+  });
   let err = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     err = (err + chunk.toString('utf8')).slice(-4000);
@@ -119,11 +139,18 @@ export async function startOperatorProcess(
   let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const failed = exited.then(() => {
-    throw new Error(`operator exited (${child.exitCode ?? child.signalCode}) before stop: ${err.trim()}`);
+    const oom =
+      cgroup && cgroup.usage().oomKills > 0 ? `, OOM-killed in its ${cgroup.limitMib} MiB cgroup` : '';
+    throw new Error(
+      `operator exited (${child.exitCode ?? child.signalCode}${oom}) before stop: ${err.trim()}`,
+    );
   });
   // Observed by the caller's race; without a race it must not become an unhandled rejection.
   failed.catch(() => {});
-  if (child.pid === undefined) throw new Error(`operator did not start: ${err}`);
+  if (child.pid === undefined) {
+    cgroup?.remove();
+    throw new Error(`operator did not start: ${err}`);
+  }
   const pid = child.pid;
   return {
     pid,
@@ -143,13 +170,16 @@ export async function startOperatorProcess(
       throw error;
     }),
     stderr: () => err,
+    cgroupUsage: () => cgroup?.usage(),
     async stop() {
       stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      cgroup?.remove();
     },
   };
 }

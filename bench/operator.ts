@@ -39,6 +39,7 @@ import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
   buildOperator,
   metricSum,
+  OPERATOR_MODULES_MAIN,
   type OperatorLaunch,
   processCpuMs,
   processMemory,
@@ -54,6 +55,8 @@ export interface OperatorContender extends OperatorLaunch {
 }
 
 const shipped = 'as-shipped';
+/** `resources.limits.memory` of the operator in upstream KubeElasti's chart (80Mi). */
+const UPSTREAM_CHART_MEMORY_LIMIT_MIB = 80;
 /** What ships: the start command's flags and environment; main.ts adds the run-time V8 flags. */
 const asShipped: OperatorContender = {
   id: shipped,
@@ -108,6 +111,16 @@ export const operatorContenders: readonly OperatorContender[] = [
   }),
   variant('mmap-64k', 'as shipped + `MALLOC_MMAP_THRESHOLD_=65536`', {
     env: { ...OPERATOR_ENV, MALLOC_MMAP_THRESHOLD_: '65536' },
+  }),
+  variant(
+    'modules',
+    'as shipped, from the compiled modules (`dist/operator/main.js`) instead of the bundle',
+    {
+      main: OPERATOR_MODULES_MAIN,
+    },
+  ),
+  variant('limit-80', "as shipped, in an 80 MiB memory cgroup (the upstream chart's limit)", {
+    memoryLimitMib: UPSTREAM_CHART_MEMORY_LIMIT_MIB,
   }),
 ];
 
@@ -260,8 +273,17 @@ async function sample(
       ),
     ]);
     const memory = processMemory(operator.pid);
+    const cgroup = operator.cgroupUsage();
     const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
     return {
+      ...(cgroup && {
+        cgroupUsageMib: cgroup.usageMib,
+        cgroupPeakMib: cgroup.peakMib,
+        cgroupFileMib: cgroup.fileMib,
+        cgroupLimitHits: cgroup.limitHits,
+        cgroupOomKills: cgroup.oomKills,
+        cgroupMajorFaults: cgroup.majorFaults,
+      }),
       rssMib: memory.rss,
       anonymousMib: memory.anonymous,
       fileBackedMib: memory.fileBacked,
@@ -287,6 +309,20 @@ const columns: Column[] = [
   { key: 'nativeMib', heading: 'anonymous − V8 heap', unit: 'MiB' },
   { key: 'externalMib', heading: 'of it external (Buffers)', unit: 'MiB', digits: 1 },
   { key: 'threads', heading: 'threads', unit: '' },
+  { key: 'convergeMs', heading: 'start → converged', unit: 'ms' },
+  { key: 'convergeCpuMs', heading: 'CPU to converge', unit: 'ms' },
+];
+
+/** Only for launches in a memory cgroup (`limit-80`): what the kernel charged and did. */
+const cgroupColumns: Column[] = [
+  { key: 'rssMib', heading: 'RSS idle', unit: 'MiB', digits: 1 },
+  { key: 'anonymousMib', heading: 'anonymous', unit: 'MiB' },
+  { key: 'cgroupUsageMib', heading: 'charged idle', unit: 'MiB', digits: 1 },
+  { key: 'cgroupFileMib', heading: 'of it page cache', unit: 'MiB', digits: 1 },
+  { key: 'cgroupPeakMib', heading: 'charged peak', unit: 'MiB', digits: 1 },
+  { key: 'cgroupLimitHits', heading: 'limit hits', unit: '' },
+  { key: 'cgroupMajorFaults', heading: 'major faults', unit: '' },
+  { key: 'cgroupOomKills', heading: 'OOM kills', unit: '' },
   { key: 'convergeMs', heading: 'start → converged', unit: 'ms' },
   { key: 'convergeCpuMs', heading: 'CPU to converge', unit: 'ms' },
 ];
@@ -347,6 +383,16 @@ export async function run(): Promise<Record<string, unknown>> {
         .map((s) => ({ round: s.round, contender: s.contender, values: s.values }));
       tables[String(size)] = markdownTable(summarize(rows, columns, shipped), columns, contenders);
       process.stderr.write(`\n${size} ElastiServices:\n${tables[String(size)]}\n`);
+      const limited = contenders.filter((c) => c.memoryLimitMib !== undefined);
+      if (limited.length > 0) {
+        const key = `${size} in a memory cgroup`;
+        tables[key] = markdownTable(
+          summarize(rows, cgroupColumns, limited[0]?.id ?? shipped),
+          cgroupColumns,
+          limited,
+        );
+        process.stderr.write(`\n${key}:\n${tables[key]}\n`);
+      }
     }
     return { sizes, rounds, quietMs, tables, samples, failures };
   } finally {

@@ -14,6 +14,7 @@ import {
   runtimeV8Flags,
   unusableRuntime,
 } from '../../../src/operator/runtime.ts';
+import { bundleOperator } from '../../../tools/bundle-operator.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -58,14 +59,14 @@ describe('operator runtime', () => {
       scripts: Record<string, string>;
     };
     const start = pkg.scripts.start ?? '';
-    assert.match(start, /^(\w+=\S+ )*node .* dist\/operator\/main\.js$/);
+    assert.match(start, /^(\w+=\S+ )*node .* dist\/elasti-operator\.mjs$/);
     for (const flag of OPERATOR_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), flag);
     for (const [name, value] of Object.entries(OPERATOR_ENV)) {
       assert.ok(start.split(' ').includes(`${name}=${value}`), name);
     }
   });
 
-  it('the build emits runnable JavaScript: the compiled operator prints its usage', () => {
+  it('the build emits runnable JavaScript: the compiled operator and its bundle print their usage', async () => {
     // Inside the project, so the compiled files resolve the project's node_modules.
     mkdirSync(join(root, 'tmp'), { recursive: true });
     const out = mkdtempSync(join(root, 'tmp', 'build-'));
@@ -81,33 +82,40 @@ describe('operator runtime', () => {
         ],
         { stdio: 'pipe' },
       );
-      const usage = execFileSync(
-        process.execPath,
-        [...OPERATOR_NODE_FLAGS, join(out, 'operator/main.js'), '--help'],
-        { encoding: 'utf8' },
-      );
-      assert.match(usage, /^elasti-operator \[flags\]/);
-      // --jitless takes WebAssembly away: refused at once, exit 2, one line.
-      const jitless = spawnSync(process.execPath, ['--jitless', join(out, 'operator/main.js')], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      assert.equal(jitless.status, 2);
-      // Our one line; Node 22's V8 may print its own warning about the flag before it.
-      const ours = jitless.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('Warning: '));
-      assert.equal(ours.length, 1, jitless.stderr);
-      assert.match(ours[0] ?? '', /^elasti-operator: WebAssembly is not available /);
-      // A bad run-time flag list: exit 2 naming the variable, before anything is loaded.
-      const badList = spawnSync(process.execPath, [join(out, 'operator/main.js')], {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, ELASTI_V8_RUNTIME_FLAGS: 'no-opt' },
-      });
-      assert.equal(badList.status, 2);
-      assert.match(
-        badList.stderr,
-        /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/,
-      );
+      await bundleOperator(join(out, 'operator/main.js'), join(out, 'elasti-operator.mjs'));
+      // The modules tsc wrote, and the single-file bundle that ships: both run the same way.
+      for (const entry of [join(out, 'operator/main.js'), join(out, 'elasti-operator.mjs')]) {
+        const usage = execFileSync(process.execPath, [...OPERATOR_NODE_FLAGS, entry, '--help'], {
+          encoding: 'utf8',
+        });
+        assert.match(usage, /^elasti-operator \[flags\]/);
+        // --jitless takes WebAssembly away: refused at once, exit 2, one line.
+        const jitless = spawnSync(process.execPath, ['--jitless', entry], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        assert.equal(jitless.status, 2);
+        // Our one line; Node 22's V8 may print its own warning about the flag before it.
+        const ours = jitless.stderr
+          .split('\n')
+          .filter((line) => line !== '' && !line.startsWith('Warning: '));
+        assert.equal(ours.length, 1, jitless.stderr);
+        assert.match(ours[0] ?? '', /^elasti-operator: WebAssembly is not available /);
+        // A bad run-time flag list: exit 2 naming the variable, before anything is loaded.
+        const badList = spawnSync(process.execPath, [entry], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, ELASTI_V8_RUNTIME_FLAGS: 'no-opt' },
+        });
+        assert.equal(badList.status, 2);
+        assert.match(
+          badList.stderr,
+          /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/,
+        );
+      }
+      // bundleOperator fails on any bundler warning, e.g. the first import of main.js (the run-time
+      // V8 flags, imported for its side effect) dropped because of the package's "sideEffects".
+      assert.match(readFileSync(join(out, 'elasti-operator.mjs'), 'utf8'), /setFlagsFromString\(/);
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {
