@@ -6,11 +6,19 @@
  * An event for name `n` from upstream `u` costs one Map lookup plus one queue push per
  * registration *of that name*: O(1) in the number of other registrations.
  *
+ * ## State
+ * Each name's state is a union (`name-state.ts`): `serving` on its *source* upstream, `handover`
+ * while a *next* upstream takes it over, or `released` (no watch held). Every change goes through
+ * a pure transition applied by `#apply`, the one place that assigns it: upstreams held before
+ * and not after are released there, and the set of hand-overs is kept there. The layout and the
+ * access to namespace-wide watches are unions too (`group-layout.ts`); the decisions are in
+ * `group-rules.ts`.
+ *
  * ## Sharing
  * Each name is served by one *source* upstream: a per-name informer
  * (`fieldSelector=metadata.name=<n>`) or the group's single namespace-wide informer, as the
- * {@link SharingPolicy} decides. Upstreams are reference-counted by the names they serve and
- * stopped when the last one leaves.
+ * {@link SharingPolicy} decides. Upstreams (`upstream-pool.ts`) are reference-counted by the
+ * names they serve and stopped when the last one leaves.
  *
  * ## Migration without loss or duplication
  * When the layout changes (policy `auto` crossing its thresholds), each name gets a *next*
