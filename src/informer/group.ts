@@ -115,7 +115,7 @@ export class WatchGroup implements UpstreamEvents {
   readonly #pool: UpstreamPool;
   #layout: Layout;
   #wideAccess: WideAccess = WIDE_ALLOWED;
-  /** The entries in phase `handover` (kept by {@link WatchGroup.#apply}). */
+  /** The entries in phase `handover` (kept by `#apply`). */
   readonly #handovers = new Set<NameEntry>();
   #handoverTimer: NodeJS.Timeout | undefined;
   #disposed = false;
