@@ -2,8 +2,9 @@
  * The watch group's decisions as pure functions (as `health.ts` is for the monitor): which
  * layout a group should have, when a name may be cut over to its new upstream, what a forced
  * cut-over tells the handlers, and how an event of the name's source is turned into what the
- * handlers see after a synthesised delete. `group.ts` holds the state and acts on the answers;
- * these hold the rules and are tested exhaustively (`test/unit/informer/group-rules.test.ts`).
+ * handlers see after a synthesised delete. `group.ts` acts on the answers (its state is unions
+ * with their own transitions, `name-state.ts` and `group-layout.ts`); these hold the rules and are
+ * tested exhaustively (`test/unit/informer/group-rules.test.ts`).
  *
  * @module
  */

@@ -6,11 +6,19 @@
  * An event for name `n` from upstream `u` costs one Map lookup plus one queue push per
  * registration *of that name*: O(1) in the number of other registrations.
  *
+ * ## State
+ * Each name's state is a union (`name-state.ts`): `serving` on its *source* upstream, `handover`
+ * while a *next* upstream takes it over, or `released` (no watch held). Every change goes through
+ * a pure transition applied by `#apply`, the one place that assigns it: upstreams held before
+ * and not after are released there, and the set of hand-overs is kept there. The layout and the
+ * access to namespace-wide watches are unions too (`group-layout.ts`); the decisions are in
+ * `group-rules.ts`.
+ *
  * ## Sharing
  * Each name is served by one *source* upstream: a per-name informer
  * (`fieldSelector=metadata.name=<n>`) or the group's single namespace-wide informer, as the
- * {@link SharingPolicy} decides. Upstreams are reference-counted by the names they serve and
- * stopped when the last one leaves.
+ * {@link SharingPolicy} decides. Upstreams (`upstream-pool.ts`) are reference-counted by the
+ * names they serve and stopped when the last one leaves.
  *
  * ## Migration without loss or duplication
  * When the layout changes (policy `auto` crossing its thresholds), each name gets a *next*
@@ -37,7 +45,18 @@
  * @module
  */
 import type { Delta, GroupVersionResource, ListWatchTarget, Logger } from '../kube/index.ts';
-import { backoffCeiling } from '../kube/index.ts';
+import {
+  initialLayout,
+  type Layout,
+  relaid,
+  WIDE_ALLOWED,
+  type WideAccess,
+  widenedBy,
+  wideRefused,
+  wideRetryDue,
+  wideSynced,
+  withoutCause,
+} from './group-layout.ts';
 import {
   cutoverDecision,
   desiredScope,
@@ -48,9 +67,23 @@ import {
   sourceEvent,
 } from './group-rules.ts';
 import type { ManagerMetrics } from './metrics.ts';
-import { type GoneKind, type GroupMember, NameEntry } from './name-entry.ts';
+import { type GroupMember, NameEntry } from './name-entry.ts';
+import {
+  afterSourceEvent,
+  cutOver,
+  declaredGone,
+  detached,
+  type GoneKind,
+  handoverRestarted,
+  heldUpstreams,
+  type NameState,
+  retargeted,
+  served,
+  targetFound,
+} from './name-state.ts';
 import type { SharedInformerLike } from './types.ts';
-import { Upstream, type UpstreamEvents } from './upstream.ts';
+import type { Upstream, UpstreamEvents } from './upstream.ts';
+import { UpstreamPool } from './upstream-pool.ts';
 
 /** What a group needs from the Manager. */
 export interface GroupDeps {
@@ -79,17 +112,12 @@ export class WatchGroup implements UpstreamEvents {
   readonly names = new Map<string, NameEntry>();
 
   readonly #deps: GroupDeps;
-  #scope: GroupScope;
-  #wide: Upstream | undefined;
-  readonly #perName = new Map<string, Upstream>();
-  /** Key of the registration whose arrival switched the group to `namespace`, for rollback if that add fails. */
-  #upgradedBy: string | undefined;
+  readonly #pool: UpstreamPool;
+  #layout: Layout;
+  #wideAccess: WideAccess = WIDE_ALLOWED;
+  /** The entries in phase `handover` (kept by `#apply`). */
   readonly #handovers = new Set<NameEntry>();
   #handoverTimer: NodeJS.Timeout | undefined;
-  /** Refusals of the namespace-wide watch since it last synced. */
-  #wideRefusals = 0;
-  /** Set while namespace-wide watches are off after a refusal: when they may be tried again. */
-  #wideRetryAt: number | undefined;
   #disposed = false;
 
   constructor(gvr: GroupVersionResource, namespace: string, deps: GroupDeps) {
@@ -97,12 +125,21 @@ export class WatchGroup implements UpstreamEvents {
     this.namespace = namespace;
     this.id = groupId(gvr, namespace);
     this.#deps = deps;
-    this.#scope = deps.policy.mode === 'namespace' ? 'namespace' : 'name';
+    this.#layout = initialLayout(deps.policy.mode);
+    this.#pool = new UpstreamPool({
+      gvr,
+      namespace,
+      id: this.id,
+      events: this,
+      logger: deps.logger,
+      createInformer: (target, id) => deps.createInformer(target, id),
+      release: (upstream) => deps.release(upstream),
+    });
   }
 
   /** The layout currently targeted. */
   get scope(): GroupScope {
-    return this.#scope;
+    return this.#layout.scope;
   }
 
   get isEmpty(): boolean {
@@ -111,9 +148,7 @@ export class WatchGroup implements UpstreamEvents {
 
   /** Every upstream of this group. */
   upstreams(): Upstream[] {
-    const all = [...this.#perName.values()];
-    if (this.#wide) all.push(this.#wide);
-    return all;
+    return this.#pool.all();
   }
 
   /**
@@ -122,33 +157,31 @@ export class WatchGroup implements UpstreamEvents {
    */
   attach(member: GroupMember): NameEntry {
     const existing = this.names.get(member.name);
-    if (existing?.source) {
+    if (existing && existing.state.phase !== 'released') {
       existing.members.set(member.key, member);
-      this.#replay(existing, member);
+      existing.replay(member);
       return existing;
     }
     // A new name, or one whose watch was released after its target was gone (and is back: the
     // Manager checked it exists before attaching).
     const entry = existing ?? new NameEntry(member.name);
-    const goneBefore = entry.gone;
-    const scopeBefore = this.#scope;
-    const upgradedByBefore = this.#upgradedBy;
+    const scopeBefore = this.scope;
     this.names.set(entry.name, entry);
-    entry.gone = undefined;
     try {
-      if (this.#evaluateScope(false) && this.#scope === 'namespace') this.#upgradedBy = member.key;
-      entry.source = this.#upstreamFor(entry.name);
+      // The name counts as active in the decision though it holds no watch yet.
+      this.#evaluateScope(false, { attaching: member.key });
+      this.#apply(entry, served(this.#pool.acquire(this.scope, entry.name)));
     } catch (error) {
-      entry.gone = goneBefore;
       if (!existing) this.names.delete(entry.name);
-      if (this.#scope !== scopeBefore) this.#evaluateScope(true);
-      this.#upgradedBy = upgradedByBefore;
+      if (this.scope !== scopeBefore) {
+        this.#layout = withoutCause(this.#layout, member.key);
+        this.#evaluateScope(true);
+      }
       throw error;
     }
-    entry.syntheticDelete = false;
     entry.members.set(member.key, member);
     // Members left from before a `final` gone get the object again too, if it is already known.
-    for (const m of entry.members.values()) this.#replay(entry, m);
+    for (const m of entry.members.values()) entry.replay(m);
     return entry;
   }
 
@@ -163,11 +196,9 @@ export class WatchGroup implements UpstreamEvents {
     entry.members.delete(member.key);
     if (entry.members.size > 0) return;
     this.names.delete(entry.name);
-    this.#endHandover(entry);
-    this.#releaseName(entry.source, entry.name);
-    entry.source = undefined;
-    const rollback = failed && this.#upgradedBy === member.key;
-    if (this.#upgradedBy === member.key) this.#upgradedBy = undefined;
+    this.#apply(entry, detached(entry.state));
+    const rollback = failed && widenedBy(this.#layout, member.key);
+    this.#layout = withoutCause(this.#layout, member.key);
     this.#evaluateScope(rollback);
   }
 
@@ -183,28 +214,26 @@ export class WatchGroup implements UpstreamEvents {
     // The answer predates what the handlers hold now: a later check will decide.
     if (entry.changes !== changesAtCheck) return false;
     const last = entry.source?.view.get(entry.name);
-    if (last && !entry.syntheticDelete) {
-      entry.syntheticDelete = true;
-      this.#deliver(entry, { type: 'delete', obj: last, finalStateUnknown: true });
-    }
-    if (entry.gone !== 'final') entry.gone = kind;
-    if (kind === 'final') {
-      this.#endHandover(entry);
-      const source = entry.source;
-      entry.source = undefined;
-      this.#releaseName(source, entry.name);
-      this.#evaluateScope(false);
-    }
+    const outcome = declaredGone(entry.state, kind, last !== undefined);
+    if (last && outcome.synthesizeDelete)
+      entry.deliver({ type: 'delete', obj: last, finalStateUnknown: true });
+    this.#apply(entry, outcome.state);
+    if (kind === 'final') this.#evaluateScope(false);
     return true;
   }
 
-  /** Entries whose object the source no longer has (deleted, or absent since sync) and that are due for a check. */
-  vanished(now: number, intervalMs: number): NameEntry[] {
+  /** The target of `entry` was seen to exist (a GET): an `object` gone verdict no longer holds. */
+  targetFound(entry: NameEntry): void {
+    if (this.names.get(entry.name) === entry) this.#apply(entry, targetFound(entry.state));
+  }
+
+  /** Entries whose object the synced source no longer has (deleted, or absent since sync), or already found gone. */
+  vanished(): NameEntry[] {
     const due: NameEntry[] = [];
     for (const entry of this.names.values()) {
-      if (entry.gone === 'final' || !entry.source?.synced) continue;
-      if (entry.gone === undefined && entry.source.view.has(entry.name)) continue;
-      if (entry.lastCheckAt !== undefined && now - entry.lastCheckAt < intervalMs) continue;
+      const { state } = entry;
+      if (state.phase === 'released' || !state.source.synced) continue;
+      if (state.gone === undefined && state.source.view.has(entry.name)) continue;
       due.push(entry);
     }
     return due;
@@ -217,7 +246,7 @@ export class WatchGroup implements UpstreamEvents {
   resync(): void {
     for (const entry of this.names.values()) {
       const current = entry.source?.view.get(entry.name);
-      if (current) this.#deliver(entry, { type: 'update', oldObj: current, newObj: current });
+      if (current) entry.deliver({ type: 'update', oldObj: current, newObj: current });
     }
   }
 
@@ -227,10 +256,7 @@ export class WatchGroup implements UpstreamEvents {
     if (this.#handoverTimer) clearTimeout(this.#handoverTimer);
     this.#handoverTimer = undefined;
     this.#handovers.clear();
-    for (const u of this.upstreams()) {
-      u.names.clear();
-      this.#dropUpstream(u);
-    }
+    this.#pool.releaseAll();
     this.names.clear();
   }
 
@@ -240,17 +266,12 @@ export class WatchGroup implements UpstreamEvents {
    * namespace-wide watch (already narrowed, or never widened).
    */
   refuseWide(now: number): boolean {
-    if (this.#scope !== 'namespace' || this.#disposed) return false;
-    this.#wideRefusals++;
-    const { forbiddenRetryMs, forbiddenRetryCapMs } = this.#deps.policy;
-    const wait = backoffCeiling(this.#wideRefusals - 1, {
-      initialMs: forbiddenRetryMs,
-      capMs: forbiddenRetryCapMs,
-    });
-    this.#wideRetryAt = now + wait;
+    if (this.scope !== 'namespace' || this.#disposed) return false;
+    const refused = wideRefused(this.#wideAccess, now, this.#deps.policy);
+    this.#wideAccess = refused.access;
     this.#deps.metrics.wideRefused.inc();
     this.#deps.logger.warn(
-      { group: this.id, refusals: this.#wideRefusals, retryInMs: wait },
+      { group: this.id, refusals: refused.access.refusals, retryInMs: refused.waitMs },
       'namespace-wide watch forbidden (403); serving each name with its own watch',
     );
     this.#evaluateScope(true);
@@ -259,8 +280,9 @@ export class WatchGroup implements UpstreamEvents {
 
   /** Called on every monitor pass: once the wait after a refusal is over, decides the layout again. */
   reconsider(now: number): void {
-    if (this.#wideRetryAt === undefined || now < this.#wideRetryAt || this.#disposed) return;
-    this.#wideRetryAt = undefined;
+    const access = wideRetryDue(this.#wideAccess, now);
+    if (access === this.#wideAccess || this.#disposed) return;
+    this.#wideAccess = access;
     this.#evaluateScope(false);
   }
 
@@ -269,14 +291,15 @@ export class WatchGroup implements UpstreamEvents {
   onChange(upstream: Upstream, name: string, change: Delta): void {
     const entry = this.names.get(name);
     if (!entry) return;
-    if (entry.source === upstream) {
-      const outcome = sourceEvent(change, entry.syntheticDelete);
-      entry.syntheticDelete = outcome.syntheticDelete;
-      if (outcome.objectBack && entry.gone === 'object') entry.gone = undefined;
+    const { state } = entry;
+    if (state.phase === 'released') return;
+    if (state.source === upstream) {
+      const outcome = sourceEvent(change, state.syntheticDelete);
+      this.#apply(entry, afterSourceEvent(state, outcome));
       // Undefined: the informer catching up on a delete the handlers were already told.
       if (!outcome.deliver) return;
-      this.#deliver(entry, outcome.deliver);
-      if (entry.next) this.#tryCutover(entry);
+      entry.deliver(outcome.deliver);
+      this.#tryCutover(entry);
     } else if (entry.next === upstream) {
       this.#tryCutover(entry);
     }
@@ -287,99 +310,104 @@ export class WatchGroup implements UpstreamEvents {
   }
 
   onSynced(upstream: Upstream): void {
-    if (upstream === this.#wide) this.#wideRefusals = 0;
+    if (this.#pool.isWide(upstream)) this.#wideAccess = wideSynced(this.#wideAccess);
     for (const name of upstream.names) {
       const entry = this.names.get(name);
       if (entry?.next === upstream) this.#tryCutover(entry);
     }
   }
 
+  // ---- state ----
+
+  /**
+   * The one place an entry's state changes: assigns `after`, keeps the hand-over set, and
+   * releases the upstreams held before and not after.
+   */
+  #apply(entry: NameEntry, after: NameState<Upstream>): void {
+    const before = entry.state;
+    if (after === before) return;
+    entry.state = after;
+    if (after.phase === 'handover') this.#handovers.add(entry);
+    else this.#handovers.delete(entry);
+    const kept = heldUpstreams(after);
+    for (const upstream of heldUpstreams(before)) {
+      if (!kept.includes(upstream)) this.#pool.releaseName(upstream, entry.name);
+    }
+  }
+
   // ---- layout ----
 
-  /** Re-decides the layout; on a change every active name is retargeted. Returns true if it changed. */
-  #evaluateScope(strict: boolean): boolean {
-    let activeNames = 0;
-    for (const entry of this.names.values()) if (entry.gone !== 'final') activeNames++;
+  /**
+   * Re-decides the layout; on a change every name holding a watch is retargeted. `attaching`:
+   * the key of a registration whose name is being attached (counted as active; remembered as
+   * the cause if it widens the group).
+   */
+  #evaluateScope(strict: boolean, how: { attaching?: string } = {}): void {
+    let activeNames = how.attaching === undefined ? 0 : 1;
+    for (const entry of this.names.values()) if (entry.state.phase !== 'released') activeNames++;
     const desired = desiredScope({
       policy: this.#deps.policy,
-      current: this.#scope,
+      current: this.scope,
       activeNames,
       strict,
-      wideBlocked: this.#wideRetryAt !== undefined,
+      wideBlocked: this.#wideAccess.state === 'refused',
     });
-    if (desired === this.#scope) return false;
+    if (desired === this.scope) return;
     this.#deps.logger.info(
-      { group: this.id, from: this.#scope, to: desired, names: this.names.size },
+      { group: this.id, from: this.scope, to: desired, names: this.names.size },
       'informer sharing layout changes',
     );
-    this.#scope = desired;
+    this.#layout = relaid(this.#layout, desired, how.attaching);
     for (const entry of this.names.values()) {
-      if (entry.source) this.#retarget(entry);
+      if (entry.state.phase !== 'released') this.#retarget(entry);
     }
-    return true;
   }
 
   #retarget(entry: NameEntry): void {
-    const target = this.#upstreamFor(entry.name);
-    if (entry.source === target) {
-      this.#endHandover(entry);
-      return;
+    const target = this.#pool.acquire(this.scope, entry.name);
+    const before = entry.state;
+    this.#apply(entry, retargeted(before, target, this.#deps.now()));
+    // A new hand-over (not one already going to `target`).
+    if (entry.state !== before && entry.state.phase === 'handover') {
+      this.#scheduleHandoverCheck();
+      this.#tryCutover(entry);
     }
-    if (entry.next === target) return;
-    this.#endHandover(entry);
-    entry.next = target;
-    entry.handoverSince = this.#deps.now();
-    this.#handovers.add(entry);
-    this.#scheduleHandoverCheck();
-    this.#tryCutover(entry);
-  }
-
-  /** Cancels a pending handover of `entry`, releasing its `next`. */
-  #endHandover(entry: NameEntry): void {
-    const next = entry.next;
-    entry.next = undefined;
-    entry.handoverSince = undefined;
-    this.#handovers.delete(entry);
-    if (next && next !== entry.source) this.#releaseName(next, entry.name);
   }
 
   #tryCutover(entry: NameEntry): void {
-    const next = entry.next;
-    if (!next) return;
-    const source = entry.source;
+    const { state } = entry;
+    if (state.phase !== 'handover') return;
     const decision = cutoverDecision({
-      nextSynced: next.synced,
-      source: source && { synced: source.synced, state: source.view.get(entry.name) },
-      nextState: next.view.get(entry.name),
+      nextSynced: state.next.synced,
+      source: { synced: state.source.synced, state: state.source.view.get(entry.name) },
+      nextState: state.next.view.get(entry.name),
     });
     if (decision !== 'wait') this.#cutover(entry, decision === 'forced');
   }
 
   #cutover(entry: NameEntry, forced: boolean): void {
-    const next = entry.next;
-    if (!next) return;
-    const source = entry.source;
+    const { state } = entry;
+    if (state.phase !== 'handover') return;
+    const { source, next } = state;
     if (forced) {
-      const reconciling = reconcilingDelta(source?.view.get(entry.name), next.view.get(entry.name));
-      if (reconciling) this.#deliver(entry, reconciling);
+      const reconciling = reconcilingDelta(source.view.get(entry.name), next.view.get(entry.name));
+      if (reconciling) entry.deliver(reconciling);
     }
-    entry.source = next;
-    entry.next = undefined;
-    entry.handoverSince = undefined;
-    this.#handovers.delete(entry);
+    this.#apply(entry, cutOver(state));
     this.#deps.metrics.migrations.inc({ to: next.scope, forced: String(forced) });
     this.#deps.logger.debug(
-      { group: this.id, name: entry.name, from: source?.id, to: next.id, forced },
+      { group: this.id, name: entry.name, from: source.id, to: next.id, forced },
       'informer name cut over',
     );
-    if (source && source !== next) this.#releaseName(source, entry.name);
   }
 
   #scheduleHandoverCheck(): void {
     // Handovers start in time order, so an armed timer is already due no later than the new one.
     if (this.#handoverTimer || this.#disposed || this.#handovers.size === 0) return;
     let earliest = Number.POSITIVE_INFINITY;
-    for (const entry of this.#handovers) earliest = Math.min(earliest, entry.handoverSince ?? earliest);
+    for (const { state } of this.#handovers) {
+      if (state.phase === 'handover') earliest = Math.min(earliest, state.since);
+    }
     const delay = Math.max(0, earliest + this.#deps.handoverTimeoutMs - this.#deps.now());
     this.#handoverTimer = setTimeout(() => {
       this.#handoverTimer = undefined;
@@ -393,17 +421,17 @@ export class WatchGroup implements UpstreamEvents {
     const now = this.#deps.now();
     let waiting = 0;
     for (const entry of [...this.#handovers]) {
-      if (entry.handoverSince === undefined || now - entry.handoverSince < this.#deps.handoverTimeoutMs)
-        continue;
-      if (entry.next?.synced) {
+      const { state } = entry;
+      if (state.phase !== 'handover' || now - state.since < this.#deps.handoverTimeoutMs) continue;
+      if (state.next.synced) {
         this.#deps.logger.warn(
-          { group: this.id, name: entry.name, from: entry.source?.id, to: entry.next.id },
+          { group: this.id, name: entry.name, from: state.source.id, to: state.next.id },
           'informer handover did not converge in time; forcing it with a reconciling event',
         );
         this.#cutover(entry, true);
       } else {
         // The new informer has not synced: the old one keeps delivering; check again later.
-        entry.handoverSince = now;
+        this.#apply(entry, handoverRestarted(state, now));
         waiting++;
       }
     }
@@ -414,75 +442,5 @@ export class WatchGroup implements UpstreamEvents {
       );
     }
     this.#scheduleHandoverCheck();
-  }
-
-  // ---- upstreams ----
-
-  #upstreamFor(name: string): Upstream {
-    let upstream: Upstream | undefined;
-    if (this.#scope === 'namespace') {
-      upstream = this.#wide ??= this.#startUpstream('namespace', undefined);
-    } else {
-      upstream = this.#perName.get(name);
-      if (!upstream) {
-        upstream = this.#startUpstream('name', name);
-        this.#perName.set(name, upstream);
-      }
-    }
-    upstream.names.add(name);
-    return upstream;
-  }
-
-  #startUpstream(scope: 'name' | 'namespace', name: string | undefined): Upstream {
-    const target: ListWatchTarget = {
-      gvr: this.gvr,
-      ...(this.namespace ? { namespace: this.namespace } : {}),
-      ...(name === undefined ? {} : { fieldSelector: `metadata.name=${name}` }),
-    };
-    const id = name === undefined ? this.id : `${this.id}/${name}`;
-    const informer = this.#deps.createInformer(target, id);
-    const upstream = new Upstream({
-      id,
-      scope,
-      target,
-      objectName: name,
-      informer,
-      events: this,
-      logger: this.#deps.logger,
-    });
-    try {
-      upstream.start();
-    } catch (error) {
-      void upstream.stop();
-      throw error;
-    }
-    return upstream;
-  }
-
-  #releaseName(upstream: Upstream | undefined, name: string): void {
-    if (!upstream) return;
-    upstream.names.delete(name);
-    if (upstream.names.size === 0) this.#dropUpstream(upstream);
-  }
-
-  #dropUpstream(upstream: Upstream): void {
-    if (this.#wide === upstream) this.#wide = undefined;
-    if (upstream.objectName !== undefined && this.#perName.get(upstream.objectName) === upstream) {
-      this.#perName.delete(upstream.objectName);
-    }
-    this.#deps.release(upstream);
-  }
-
-  // ---- delivery ----
-
-  #deliver(entry: NameEntry, change: Delta): void {
-    entry.changes++;
-    for (const member of entry.members.values()) member.deliver(change);
-  }
-
-  #replay(entry: NameEntry, member: GroupMember): void {
-    entry.changes++;
-    const current = entry.source?.view.get(entry.name);
-    if (current) member.deliver({ type: 'add', obj: current, isInInitialList: true });
   }
 }

@@ -398,7 +398,7 @@ export class Manager {
       registration.group = group;
       registration.entry = group.attach(registration);
       // The GET just saw the object: an earlier "object gone" verdict on this name is stale.
-      if (target === 'found' && registration.entry.gone === 'object') registration.entry.gone = undefined;
+      if (target === 'found') group.targetFound(registration.entry);
       await waitForSource(registration, context, signal);
       registration.active = true;
       this.#metrics.informerCount.set({ informer_name: key }, 1);

@@ -15,7 +15,8 @@ import { statusOf } from '../kube/index.ts';
 import type { WatchGroup } from './group.ts';
 import { type HealthVerdict, judgeHealth, nextMemory, wideWatchRefused } from './health.ts';
 import type { ManagerMetrics } from './metrics.ts';
-import type { GoneKind, NameEntry } from './name-entry.ts';
+import type { NameEntry } from './name-entry.ts';
+import type { GoneKind } from './name-state.ts';
 import type { HealthBounds, ObjectReader, RestartBackoff } from './types.ts';
 import type { MonitoredInformer, Upstream } from './upstream.ts';
 
@@ -46,6 +47,8 @@ export interface MonitorContext {
 /** Runs health-monitor passes for a Manager. */
 export class HealthMonitor {
   readonly #ctx: MonitorContext;
+  /** When each name's target was last checked (ms since epoch); entries of removed groups drop out. */
+  readonly #lastCheckAt = new WeakMap<NameEntry, number>();
 
   constructor(ctx: MonitorContext) {
     this.#ctx = ctx;
@@ -82,8 +85,11 @@ export class HealthMonitor {
           if (entry) c.entries.add(entry);
         }
       }
-      for (const entry of group.vanished(now, this.#ctx.bounds.targetCheckIntervalMs))
-        checkOf(group).entries.add(entry);
+      for (const entry of group.vanished()) {
+        const last = this.#lastCheckAt.get(entry);
+        if (last === undefined || now - last >= this.#ctx.bounds.targetCheckIntervalMs)
+          checkOf(group).entries.add(entry);
+      }
     }
     const resolver = this.#ctx.resolver();
     if (resolver) this.#judge(resolver, now);
@@ -145,7 +151,7 @@ export class HealthMonitor {
     failing: Set<Upstream>,
     now: number,
   ): Promise<void> {
-    for (const entry of entries) entry.lastCheckAt = now;
+    for (const entry of entries) this.#lastCheckAt.set(entry, now);
     // What each name's handlers had got when the evidence started being gathered: an answer is
     // applied only to entries that got nothing since (see NameEntry.changes).
     const changesAtStart = new Map<NameEntry, number>();

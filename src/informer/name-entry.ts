@@ -1,11 +1,13 @@
 /**
- * One watched object name inside a watch group: its registrations, the upstream delivering its
- * events (`source`), the one taking over during a hand-over (`next`) and what the health monitor
- * concluded about it (`gone`). The behaviour lives in `group.ts`; this is its state.
+ * One watched object name inside a watch group: its registrations, its serving state (a
+ * {@link NameState} union: which upstream delivers its events, the one taking over during a
+ * hand-over, what the health monitor concluded) and the count of what reached its handlers.
+ * The state changes only in `group.ts`, through the pure transitions of `name-state.ts`.
  *
  * @module
  */
 import type { Delta, KubeObject } from '../kube/index.ts';
+import { type GoneKind, type NameState, UNATTACHED } from './name-state.ts';
 import type { Upstream } from './upstream.ts';
 
 /** A registration as the group sees it. */
@@ -15,33 +17,54 @@ export interface GroupMember {
   deliver(change: Delta): void;
 }
 
-/** Why a name was declared gone. `object`: the object is gone, its watch stays. `final`: the watch was released. */
-export type GoneKind = 'object' | 'final';
-
 /** The registrations of one object name and the upstream(s) serving them. */
 export class NameEntry {
   readonly name: string;
   readonly members = new Map<string, GroupMember>();
-  /** The upstream whose events are delivered. Undefined only after a `final` gone. */
-  source: Upstream | undefined;
-  /** The upstream taking over in a migration. */
-  next: Upstream | undefined;
-  handoverSince: number | undefined;
-  gone: GoneKind | undefined;
-  /** A delete was synthesised for this name; the source's own delete for it must not repeat it. */
-  syntheticDelete = false;
-  /** Last target check (ms since epoch). */
-  lastCheckAt: number | undefined;
+  /** Assigned by `WatchGroup` only, one transition of `name-state.ts` at a time. */
+  state: NameState<Upstream> = UNATTACHED;
+  #changes = 0;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** The upstream whose events are delivered. Undefined only while no watch is held (see `released`). */
+  get source(): Upstream | undefined {
+    return this.state.phase === 'released' ? undefined : this.state.source;
+  }
+
+  /** The upstream taking over in a hand-over. */
+  get next(): Upstream | undefined {
+    return this.state.phase === 'handover' ? this.state.next : undefined;
+  }
+
+  /** What the health monitor concluded about the target, if anything. */
+  get gone(): GoneKind | undefined {
+    return this.state.gone;
+  }
+
   /**
    * Counts what reached this name's handlers (events, replays, synthesised changes). A target
    * check remembers it when it starts: if it moved by the time the answer arrives, the handlers
    * have seen something newer than that answer (e.g. the object recreated while a 404 was in
    * flight) and the answer must not be applied.
    */
-  changes = 0;
+  get changes(): number {
+    return this.#changes;
+  }
 
-  constructor(name: string) {
-    this.name = name;
+  /** Delivers `change` to every registration of the name. */
+  deliver(change: Delta): void {
+    this.#changes++;
+    for (const member of this.members.values()) member.deliver(change);
+  }
+
+  /** Replays the source's current object to `member` (an add in the initial list), if it has one. */
+  replay(member: GroupMember): void {
+    this.#changes++;
+    const current = this.source?.view.get(this.name);
+    if (current) member.deliver({ type: 'add', obj: current, isInInitialList: true });
   }
 }
 
