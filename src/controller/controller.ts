@@ -50,11 +50,9 @@ import {
   predicateFor,
   type ResourceClient,
   ControllerStartError as RuntimeStartError,
-  TerminalError,
 } from '../runtime/index.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { cacheInformerFactory } from './informers.ts';
-import { elastiServiceKey, InvalidKeyError, parseElastiServiceKey } from './keys.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
@@ -203,7 +201,7 @@ export class ElastiServiceController {
       ...(options.onFinalize ? { onFinalize: options.onFinalize } : {}),
       events: this.events,
       config,
-      enqueue: (key) => runtime.enqueue(parseElastiServiceKey(key)),
+      enqueue: (request) => runtime.enqueue(request),
       // The cache may lag a moment behind; it is only used to find other ElastiServices fronting
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
@@ -223,11 +221,10 @@ export class ElastiServiceController {
         resyncPeriodMs: config.resyncPeriodMs,
       })
       // Not required at start: proxy-mode reconciles fail (and retry) until the endpoints are known.
-      .watches<EndpointSlice>(
-        resources.endpointSlices,
-        () => reconciler.resolverDependents().map(parseElastiServiceKey),
-        { ...slices, syncRequired: false },
-      )
+      .watches<EndpointSlice>(resources.endpointSlices, () => reconciler.resolverDependents(), {
+        ...slices,
+        syncRequired: false,
+      })
       .withOptions({
         maxConcurrentReconciles: config.workers,
         rateLimiter: defaultControllerRateLimiter<string>({ ...config.queue, now: () => Date.now() }),
@@ -239,18 +236,7 @@ export class ElastiServiceController {
           if (outcome === 'error') metrics?.retries.inc();
         },
       })
-      .build(async (req, { signal }) => {
-        try {
-          const result = await reconciler.reconcile(elastiServiceKey(req.namespace ?? '', req.name), signal);
-          return result.requeueAfter !== undefined && result.requeueAfter > 0
-            ? { requeueAfterMs: result.requeueAfter }
-            : {};
-        } catch (error) {
-          // Not retryable: the request cannot name an ElastiService (none of our watches makes one).
-          if (error instanceof InvalidKeyError) throw new TerminalError(error.message, { cause: error });
-          throw error;
-        }
-      });
+      .build(reconciler);
     this.#runtime = runtime;
     this.#signal = options.signal;
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
