@@ -92,9 +92,17 @@ export interface StartControllerOptions {
   registry?: Registry;
   /** Aborting it stops the controller (like calling `stop()`). */
   signal?: AbortSignal;
-  /** Engine metrics for the controller's own informers. */
+  /** Engine metrics for the controller's own informers (when it builds its own cache). */
   engineMetrics?: EngineMetrics;
-  /** Default: the engine's `SharedInformer` over `client`. */
+  /**
+   * The informer cache to take the controller's informers from, shared with other users (the
+   * operator builds its Manager on the same one, so a Manager watch and a controller watch of
+   * the same GVR × namespace × selectors are one apiserver watch). The controller only takes
+   * and releases leases on it; its owner stops it. Default: a cache of the controller's own,
+   * stopped with it.
+   */
+  cache?: InformerCache;
+  /** Default: the engine's `SharedInformer` over `client`. Only with a cache of the controller's own. */
   informerFactory?: ControllerInformerFactory;
   /** Default: `HOSTNAME` (the pod name in a cluster). */
   instance?: string;
@@ -142,6 +150,8 @@ export class ElastiServiceController {
   readonly done: Promise<void>;
 
   readonly #cache: InformerCache;
+  /** True when the cache is the controller's own (stopped with it). */
+  readonly #ownsCache: boolean;
   readonly #runtime: Controller<ElastiService>;
   readonly #sliceLease: InformerLease<EndpointSlice>;
   readonly #manager: WatchManager;
@@ -164,12 +174,20 @@ export class ElastiServiceController {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    this.#cache = new InformerCache({
-      lw: options.client,
-      logger: baseLogger,
-      ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
-      ...(options.informerFactory ? { informerFactory: cacheInformerFactory(options.informerFactory) } : {}),
-    });
+    if (options.cache && options.informerFactory) {
+      throw new TypeError('startController: pass cache or informerFactory, not both');
+    }
+    this.#ownsCache = options.cache === undefined;
+    this.#cache =
+      options.cache ??
+      new InformerCache({
+        lw: options.client,
+        logger: baseLogger,
+        ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
+        ...(options.informerFactory
+          ? { informerFactory: cacheInformerFactory(options.informerFactory) }
+          : {}),
+      });
     const slices = {
       namespace: config.resolver.namespace,
       labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
@@ -210,9 +228,12 @@ export class ElastiServiceController {
       ...(metrics ? { metrics } : {}),
     });
     const reconciler = this.reconciler;
+    // controller-runtime names a controller after its kind, lowercased: `controller="elastiservice"`
+    // in the `controller_runtime_*` series (upstream's `elasti_operator_*` ones stay as they are).
     const runtime: Controller<ElastiService> = new ControllerBuilder('elastiservice', {
       cache: this.#cache,
       logger: this.#logger,
+      ...(options.registry ? { registry: options.registry } : {}),
     })
       .for<ElastiService>(ELASTI_KIND, {
         namespaces: config.watchNamespaces,
@@ -326,7 +347,7 @@ export class ElastiServiceController {
   async #doStop(): Promise<void> {
     await this.#runtime.stop();
     await this.#sliceLease.release();
-    await this.#cache.stop();
+    if (this.#ownsCache) await this.#cache.stop();
     // After the workers: no reconcile can register a watch again.
     await this.reconciler.releaseWatches();
     await this.events.flush();
