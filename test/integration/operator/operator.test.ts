@@ -1,6 +1,6 @@
 /** The operator process on the real apiserver: endpoints, readiness, and leader election. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { request } from 'undici';
 import { ELASTI_API_VERSION, ELASTI_GVR } from '../../../src/api/v1alpha1/constants.ts';
 import { installElastiServiceCrd } from '../../../src/api/v1alpha1/install.ts';
@@ -17,19 +17,27 @@ async function get(port: number, path: string): Promise<{ status: number; text: 
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-test('serves /healthz, /readyz once synced, and /metrics with the Manager and engine metrics', async (t) => {
+/**
+ * The CRD installed, a namespace, and an operator watching it with every endpoint on one
+ * ephemeral port; the operator stops after the test.
+ */
+async function operatorOnHttp(t: TestContext, prefix: string) {
   const cluster = await testCluster();
   const client = await KubeClient.create(cluster.kubeconfigPath);
   t.after(() => client.close());
   await installElastiServiceCrd(client);
-  const ns = await testNamespace(t, 'op');
+  const ns = await testNamespace(t, prefix);
   const operator = await runOperator({
     kubeconfig: cluster.kubeconfigPath,
     httpBindAddress: '127.0.0.1:0',
     config: { watchNamespace: ns },
   });
   t.after(() => operator.stop());
-  const port = operator.httpPort!;
+  return { client, ns, operator, port: operator.httpPort! };
+}
+
+test('serves /healthz, /readyz once synced, and /metrics with the Manager and engine metrics', async (t) => {
+  const { operator, port } = await operatorOnHttp(t, 'op');
   assert.equal((await get(port, '/healthz')).status, 200);
   await waitFor(async () => (await get(port, '/readyz')).status === 200, { message: '/readyz 200' });
   const metrics = await get(port, '/metrics');
@@ -52,18 +60,7 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 test("/metrics has controller-runtime's controller_runtime_* series of the elastiservice controller, moving with reconciles, beside upstream's", async (t) => {
-  const cluster = await testCluster();
-  const client = await KubeClient.create(cluster.kubeconfigPath);
-  t.after(() => client.close());
-  await installElastiServiceCrd(client);
-  const ns = await testNamespace(t, 'op-crm');
-  const operator = await runOperator({
-    kubeconfig: cluster.kubeconfigPath,
-    httpBindAddress: '127.0.0.1:0',
-    config: { watchNamespace: ns },
-  });
-  t.after(() => operator.stop());
-  const port = operator.httpPort!;
+  const { client, ns, port } = await operatorOnHttp(t, 'op-crm');
   await waitFor(async () => (await get(port, '/readyz')).status === 200, { message: '/readyz 200' });
   const before = (await get(port, '/metrics')).text;
   const success = 'controller="elastiservice",result="success"';

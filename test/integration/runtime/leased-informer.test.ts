@@ -11,7 +11,6 @@ import { describe, it } from 'node:test';
 import { Manager, type ManagerOptions } from '../../../src/informer/index.ts';
 import { KubeClient, type KubeObject, type ResourceEventHandler } from '../../../src/kube/index.ts';
 import { InformerCache, leasingInformerFactory } from '../../../src/runtime/index.ts';
-import { startTcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import { rawApi, testCluster, testNamespace } from '../../support/cluster.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
@@ -20,6 +19,7 @@ import {
   CountingListerWatcher,
   createDeployments,
   DEPLOYMENTS,
+  hungWatchSetup,
   kubeconfigFor,
   watchOf,
 } from '../informer/support.ts';
@@ -118,20 +118,7 @@ describe('the Manager over the shared informer cache', { concurrency: false }, (
   });
 
   it('a hung shared watch: the monitor restarts it, and the Manager and the other user each get the missed write once', async (t) => {
-    // First registered, first run: the ticker stops before the admin client closes.
-    let ticking = true;
-    let ticker: Promise<void> = Promise.resolve();
-    t.after(async () => {
-      ticking = false;
-      await ticker;
-    });
-    const cluster = await testCluster();
-    const ns = await testNamespace(t, 'lease-hung');
-    const admin = await adminClient(t);
-    await createDeployments(admin, ns, ['web', 'ticker']);
-    const url = new URL(cluster.apiserverUrl);
-    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-    t.after(() => proxy.close());
+    const { ns, admin, proxy, startTicker } = await hungWatchSetup(t, 'lease-hung');
     const idleBoundMs = 3_000;
     const { manager, cache, counting } = await sharedSetup(t, {
       server: proxy.url,
@@ -149,12 +136,7 @@ describe('the Manager over the shared informer cache', { concurrency: false }, (
     cache.start();
     await cache.waitForCacheSync(AbortSignal.timeout(60_000), [lease]);
     assert.equal(counting.started, 1, 'one shared watch');
-    ticker = (async () => {
-      for (let i = 0; ticking; i++) {
-        await admin.patch(DEPLOYMENTS, ns, 'ticker', annotate(String(i)), 'merge');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-    })();
+    startTicker();
     await waitFor(() => (manager.upstreams()[0]?.status.lastEventAt ?? 0) > Date.now() - 1_000);
     const watchesBefore = counting.started;
 
