@@ -50,11 +50,9 @@ import {
   predicateFor,
   type ResourceClient,
   ControllerStartError as RuntimeStartError,
-  TerminalError,
 } from '../runtime/index.ts';
 import { type OperatorConfig, type OperatorConfigInput, resolveOperatorConfig } from './config.ts';
 import { cacheInformerFactory } from './informers.ts';
-import { elastiServiceKey, InvalidKeyError, parseElastiServiceKey } from './keys.ts';
 import { ControllerMetrics } from './metrics.ts';
 import { ElastiServiceReconciler } from './reconciler.ts';
 import { CachedResolverEndpoints } from './resolver-endpoints.ts';
@@ -94,9 +92,17 @@ export interface StartControllerOptions {
   registry?: Registry;
   /** Aborting it stops the controller (like calling `stop()`). */
   signal?: AbortSignal;
-  /** Engine metrics for the controller's own informers. */
+  /** Engine metrics for the controller's own informers (when it builds its own cache). */
   engineMetrics?: EngineMetrics;
-  /** Default: the engine's `SharedInformer` over `client`. */
+  /**
+   * The informer cache to take the controller's informers from, shared with other users (the
+   * operator builds its Manager on the same one, so a Manager watch and a controller watch of
+   * the same GVR × namespace × selectors are one apiserver watch). The controller only takes
+   * and releases leases on it; its owner stops it. Default: a cache of the controller's own,
+   * stopped with it.
+   */
+  cache?: InformerCache;
+  /** Default: the engine's `SharedInformer` over `client`. Only with a cache of the controller's own. */
   informerFactory?: ControllerInformerFactory;
   /** Default: `HOSTNAME` (the pod name in a cluster). */
   instance?: string;
@@ -144,6 +150,8 @@ export class ElastiServiceController {
   readonly done: Promise<void>;
 
   readonly #cache: InformerCache;
+  /** True when the cache is the controller's own (stopped with it). */
+  readonly #ownsCache: boolean;
   readonly #runtime: Controller<ElastiService>;
   readonly #sliceLease: InformerLease<EndpointSlice>;
   readonly #manager: WatchManager;
@@ -166,12 +174,20 @@ export class ElastiServiceController {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    this.#cache = new InformerCache({
-      lw: options.client,
-      logger: baseLogger,
-      ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
-      ...(options.informerFactory ? { informerFactory: cacheInformerFactory(options.informerFactory) } : {}),
-    });
+    if (options.cache && options.informerFactory) {
+      throw new TypeError('startController: pass cache or informerFactory, not both');
+    }
+    this.#ownsCache = options.cache === undefined;
+    this.#cache =
+      options.cache ??
+      new InformerCache({
+        lw: options.client,
+        logger: baseLogger,
+        ...(options.engineMetrics ? { metrics: options.engineMetrics } : {}),
+        ...(options.informerFactory
+          ? { informerFactory: cacheInformerFactory(options.informerFactory) }
+          : {}),
+      });
     const slices = {
       namespace: config.resolver.namespace,
       labelSelector: `${SERVICE_NAME_LABEL}=${config.resolver.serviceName}`,
@@ -203,7 +219,7 @@ export class ElastiServiceController {
       ...(options.onFinalize ? { onFinalize: options.onFinalize } : {}),
       events: this.events,
       config,
-      enqueue: (key) => runtime.enqueue(parseElastiServiceKey(key)),
+      enqueue: (request) => runtime.enqueue(request),
       // The cache may lag a moment behind; it is only used to find other ElastiServices fronting
       // the same Service, which were reconciled (and so cached) long before.
       listElastiServices: (namespace) =>
@@ -212,9 +228,12 @@ export class ElastiServiceController {
       ...(metrics ? { metrics } : {}),
     });
     const reconciler = this.reconciler;
+    // controller-runtime names a controller after its kind, lowercased: `controller="elastiservice"`
+    // in the `controller_runtime_*` series (upstream's `elasti_operator_*` ones stay as they are).
     const runtime: Controller<ElastiService> = new ControllerBuilder('elastiservice', {
       cache: this.#cache,
       logger: this.#logger,
+      ...(options.registry ? { registry: options.registry } : {}),
     })
       .for<ElastiService>(ELASTI_KIND, {
         namespaces: config.watchNamespaces,
@@ -223,11 +242,10 @@ export class ElastiServiceController {
         resyncPeriodMs: config.resyncPeriodMs,
       })
       // Not required at start: proxy-mode reconciles fail (and retry) until the endpoints are known.
-      .watches<EndpointSlice>(
-        resources.endpointSlices,
-        () => reconciler.resolverDependents().map(parseElastiServiceKey),
-        { ...slices, syncRequired: false },
-      )
+      .watches<EndpointSlice>(resources.endpointSlices, () => reconciler.resolverDependents(), {
+        ...slices,
+        syncRequired: false,
+      })
       .withOptions({
         maxConcurrentReconciles: config.workers,
         rateLimiter: defaultControllerRateLimiter<string>({ ...config.queue, now: () => Date.now() }),
@@ -239,18 +257,7 @@ export class ElastiServiceController {
           if (outcome === 'error') metrics?.retries.inc();
         },
       })
-      .build(async (req, { signal }) => {
-        try {
-          const result = await reconciler.reconcile(elastiServiceKey(req.namespace ?? '', req.name), signal);
-          return result.requeueAfter !== undefined && result.requeueAfter > 0
-            ? { requeueAfterMs: result.requeueAfter }
-            : {};
-        } catch (error) {
-          // Not retryable: the request cannot name an ElastiService (none of our watches makes one).
-          if (error instanceof InvalidKeyError) throw new TerminalError(error.message, { cause: error });
-          throw error;
-        }
-      });
+      .build(reconciler);
     this.#runtime = runtime;
     this.#signal = options.signal;
     options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
@@ -340,7 +347,7 @@ export class ElastiServiceController {
   async #doStop(): Promise<void> {
     await this.#runtime.stop();
     await this.#sliceLease.release();
-    await this.#cache.stop();
+    if (this.#ownsCache) await this.#cache.stop();
     // After the workers: no reconcile can register a watch again.
     await this.reconciler.releaseWatches();
     await this.events.flush();

@@ -4,9 +4,9 @@
  * - `controller.ts`: {@link startController} / `ElastiServiceController` — informers, work queue, workers.
  * - `reconciler.ts`: `ElastiServiceReconciler` — the steps of one reconcile of one ElastiService.
  *   Its helpers `watches.ts` (Manager registrations, what is remembered per ElastiService),
- *   `status.ts` (status and Events per outcome), `keys.ts` (the `namespace/name` key),
- *   `finalizer.ts` and `list.ts` (paged LIST) are internal; the key helpers and `statusMode`
- *   are exported through `reconciler.ts`.
+ *   `status.ts` (status and Events per outcome), `keys.ts` (the `namespace/name` key of
+ *   maps, logs and metric labels; the check of a request), `finalizer.ts` and `list.ts` (paged
+ *   LIST) are internal.
  * - `../runtime/workqueue.ts` (re-exported): the generic rate-limited work queue and its rate limiters.
  * - `config.ts`: `OperatorConfig` (resolver location, namespace scope, queue tuning) and its defaults.
  * - `readiness.ts`: the proxy/serve decision.
@@ -77,7 +77,7 @@ export {
   selectorToQuery,
   type TargetReadiness,
 } from './readiness.ts';
-export { ElastiServiceReconciler, type ReconcileResult, type ReconcilerOptions } from './reconciler.ts';
+export { ElastiServiceReconciler, type ReconcilerOptions } from './reconciler.ts';
 export { releaseOwnedObject, releaseService } from './release.ts';
 export { CachedResolverEndpoints, type SliceCache, StaticResolverEndpoints } from './resolver-endpoints.ts';
 export {

@@ -1,9 +1,10 @@
 /**
- * `ElastiServiceReconciler`: brings the cluster in line with one ElastiService, given its
- * `namespace/name` key. Level-based: each call reads the current state (the ElastiService, its
- * scale target and the target's Pods, the public Service) and makes the derived objects match,
- * whatever event caused the call — so every watch handler only has to enqueue the key, and a
- * restarted controller converges without replaying history.
+ * `ElastiServiceReconciler`: brings the cluster in line with one ElastiService, given the
+ * runtime's request (`{ namespace, name }`) and context — a runtime `Reconciler` like any other.
+ * Level-based: each call reads the current state (the ElastiService, its scale target and the
+ * target's Pods, the public Service) and makes the derived objects match, whatever event caused
+ * the call — so every watch handler only has to enqueue the request, and a restarted controller
+ * converges without replaying history.
  *
  * One reconcile:
  * 1. ElastiService gone → forget what is held for it in memory (watches, directory entry).
@@ -25,7 +26,8 @@
  *    changed.
  *
  * A failure records a Warning Event and `Ready=False`, then is thrown so the work queue retries
- * the key with backoff.
+ * the request with backoff; a request that cannot name an ElastiService is an
+ * `InvalidRequestError` (a `TerminalError`: not retried).
  *
  * The steps live here; the rest is delegated. `watches.ts` (`ElastiServiceWatches`) registers
  * the watches with the Manager and remembers what was done for each ElastiService; `status.ts`
@@ -46,12 +48,12 @@ import {
 import { serviceKey } from '../crddirectory/index.ts';
 import type { GroupVersionResource, KubeObject, Logger, Pod, Service, Workload } from '../kube/index.ts';
 import { errorMessage, isNotFound, resources, silentLogger } from '../kube/index.ts';
-import type { EventRecorder, ResourceClient } from '../runtime/index.ts';
+import type { EventRecorder, ReconcileRequest, ReconcileResult, ResourceClient } from '../runtime/index.ts';
 import type { OperatorConfig } from './config.ts';
 import { deleteResolverSlice, ensureResolverSlice } from './endpointslice.ts';
 import { NoResolverEndpointsError, PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
 import { ensureFinalizer, removeFinalizer } from './finalizer.ts';
-import { elastiServiceKey, parseElastiServiceKey } from './keys.ts';
+import { elastiServiceKey, elastiServiceRequest } from './keys.ts';
 import { listAll } from './list.ts';
 import { type ControllerMetrics, errorLabel } from './metrics.ts';
 import { ensurePrivateService, syncPrivateServiceIfExists } from './private-service.ts';
@@ -61,14 +63,6 @@ import { StatusReporter } from './status.ts';
 import type { ResolverEndpoints, ServiceDirectory, WatchManager } from './types.ts';
 import { ElastiServiceWatches, type Held } from './watches.ts';
 
-// Exported from here before they had modules of their own; importers keep working.
-
-/** What a reconcile asks of the queue besides success. */
-export interface ReconcileResult {
-  /** Reconcile this key again after this many milliseconds. */
-  readonly requeueAfter?: number;
-}
-
 /** Dependencies of {@link ElastiServiceReconciler}. */
 export interface ReconcilerOptions {
   client: ResourceClient;
@@ -77,8 +71,8 @@ export interface ReconcilerOptions {
   resolver: ResolverEndpoints;
   events: EventRecorder;
   config: OperatorConfig;
-  /** Queues an ElastiService key (`namespace/name`); the watch handlers call it. */
-  enqueue: (key: string) => void;
+  /** Queues a reconcile of an ElastiService; the watch handlers call it. */
+  enqueue: (request: ReconcileRequest) => void;
   /**
    * The ElastiServices of a namespace, to find others fronting the same Service. Default: a LIST.
    * The controller passes its informer cache.
@@ -99,7 +93,7 @@ export class ElastiServiceReconciler {
   readonly #resolver: ResolverEndpoints;
   readonly #events: EventRecorder;
   readonly #config: OperatorConfig;
-  readonly #enqueue: (key: string) => void;
+  readonly #enqueue: (request: ReconcileRequest) => void;
   readonly #listElastiServices: (
     namespace: string,
   ) => readonly ElastiService[] | Promise<readonly ElastiService[]>;
@@ -108,8 +102,8 @@ export class ElastiServiceReconciler {
   readonly #watches: ElastiServiceWatches;
   readonly #status: StatusReporter;
   readonly #onFinalize: ((es: ElastiService, signal?: AbortSignal) => Promise<void>) | undefined;
-  /** Keys whose last reconcile failed for lack of resolver endpoints: retried on any resolver change. */
-  readonly #awaitingResolver = new Set<string>();
+  /** Requests (by key) whose last reconcile failed for lack of resolver endpoints: retried on any resolver change. */
+  readonly #awaitingResolver = new Map<string, ReconcileRequest>();
 
   constructor(options: ReconcilerOptions) {
     this.#client = options.client;
@@ -148,16 +142,19 @@ export class ElastiServiceReconciler {
    * mode gets reconciled so its EndpointSlice follows.
    */
   resolverChanged(): void {
-    for (const key of this.resolverDependents()) this.#enqueue(key);
+    for (const request of this.resolverDependents()) this.#enqueue(request);
   }
 
-  /** Keys of the ElastiServices a resolver change concerns: maybe in proxy mode, or waiting for it. */
-  resolverDependents(): string[] {
-    const keys = new Set(this.#awaitingResolver);
+  /** The ElastiServices a resolver change concerns: maybe in proxy mode, or waiting for it. */
+  resolverDependents(): ReconcileRequest[] {
+    // Keyed, so that one waiting for the resolver and in the directory is asked once.
+    const requests = new Map(this.#awaitingResolver);
     for (const { details } of this.#directory.list()) {
-      if (details.status.mode !== 'serve') keys.add(elastiServiceKey(details.namespace, details.crdName));
+      if (details.status.mode === 'serve') continue;
+      const { namespace, crdName: name } = details;
+      requests.set(elastiServiceKey(namespace, name), { namespace, name });
     }
-    return [...keys];
+    return [...requests.values()];
   }
 
   /** Stops every watch this reconciler registered (the controller is stopping). Best effort. */
@@ -165,9 +162,20 @@ export class ElastiServiceReconciler {
     await this.#watches.releaseAll();
   }
 
-  /** Reconciles one ElastiService. Throws to ask for a retry with backoff. */
-  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
-    const { namespace, name } = parseElastiServiceKey(key);
+  /**
+   * Reconciles one ElastiService: the runtime's `Reconciler` contract. Only `ctx.signal` is read
+   * (the ElastiService is read from the API server, not the cache, which may lag behind a write
+   * of the previous reconcile). Throws to ask for a retry with backoff.
+   *
+   * @throws {InvalidRequestError} (terminal) when the request has no namespace or name.
+   */
+  async reconcile(
+    request: ReconcileRequest,
+    ctx: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<ReconcileResult> {
+    const { namespace, name } = elastiServiceRequest(request);
+    const key = elastiServiceKey(namespace, name);
+    const signal = ctx.signal;
     const started = performance.now();
     this.#logger.debug({ es: key }, 'reconciling');
     let outcome: unknown;
@@ -223,7 +231,7 @@ export class ElastiServiceReconciler {
       this.#awaitingResolver.delete(key);
       return {};
     } catch (error) {
-      if (error instanceof NoResolverEndpointsError) this.#awaitingResolver.add(key);
+      if (error instanceof NoResolverEndpointsError) this.#awaitingResolver.set(key, { namespace, name });
       else this.#awaitingResolver.delete(key);
       if (!signal?.aborted) await this.#status.failure(key, es, error);
       throw error;
@@ -236,7 +244,8 @@ export class ElastiServiceReconciler {
     validation: Extract<ValidationResult, { valid: true }>,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const { namespace, name } = parseElastiServiceKey(key);
+    const namespace = es.metadata.namespace ?? '';
+    const name = es.metadata.name ?? '';
     const spec = validation.spec;
     const held = this.#watches.hold(key, es);
 
@@ -314,7 +323,7 @@ export class ElastiServiceReconciler {
         'endpointslice to resolver',
       );
     }
-    await this.#watches.watchPublicService(key, es, held, service);
+    await this.#watches.watchPublicService(es, held, service);
   }
 
   async #enableServe(es: ElastiService, service: string, signal: AbortSignal | undefined): Promise<void> {
@@ -401,7 +410,7 @@ export class ElastiServiceReconciler {
       this.#config.fieldManager,
     );
     if (siblings.length === 0) return;
-    for (const sibling of siblings) this.#enqueue(elastiServiceKey(namespace, sibling.metadata.name ?? ''));
+    for (const sibling of siblings) this.#enqueue({ namespace, name: sibling.metadata.name ?? '' });
     this.#logger.info(
       { es: key, service, siblings: siblings.map((s) => s.metadata.name) },
       'service still fronted by other ElastiServices: objects kept',

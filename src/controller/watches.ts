@@ -4,7 +4,7 @@
  * proxy mode), the uid it last saw (to notice a delete-and-recreate under the same name) and the
  * `spec.service` it last acted on (to clean up after the old Service when it changes).
  *
- * Every watch handler does one thing: enqueue the ElastiService's key. The reconcile then reads
+ * Every watch handler does one thing: enqueue the ElastiService's request. The reconcile then reads
  * the current state, so which event fired never matters.
  *
  * @module
@@ -13,8 +13,8 @@ import type { ElastiService } from '../api/v1alpha1/index.ts';
 import { InformerNotFoundError, resourceTypeOf, TargetNotFoundError } from '../informer/index.ts';
 import type { GroupVersionResource, Logger, ResourceEventHandler } from '../kube/index.ts';
 import { formatGvr, resources } from '../kube/index.ts';
+import type { ReconcileRequest } from '../runtime/index.ts';
 import { PublicServiceNotFoundError, ScaleTargetNotFoundError } from './errors.ts';
-import { parseElastiServiceKey } from './keys.ts';
 import type { ServiceDirectory, WatchManager } from './types.ts';
 
 /** A watch registered with the Manager. */
@@ -26,6 +26,9 @@ export interface HeldWatch {
 
 /** What is held in memory for one ElastiService. */
 export interface Held {
+  /** The ElastiService this is held for. */
+  readonly namespace: string;
+  readonly name: string;
   uid: string | undefined;
   target: HeldWatch | undefined;
   publicService: HeldWatch | undefined;
@@ -37,8 +40,8 @@ export interface Held {
 export interface ElastiServiceWatchesOptions {
   manager: WatchManager;
   directory: ServiceDirectory;
-  /** Queues an ElastiService key; every watch handler calls it. */
-  enqueue: (key: string) => void;
+  /** Queues a reconcile of an ElastiService; every watch handler calls it. */
+  enqueue: (request: ReconcileRequest) => void;
   logger: Logger;
 }
 
@@ -46,7 +49,7 @@ export interface ElastiServiceWatchesOptions {
 export class ElastiServiceWatches {
   readonly #manager: WatchManager;
   readonly #directory: ServiceDirectory;
-  readonly #enqueue: (key: string) => void;
+  readonly #enqueue: (request: ReconcileRequest) => void;
   readonly #logger: Logger;
   readonly #held = new Map<string, Held>();
 
@@ -71,12 +74,17 @@ export class ElastiServiceWatches {
   hold(key: string, es: ElastiService): Held {
     let held = this.#held.get(key);
     if (!held) {
-      held = { uid: es.metadata.uid, target: undefined, publicService: undefined, service: undefined };
-      // After a restart nothing is held, but the directory may still know the old service.
-      held.service = this.#directory.findByCRD(
-        es.metadata.namespace ?? '',
-        es.metadata.name ?? '',
-      )?.details.spec.service;
+      const namespace = es.metadata.namespace ?? '';
+      const name = es.metadata.name ?? '';
+      held = {
+        namespace,
+        name,
+        uid: es.metadata.uid,
+        target: undefined,
+        publicService: undefined,
+        // After a restart nothing is held, but the directory may still know the old service.
+        service: this.#directory.findByCRD(namespace, name)?.details.spec.service,
+      };
       this.#held.set(key, held);
     }
     return held;
@@ -109,7 +117,7 @@ export class ElastiServiceWatches {
     }
     const namespace = es.metadata.namespace ?? '';
     try {
-      held.target = await this.#addWatch(key, es, gvr, name, true);
+      held.target = await this.#addWatch(es, gvr, name, true);
     } catch (error) {
       if (error instanceof TargetNotFoundError)
         throw new ScaleTargetNotFoundError(kind, namespace, name, error);
@@ -121,7 +129,7 @@ export class ElastiServiceWatches {
    * Watches the public Service (proxy mode), so the private Service follows its changes.
    * @throws {PublicServiceNotFoundError} when the Manager finds no such Service.
    */
-  async watchPublicService(key: string, es: ElastiService, held: Held, service: string): Promise<void> {
+  async watchPublicService(es: ElastiService, held: Held, service: string): Promise<void> {
     const current = held.publicService;
     if (current && current.name === service) return;
     if (current) {
@@ -129,7 +137,7 @@ export class ElastiServiceWatches {
       held.publicService = undefined;
     }
     try {
-      held.publicService = await this.#addWatch(key, es, resources.services.gvr, service);
+      held.publicService = await this.#addWatch(es, resources.services.gvr, service);
     } catch (error) {
       if (error instanceof TargetNotFoundError) {
         throw new PublicServiceNotFoundError(es.metadata.namespace ?? '', service, error);
@@ -164,9 +172,7 @@ export class ElastiServiceWatches {
 
   /** Stops every watch registered here (the controller is stopping). Best effort. */
   async releaseAll(): Promise<void> {
-    const keys = [...this.#held.keys()];
-    for (const key of keys) {
-      const { namespace, name } = parseElastiServiceKey(key);
+    for (const [key, { namespace, name }] of [...this.#held]) {
       await this.#stopBestEffort(key, namespace, name);
     }
   }
@@ -181,7 +187,6 @@ export class ElastiServiceWatches {
   }
 
   async #addWatch(
-    key: string,
     es: ElastiService,
     gvr: GroupVersionResource,
     name: string,
@@ -189,7 +194,7 @@ export class ElastiServiceWatches {
   ): Promise<HeldWatch> {
     const namespace = es.metadata.namespace ?? '';
     const crdName = es.metadata.name ?? '';
-    const enqueue = (): void => this.#enqueue(key);
+    const enqueue = (): void => this.#enqueue({ namespace, name: crdName });
     const handlers: ResourceEventHandler = { onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue };
     await this.#manager.add(
       {

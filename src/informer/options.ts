@@ -26,7 +26,11 @@ import type {
 export interface ManagerOptions {
   /** Reads targets (existence checks) and, without `informerFactory`, lists/watches them. `KubeClient` fits. */
   readonly client: ObjectReader & Partial<ListerWatcher>;
-  /** Builds upstream informers. Default: the engine's `SharedInformer` over `client`. */
+  /**
+   * Builds upstream informers. Default: the engine's `SharedInformer` over `client`. The
+   * runtime's `leasingInformerFactory(cache)` builds them as leases on a shared `InformerCache`
+   * (see {@link InformerFactory} for what stop and restart then mean).
+   */
   readonly informerFactory?: InformerFactory;
   /** Where the Manager's metrics go. Default: a private registry. */
   readonly registry?: Registry;

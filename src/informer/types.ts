@@ -155,7 +155,18 @@ export interface ManagerLifecycleListener {
   ): void;
 }
 
-/** Builds the upstream informer for one target; `name` is for logs and engine metrics. */
+/**
+ * Builds the upstream informer for one target; `name` is for logs and engine metrics.
+ *
+ * The informer may be shared with users outside the Manager (the runtime's
+ * `leasingInformerFactory`: one lease on a cache informer per call). The Manager treats it as
+ * its own either way, which stays correct because such a factory gives these meanings:
+ * `stop()` releases only the Manager's hold (the watch ends with its last user, nobody else is
+ * stopped), and the health monitor's `restart()` of a hung or stalled watch restarts the shared
+ * informer — its reflector drops the watch and relists or resumes, keeping the store and every
+ * handler — so every user, not only the Manager, receives what the hung watch missed as ordinary
+ * events, once, and converges. Nobody sees a stop or a replay from scratch.
+ */
 export type InformerFactory = (target: ListWatchTarget, name: string) => SharedInformerLike;
 
 /** Reads single objects; `KubeClient` satisfies it. Errors carry the HTTP status as `KubeApiError`. */

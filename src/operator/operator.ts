@@ -1,7 +1,11 @@
 /**
  * The operator process, assembled: one KubeClient (one pooled connection), one Prometheus
- * registry, the informer Manager, the CRD directory and the ElastiService controller, behind
- * optional leader election, with `/metrics`, `/healthz` and `/readyz`.
+ * registry, one informer cache, the informer Manager, the CRD directory and the ElastiService
+ * controller, behind optional leader election, with `/metrics`, `/healthz` and `/readyz`.
+ *
+ * The Manager builds its upstream informers as leases on the same `InformerCache` the
+ * controller's `for()`/`watches()` use (`leasingInformerFactory`): whoever asks for the same
+ * GVR × namespace × selectors shares ONE apiserver watch, and it ends with its last user.
  *
  * `runOperator` is usable in-process (the demo and the integration tests run it that way);
  * `main.ts` is the command-line entry point around it.
@@ -23,7 +27,9 @@ import { Manager } from '../informer/index.ts';
 import { EngineMetrics, errorMessage, KubeClient, type Logger, silentLogger } from '../kube/index.ts';
 import {
   DISABLED_BIND_ADDRESS,
+  InformerCache,
   LeaderElector,
+  leasingInformerFactory,
   type OperatorHttpServer,
   type ReadinessCheck,
   startEndpointServer,
@@ -77,6 +83,8 @@ export interface RunningOperator {
   readonly registry: Registry;
   readonly client: KubeClient;
   readonly manager: Manager;
+  /** The informer cache the Manager and the controller share. */
+  readonly cache: InformerCache;
   readonly directory: CRDDirectory;
   /** Port of the endpoint server of {@link OperatorOptions.httpBindAddress}; `undefined` when disabled or not used. */
   readonly httpPort: number | undefined;
@@ -114,10 +122,11 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
   const config = resolveOperatorConfig(options.config ?? {});
   const client = await KubeClient.create(options.kubeconfig, { logger, http2: options.http2 ?? false });
   const engineMetrics = new EngineMetrics(registry);
+  const cache = new InformerCache({ lw: client, logger, metrics: engineMetrics });
   const manager = new Manager({
     client,
     registry,
-    engineMetrics,
+    informerFactory: leasingInformerFactory(cache),
     logger,
     resolver: managerResolverConfig(config),
   });
@@ -140,7 +149,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
       config,
       logger,
       registry,
-      engineMetrics,
+      cache,
       signal,
       onFinalize: unpauseKedaOnFinalize(client, config.fieldManager),
     });
@@ -151,6 +160,8 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     await scaling?.unlead();
     await controller?.stop();
     await manager.stop();
+    // After its users: they released their leases; this ends whatever is left.
+    await cache.stop();
     await http?.close();
     await metricsServer?.close();
     await probeServer?.close();
@@ -233,6 +244,7 @@ export async function runOperator(options: OperatorOptions = {}): Promise<Runnin
     registry,
     client,
     manager,
+    cache,
     directory,
     httpPort: http?.port,
     metricsPort: metricsServer?.port ?? http?.port,

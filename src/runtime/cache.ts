@@ -17,12 +17,15 @@ import {
   type HandlerOptions,
   type HandlerRegistration,
   type IndexFunc,
+  type InformerLifecycleListener,
   type KubeObject,
   type KubeObjectLike,
+  type LifecycleRegistration,
   type ListerWatcher,
   type ListWatchTarget,
   type Logger,
   type ReadonlyStore,
+  type ReflectorStatus,
   type ResourceEventHandler,
   SharedInformer,
   type SharedInformerOptions,
@@ -68,7 +71,8 @@ export interface InformerRequest<T extends KubeObjectLike = KubeObject> {
 /**
  * What the cache and controllers use of an informer. The engine's `SharedInformer` is one; an
  * {@link InformerCacheOptions.informerFactory} may build others (an operator's test doubles).
- * `status` and `addIndexers` are optional: without them an informer takes no late indexes.
+ * `status` and `addIndexers` are optional: without them an informer takes no late indexes;
+ * without `status` and `restart` it cannot be leased as a Manager's informer (`leased-informer.ts`).
  */
 export interface CacheInformer<T extends KubeObjectLike = KubeObject> extends Syncable {
   readonly store: ReadonlyStore<T>;
@@ -76,7 +80,10 @@ export interface CacheInformer<T extends KubeObjectLike = KubeObject> extends Sy
   stop(): Promise<void>;
   hasSynced(): boolean;
   addEventHandler(handler: ResourceEventHandler<T>, options?: HandlerOptions): HandlerRegistration;
-  status?(): { readonly phase: string };
+  status?(): ReflectorStatus;
+  /** Drops the watch and relists, keeping the store and handlers (the engine's `SharedInformer.restart`). */
+  restart?(reason: string): void;
+  addLifecycleListener?(listener: InformerLifecycleListener): LifecycleRegistration;
   /** Handlers registered now (diagnostics). */
   handlerCount?(): number;
   addIndexers?(indexers: Record<string, IndexFunc<T>>): void;

@@ -3,7 +3,8 @@
  * reaches for in controller-runtime or kube-rs, built on the engine's `SharedInformer`.
  *
  * - Cache: `cache.ts` ({@link InformerCache}: informers shared by GVR × namespace × selectors ×
- *   metadata-only × transform, ref-counted leases, `waitForCacheSync`), `lister.ts` (reads by
+ *   metadata-only × transform, ref-counted leases, `waitForCacheSync`), `leased-informer.ts` (the
+ *   cache as the informer Manager's `InformerFactory`: one lease per informer), `lister.ts` (reads by
  *   namespace, label selector, index), `selectors.ts` (label selectors), `metadata.ts`
  *   (metadata-only list/watch).
  * - Controllers: `builder.ts` ({@link ControllerBuilder}: `for`/`owns`/`watches`, predicates,
@@ -80,6 +81,13 @@ export {
   type LeaderElectionStatus,
   LeaderElector,
 } from './leader-election.ts';
+export {
+  type LeasedInformer,
+  type LeasingInformerFactory,
+  leasedInformer,
+  leasingInformerFactory,
+  requestOfTarget,
+} from './leased-informer.ts';
 export { Lister, type ListFilter } from './lister.ts';
 export { metadataOnlyListerWatcher, type PartialObjectMetadata } from './metadata.ts';
 export { ControllerRuntimeMetrics, type ReconcileOutcome } from './metrics.ts';

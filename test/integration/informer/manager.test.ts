@@ -17,6 +17,7 @@ import {
   createDeployments,
   DEPLOYMENTS,
   forEachLimit,
+  hungWatchSetup,
   managerFor,
   watchOf,
 } from './support.ts';
@@ -175,21 +176,7 @@ describe('informer Manager on a real apiserver', () => {
   });
 
   it('a silently hung watch (paused proxy) is detected and restarted within the idle bound; nothing is lost', async (t) => {
-    // Registered first so it runs first (after-hooks run in order): the ticker stops before the
-    // admin client it writes with is closed, whether the test passes or fails.
-    let ticking = true;
-    let ticker: Promise<void> = Promise.resolve();
-    t.after(async () => {
-      ticking = false;
-      await ticker;
-    });
-    const cluster = await testCluster();
-    const ns = await testNamespace(t, 'hung');
-    const admin = await adminClient(t);
-    await createDeployments(admin, ns, ['web', 'ticker']);
-    const url = new URL(cluster.apiserverUrl);
-    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-    t.after(() => proxy.close());
+    const { ns, admin, proxy, startTicker } = await hungWatchSetup(t, 'hung');
     const idleBoundMs = 3_000;
     const { manager, counting } = await managerFor(t, {
       server: proxy.url,
@@ -202,12 +189,7 @@ describe('informer Manager on a real apiserver', () => {
     await manager.add(watchOf('es-1', ns, 'web', rec.handlers));
     manager.start();
     // Keep the healthy watch busy, so only the pause can make it idle.
-    ticker = (async () => {
-      for (let i = 0; ticking; i++) {
-        await admin.patch(DEPLOYMENTS, ns, 'ticker', annotate(String(i)), 'merge');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-    })();
+    startTicker();
     await waitFor(() => (manager.upstreams()[0]?.status.lastEventAt ?? 0) > Date.now() - 1_000);
     assert.equal(manager.upstreams()[0]?.monitorRestarts, 0, 'a busy healthy watch is left alone');
     const watchesBefore = counting.started;

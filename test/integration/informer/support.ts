@@ -14,11 +14,13 @@ import type {
   ResourceEventHandler,
   WatchEvent,
 } from '../../../src/kube/core/types.ts';
+import { startTcpProxy, type TcpProxy } from '../../../tools/controlplane/tcp-proxy.ts';
 import {
   deferrer,
   type RawApi,
   type TestCluster,
   testCluster,
+  testNamespace,
   kubeconfigFor as writeKubeconfig,
 } from '../../support/cluster.ts';
 
@@ -174,4 +176,55 @@ export function watchOf(
     groupVersionResource: gvr,
     handlers,
   };
+}
+
+/** What {@link hungWatchSetup} gives a hung-watch test. */
+export interface HungWatchSetup {
+  readonly ns: string;
+  /** Writes directly to the apiserver (not through the proxy). */
+  readonly admin: KubeClient;
+  /** To the apiserver; `pause()` hangs every watch through it without closing it. */
+  readonly proxy: TcpProxy;
+  /**
+   * Patches `ticker` every 300 ms until the test ends, so a healthy watch is never idle and only
+   * the pause can make it so.
+   */
+  startTicker(): void;
+}
+
+/**
+ * A namespace with the Deployments `web` and `ticker`, an admin client and a TCP proxy to the
+ * apiserver, for tests of a silently hung watch. The ticker's after-hook is registered first so
+ * it runs first (node:test runs them in order): it stops before the admin client it writes with
+ * is closed, whether the test passes or fails.
+ */
+export async function hungWatchSetup(t: TestContext, prefix: string): Promise<HungWatchSetup> {
+  let ticking = true;
+  let ticker: Promise<void> = Promise.resolve();
+  t.after(async () => {
+    ticking = false;
+    await ticker;
+  });
+  const cluster = await testCluster();
+  const ns = await testNamespace(t, prefix);
+  const admin = await adminClient(t);
+  await createDeployments(admin, ns, ['web', 'ticker']);
+  const url = new URL(cluster.apiserverUrl);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+  t.after(() => proxy.close());
+  const startTicker = (): void => {
+    ticker = (async () => {
+      for (let i = 0; ticking; i++) {
+        await admin.patch(
+          DEPLOYMENTS,
+          ns,
+          'ticker',
+          { metadata: { annotations: { v: String(i) } } },
+          'merge',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+  };
+  return { ns, admin, proxy, startTicker };
 }

@@ -5,13 +5,14 @@ import { endpointSliceToResolverName, privateServiceName } from '../../../src/ap
 import type { ElastiService } from '../../../src/api/v1alpha1/types.ts';
 import { resolveOperatorConfig } from '../../../src/controller/config.ts';
 import { NoResolverEndpointsError, ScaleTargetNotFoundError } from '../../../src/controller/errors.ts';
-import { InvalidKeyError, parseElastiServiceKey } from '../../../src/controller/keys.ts';
+import { InvalidRequestError } from '../../../src/controller/keys.ts';
 import { ElastiServiceReconciler } from '../../../src/controller/reconciler.ts';
 import { StaticResolverEndpoints } from '../../../src/controller/resolver-endpoints.ts';
 import { CRDDirectory } from '../../../src/crddirectory/directory.ts';
 import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type { EndpointSlice, Service } from '../../../src/kube/index.ts';
 import { resources } from '../../../src/kube/index.ts';
+import { requestKey, TerminalError } from '../../../src/runtime/index.ts';
 import {
   DEPLOYMENTS,
   deployment,
@@ -26,6 +27,7 @@ import {
 
 const NS = 'shop';
 const KEY = `${NS}/web-es`;
+const REQ = { namespace: NS, name: 'web-es' };
 const PVT = privateServiceName('web');
 const SLICE = endpointSliceToResolverName('web');
 
@@ -45,7 +47,7 @@ function setup(addresses: readonly string[] | undefined = ['10.1.0.7']) {
       resolver,
       events,
       config,
-      enqueue: (key) => enqueued.push(key),
+      enqueue: (request) => enqueued.push(requestKey(request)),
       now: () => new Date('2030-01-02T03:04:05.678Z'),
     });
   const reconciler = make();
@@ -77,11 +79,24 @@ function setPodReady(env: ReturnType<typeof setup>, name: string, ready: boolean
   env.cluster.put(resources.pods.gvr, pod(NS, name, 'web', ready));
 }
 
-describe('parseElastiServiceKey', () => {
-  it('splits namespace/name and rejects anything else', () => {
-    assert.deepEqual(parseElastiServiceKey('a/b'), { namespace: 'a', name: 'b' });
-    for (const bad of ['', 'a', '/b', 'a/', 'a/b/c'])
-      assert.throws(() => parseElastiServiceKey(bad), InvalidKeyError);
+describe('ElastiServiceReconciler: requests', () => {
+  it('refuses a request that cannot name an ElastiService, as a terminal error, touching nothing', async () => {
+    const env = setup();
+    world(env, { ready: 0 });
+    const bad = [
+      { name: 'web-es' },
+      { namespace: '', name: 'web-es' },
+      { namespace: NS, name: '' },
+      { namespace: NS, name: 'a/b' },
+    ];
+    for (const request of bad) {
+      await assert.rejects(env.reconciler.reconcile(request), (error: unknown) => {
+        assert.ok(error instanceof InvalidRequestError, String(error));
+        assert.ok(error instanceof TerminalError, 'not retried by the runtime');
+        return true;
+      });
+    }
+    assert.deepEqual(getEs(env).metadata.finalizers ?? [], [], 'nothing reconciled');
   });
 });
 
@@ -89,7 +104,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('with no ready pod: finalizer, private Service, EndpointSlice to the resolver, watches, status, event', async () => {
     const env = setup(['10.1.0.9', '10.1.0.7']);
     world(env, { ready: 0 });
-    assert.deepEqual(await env.reconciler.reconcile(KEY), {});
+    assert.deepEqual(await env.reconciler.reconcile(REQ), {});
 
     const es = getEs(env);
     assert.deepEqual(es.metadata.finalizers, [ELASTI_FINALIZER]);
@@ -133,9 +148,9 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('is idempotent: a second reconcile writes nothing but status and records no event', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     env.cluster.clearCalls();
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(
       env.cluster.writes().map((c) => `${c.verb} ${c.resource}`),
       ['patchStatus elastiservices'],
@@ -148,11 +163,11 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('a fresh reconciler (controller restart) on proxy-mode state creates nothing and keeps the mode', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const restarted = env.make();
     env.manager.registrations.clear(); // a new process has a new Manager
     env.cluster.clearCalls();
-    await restarted.reconcile(KEY);
+    await restarted.reconcile(REQ);
     assert.deepEqual(
       env.cluster.writes().map((c) => `${c.verb} ${c.resource}`),
       ['patchStatus elastiservices'],
@@ -174,7 +189,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
       endpoints: [{ addresses: ['10.9.9.9'] }],
       ports: [{ name: 'http', protocol: 'TCP', port: 8012 }],
     } as EndpointSlice);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(env.cluster.peek<Service>(resources.services.gvr, NS, PVT)?.spec?.selector, {
       app: 'web',
     });
@@ -189,7 +204,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
   it('the EndpointSlice follows the resolver endpoints exactly (1 → 2 → 1)', async () => {
     const env = setup(['10.1.0.7']);
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const addresses = () =>
       env.cluster
         .peek<EndpointSlice>(resources.endpointSlices.gvr, NS, SLICE)
@@ -198,18 +213,18 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     env.resolver.set(['10.1.0.7', '10.1.0.8']);
     env.reconciler.resolverChanged();
     assert.deepEqual(env.enqueued, [KEY], 'proxy-mode ElastiService enqueued');
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(addresses(), ['10.1.0.7', '10.1.0.8']);
 
     env.resolver.set(['10.1.0.8']);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(addresses(), ['10.1.0.8']);
   });
 
   it('without resolver endpoints: throws NoResolverEndpoints, Ready=False, event; retried on a resolver change', async () => {
     const env = setup([]);
     world(env, { ready: 0 });
-    await assert.rejects(env.reconciler.reconcile(KEY), NoResolverEndpointsError);
+    await assert.rejects(env.reconciler.reconcile(REQ), NoResolverEndpointsError);
     const es = getEs(env);
     const ready = es.status?.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
@@ -221,7 +236,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     env.resolver.set(['10.1.0.7']);
     env.reconciler.resolverChanged();
     assert.deepEqual(env.enqueued, [KEY]);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
     assert.ok(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE));
   });
@@ -230,7 +245,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     const env = setup();
     env.resolver.set(undefined);
     world(env, { ready: 0 });
-    await assert.rejects(env.reconciler.reconcile(KEY), (error: unknown) => {
+    await assert.rejects(env.reconciler.reconcile(REQ), (error: unknown) => {
       assert.ok(error instanceof NoResolverEndpointsError);
       assert.match(error.message, /not known yet/);
       return true;
@@ -241,7 +256,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
     const env = setup();
     world(env, { ready: 0 });
     env.cluster.remove(resources.services.gvr, NS, 'web');
-    await assert.rejects(env.reconciler.reconcile(KEY), { name: 'PublicServiceNotFoundError' });
+    await assert.rejects(env.reconciler.reconcile(REQ), { name: 'PublicServiceNotFoundError' });
     assert.ok(env.events.reasons().includes('PublicServiceNotFound'));
   });
 
@@ -252,7 +267,7 @@ describe('ElastiServiceReconciler: proxy mode', () => {
       ...deployment(NS, 'web', 0),
       status: { replicas: 0, readyReplicas: 0 },
     });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
   });
 });
@@ -261,7 +276,7 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
   it('with a ready pod: serve mode, no EndpointSlice, no private Service, no public Service watch', async () => {
     const env = setup();
     world(env, { ready: 1 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'serve');
     assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
     assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
@@ -272,14 +287,14 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
   it('proxy → serve deletes the EndpointSlice and keeps the private Service; serve → proxy recreates it', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     setPodReady(env, 'web-0', true);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'serve');
     assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
     assert.ok(env.cluster.peek(resources.services.gvr, NS, PVT), 'private service kept');
     setPodReady(env, 'web-0', false);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
     assert.ok(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE));
     assert.deepEqual(env.events.reasons(), [
@@ -297,7 +312,7 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
     assert.ok(p);
     p.metadata.deletionTimestamp = '2030-01-01T00:00:00Z';
     env.cluster.put(resources.pods.gvr, p);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
   });
 
@@ -311,7 +326,7 @@ describe('ElastiServiceReconciler: serve mode and switches', () => {
       spec: { replicas: 2 },
       status: { replicas: 2, readyReplicas: 2 },
     });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'serve');
     assert.equal(
       env.cluster.calls.filter((c) => c.verb === 'list' && c.resource === 'pods').length,
@@ -325,7 +340,7 @@ describe('ElastiServiceReconciler: public Service changes', () => {
   it('the private Service follows the public selector and ports (node ports dropped)', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     env.cluster.put(
       resources.services.gvr,
       service(NS, 'web', { app: 'web', tier: 'v2' }, [
@@ -333,7 +348,7 @@ describe('ElastiServiceReconciler: public Service changes', () => {
         { name: 'grpc', port: 90, targetPort: 9091 },
       ]),
     );
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const pvt = env.cluster.peek<Service>(resources.services.gvr, NS, PVT);
     assert.deepEqual(pvt?.spec?.selector, { app: 'web', tier: 'v2' });
     assert.deepEqual(pvt?.spec?.ports, [
@@ -345,10 +360,10 @@ describe('ElastiServiceReconciler: public Service changes', () => {
   it('the private Service keeps following in serve mode', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     setPodReady(env, 'web-0', true);
     env.cluster.put(resources.services.gvr, service(NS, 'web', { app: 'web2' }));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'serve');
     assert.deepEqual(env.cluster.peek<Service>(resources.services.gvr, NS, PVT)?.spec?.selector, {
       app: 'web2',
@@ -364,7 +379,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Rollout', name: 'web' } as never,
       }),
     });
-    assert.deepEqual(await env.reconciler.reconcile(KEY), {});
+    assert.deepEqual(await env.reconciler.reconcile(REQ), {});
     const es = getEs(env);
     const spec = es.status?.conditions?.find((c) => c.type === 'SpecValid');
     assert.equal(spec?.status, 'False');
@@ -382,7 +397,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
     const env = setup();
     world(env, { ready: 0 });
     env.cluster.remove(DEPLOYMENTS, NS, 'web');
-    await assert.rejects(env.reconciler.reconcile(KEY), ScaleTargetNotFoundError);
+    await assert.rejects(env.reconciler.reconcile(REQ), ScaleTargetNotFoundError);
     let es = getEs(env);
     const found = es.status?.conditions?.find((c) => c.type === 'ScaleTargetFound');
     assert.equal(found?.status, 'False');
@@ -392,7 +407,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
     assert.equal(env.events.events[0]?.type, 'Warning');
 
     env.cluster.put(DEPLOYMENTS, deployment(NS, 'web', 1));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     es = getEs(env);
     assert.equal(es.status?.conditions?.find((c) => c.type === 'ScaleTargetFound')?.status, 'True');
     assert.equal(es.status?.mode, 'proxy');
@@ -403,7 +418,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
     world(env, { ready: 0 });
     env.cluster.remove(DEPLOYMENTS, NS, 'web');
     env.manager.missing.add(`deployments/${NS}/web`);
-    await assert.rejects(env.reconciler.reconcile(KEY), ScaleTargetNotFoundError);
+    await assert.rejects(env.reconciler.reconcile(REQ), ScaleTargetNotFoundError);
     const targetKey = 'web-es/shop/deployments.apps/web';
     assert.deepEqual(env.manager.keys(), [targetKey]);
     assert.equal(env.manager.allowMissing.get(targetKey), true);
@@ -422,7 +437,7 @@ describe('ElastiServiceReconciler: spec problems', () => {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'deployments', name: 'web' },
       }),
     });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
     assert.ok(env.manager.keys().includes('web-es/shop/deployments.apps/web'));
   });
@@ -432,11 +447,11 @@ describe('ElastiServiceReconciler: spec problems', () => {
     world(env, { ready: 0 });
     env.cluster.put(DEPLOYMENTS, deployment(NS, 'api', 1, 'api'));
     env.cluster.put(resources.pods.gvr, pod(NS, 'api-0', 'api', true));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const es = getEs(env);
     es.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' };
     env.cluster.put(ELASTI_GVR, es);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(env.manager.keys(), ['web-es/shop/deployments.apps/api', 'web-es/shop/services/web']);
     assert.equal(getEs(env).status?.mode, 'serve');
   });
@@ -445,11 +460,11 @@ describe('ElastiServiceReconciler: spec problems', () => {
     const env = setup();
     world(env, { ready: 0 });
     env.cluster.put(resources.services.gvr, service(NS, 'web2', { app: 'web' }));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const es = getEs(env);
     es.spec.service = 'web2';
     env.cluster.put(ELASTI_GVR, es);
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
     assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
     assert.ok(env.cluster.peek(resources.services.gvr, NS, privateServiceName('web2')));
@@ -467,8 +482,8 @@ describe('ElastiServiceReconciler: spec problems', () => {
       'elastiservices',
       new KubeApiError({ status: 409, verb: 'patch', url: 'fake://', reason: 'Conflict' }),
     );
-    await assert.rejects(env.reconciler.reconcile(KEY), { name: 'KubeApiError', status: 409 });
-    await env.reconciler.reconcile(KEY);
+    await assert.rejects(env.reconciler.reconcile(REQ), { name: 'KubeApiError', status: 409 });
+    await env.reconciler.reconcile(REQ);
     assert.equal(getEs(env).status?.mode, 'proxy');
   });
 });
@@ -477,10 +492,10 @@ describe('ElastiServiceReconciler: deletion', () => {
   it('finalizes: watches stopped, objects deleted, directory entry removed, finalizer removed, object gone', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
     assert.ok(getEs(env).metadata.deletionTimestamp, 'held by the finalizer');
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
     assert.equal(env.cluster.peek(resources.services.gvr, NS, PVT), undefined);
     assert.equal(env.cluster.peek(resources.endpointSlices.gvr, NS, SLICE), undefined);
@@ -489,7 +504,7 @@ describe('ElastiServiceReconciler: deletion', () => {
     assert.equal(env.directory.list().length, 0);
     assert.deepEqual(env.reconciler.heldKeys(), []);
     // The deletion event then reconciles a missing object: nothing to do, no error.
-    assert.deepEqual(await env.reconciler.reconcile(KEY), {});
+    assert.deepEqual(await env.reconciler.reconcile(REQ), {});
   });
 
   it('keeps other finalizers', async () => {
@@ -497,26 +512,26 @@ describe('ElastiServiceReconciler: deletion', () => {
     const es = elastiService(NS, 'web-es');
     es.metadata.finalizers = ['example.com/keep'];
     world(env, { ready: 0, es });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.deepEqual(getEs(env).metadata.finalizers, ['example.com/keep']);
   });
 
   it('a failed cleanup records an event and throws; the finalizer stays until it succeeds', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
     env.cluster.failNext(
       'delete',
       'services',
       new KubeApiError({ status: 500, verb: 'delete', url: 'fake://' }),
     );
-    await assert.rejects(env.reconciler.reconcile(KEY), { status: 500 });
+    await assert.rejects(env.reconciler.reconcile(REQ), { status: 500 });
     assert.deepEqual(getEs(env).metadata.finalizers, [ELASTI_FINALIZER]);
     assert.ok(env.events.reasons().includes('FinalizeFailed'));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
   });
 
@@ -538,13 +553,13 @@ describe('ElastiServiceReconciler: deletion', () => {
         if (fail) throw new Error('keda unreachable');
       },
     });
-    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(REQ);
     assert.deepEqual(seen, [], 'not called while the ElastiService lives');
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
-    await assert.rejects(reconciler.reconcile(KEY), /keda unreachable/);
+    await assert.rejects(reconciler.reconcile(REQ), /keda unreachable/);
     assert.deepEqual(getEs(env).metadata.finalizers, [ELASTI_FINALIZER]);
     fail = false;
-    await reconciler.reconcile(KEY);
+    await reconciler.reconcile(REQ);
     assert.deepEqual(seen, ['web-es', 'web-es']);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
   });
@@ -552,9 +567,9 @@ describe('ElastiServiceReconciler: deletion', () => {
   it('an invalid ElastiService is finalized too', async () => {
     const env = setup();
     world(env, { es: elastiService(NS, 'web-es', { service: 'Not_Valid' }) });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
   });
 
@@ -562,8 +577,8 @@ describe('ElastiServiceReconciler: deletion', () => {
     const env = setup();
     world(env, { ready: 0 });
     env.cluster.put(ELASTI_GVR, elastiService(NS, 'web-es2'));
-    await env.reconciler.reconcile(KEY);
-    await env.reconciler.reconcile(`${NS}/web-es2`);
+    await env.reconciler.reconcile(REQ);
+    await env.reconciler.reconcile({ namespace: NS, name: 'web-es2' });
     const uids = [getEs(env).metadata.uid, getEs(env, 'web-es2').metadata.uid];
     assert.deepEqual(
       env.cluster
@@ -576,7 +591,7 @@ describe('ElastiServiceReconciler: deletion', () => {
     );
     env.enqueued.length = 0;
     await env.cluster.delete(ELASTI_GVR, NS, 'web-es');
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     assert.equal(env.cluster.peek(ELASTI_GVR, NS, 'web-es'), undefined);
     const pvt = env.cluster.peek<Service>(resources.services.gvr, NS, PVT);
     assert.deepEqual(
@@ -591,17 +606,17 @@ describe('ElastiServiceReconciler: deletion', () => {
     );
     assert.deepEqual(env.enqueued, [`${NS}/web-es2`], 'the other one is asked to reconcile');
     assert.deepEqual(env.manager.keys(), ['web-es2/shop/deployments.apps/web', 'web-es2/shop/services/web']);
-    await env.reconciler.reconcile(`${NS}/web-es2`);
+    await env.reconciler.reconcile({ namespace: NS, name: 'web-es2' });
     assert.equal(env.directory.get(`${NS}/web`)?.crdName, 'web-es2');
   });
 
   it('a recreated ElastiService (new uid, same name) starts afresh', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     env.cluster.remove(ELASTI_GVR, NS, 'web-es');
     env.cluster.put(ELASTI_GVR, elastiService(NS, 'web-es'));
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     const es = getEs(env);
     assert.ok(
       env.cluster
@@ -616,7 +631,7 @@ describe('ElastiServiceReconciler: watch handlers and releaseWatches', () => {
   it('the registered handlers enqueue the ElastiService key', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     env.enqueued.length = 0;
     assert.equal(env.manager.fireUpdate('deployments', NS, 'web', deployment(NS, 'web', 1)), 1);
     assert.equal(env.manager.fireUpdate('services', NS, 'web', service(NS, 'web', {})), 1);
@@ -626,7 +641,7 @@ describe('ElastiServiceReconciler: watch handlers and releaseWatches', () => {
   it('resolverChanged enqueues every ElastiService not known to be in serve mode', async () => {
     const env = setup();
     world(env, { ready: 1 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     env.cluster.put(DEPLOYMENTS, deployment(NS, 'api', 1, 'api'));
     env.cluster.put(
       ELASTI_GVR,
@@ -636,7 +651,7 @@ describe('ElastiServiceReconciler: watch handlers and releaseWatches', () => {
       }),
     );
     env.cluster.put(resources.services.gvr, service(NS, 'api', { app: 'api' }));
-    await env.reconciler.reconcile(`${NS}/api-es`);
+    await env.reconciler.reconcile({ namespace: NS, name: 'api-es' });
     env.reconciler.resolverChanged();
     assert.deepEqual(env.enqueued, [`${NS}/api-es`]);
   });
@@ -644,7 +659,7 @@ describe('ElastiServiceReconciler: watch handlers and releaseWatches', () => {
   it('releaseWatches stops every registration', async () => {
     const env = setup();
     world(env, { ready: 0 });
-    await env.reconciler.reconcile(KEY);
+    await env.reconciler.reconcile(REQ);
     await env.reconciler.releaseWatches();
     assert.deepEqual(env.manager.keys(), []);
     assert.deepEqual(env.reconciler.heldKeys(), []);
