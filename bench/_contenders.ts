@@ -132,6 +132,19 @@ export const oursVariants: readonly NodeContender[] = [
     nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
   }),
+  variantOfOurs('ours-http2', "ours, over HTTP/2 (client-go's default over TLS)", {
+    worker: { engine: 'ours', http2: true },
+  }),
+  variantOfOurs('ours-http2-lean', 'ours, over HTTP/2 with the lean flags', {
+    worker: { engine: 'ours', http2: true },
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
+    env: OPERATOR_ENV,
+  }),
+  variantOfOurs('ours-http2-lean-opt', 'ours, over HTTP/2 with the operator launch', {
+    worker: { engine: 'ours', http2: true },
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+    env: OPERATOR_ENV,
+  }),
   variantOfOurs('ours-lean-opt', 'ours, lean flags with the optimizing compilers (operator launch)', {
     nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,

@@ -39,7 +39,7 @@ async function syncOurs(): Promise<number> {
   // The one small module of the runtime a metadata-only informer needs (no other imports).
   const { metadataOnlyListerWatcher } = await import('../src/runtime/metadata.ts');
   imported();
-  const client = await KubeClient.create(kubeconfig);
+  const client = await KubeClient.create(kubeconfig, { http2: config.http2 ?? false });
   const informer = new SharedInformer<KubeObject>({
     lw: config.metadataOnly ? metadataOnlyListerWatcher(client) : client,
     target: { gvr: { group: '', version: 'v1', resource: 'configmaps' }, namespace },

@@ -161,7 +161,11 @@ export function createMemoryCgroup(limitMib: number): MemoryCgroup {
           usageMib: mib(readNumber(file('memory.usage_in_bytes'))),
           peakMib: mib(readNumber(file('memory.max_usage_in_bytes'))),
           fileMib: mib(stat.get('cache') ?? Number.NaN),
-          limitHits: readNumber(file('memory.failcnt')),
+          // With swap accounting the memory+swap limit is the one hit (same value, no swap).
+          limitHits: Math.max(
+            readNumber(file('memory.failcnt')),
+            existsSync(file('memory.memsw.failcnt')) ? readNumber(file('memory.memsw.failcnt')) : 0,
+          ),
           oomKills: readKeyed(file('memory.oom_control')).get('oom_kill') ?? 0,
           majorFaults: stat.get('pgmajfault') ?? Number.NaN,
         };

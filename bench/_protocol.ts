@@ -155,4 +155,6 @@ export interface NodeWorkerConfig {
   readonly pageSize?: number;
   /** Ours: cache `PartialObjectMetadata` (the runtime's metadata-only list/watch). */
   readonly metadataOnly?: boolean;
+  /** Ours: talk to the apiserver over HTTP/2, as client-go does by default over TLS. */
+  readonly http2?: boolean;
 }

@@ -52,6 +52,8 @@ import { now, pool } from './_util.ts';
 export interface OperatorContender extends OperatorLaunch {
   readonly id: string;
   readonly label: string;
+  /** Operator flags added to the benchmark's own. */
+  readonly operatorArgs?: readonly string[];
 }
 
 const shipped = 'as-shipped';
@@ -117,6 +119,28 @@ export const operatorContenders: readonly OperatorContender[] = [
     'as shipped, from the compiled modules (`dist/operator/main.js`) instead of the bundle',
     {
       main: OPERATOR_MODULES_MAIN,
+    },
+  ),
+  variant(
+    'http2',
+    "as shipped, with `--http2` (no HTTP/1.1 parser: undici's llhttp WebAssembly is never compiled)",
+    {
+      operatorArgs: ['--http2'],
+    },
+  ),
+  variant('http2-memory-first', 'as shipped, with `--http2` and the memory-first run-time flags', {
+    operatorArgs: ['--http2'],
+    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: MEMORY_FIRST_RUNTIME_V8_FLAGS.join(' ') },
+  }),
+  variant(
+    'http2-no-turbofan',
+    'as shipped, with `--http2` and run-time `--optimize-for-size --no-opt` (Maglev kept)',
+    {
+      operatorArgs: ['--http2'],
+      env: {
+        ...OPERATOR_ENV,
+        [RUNTIME_V8_FLAGS_VARIABLE]: [...OPERATOR_RUNTIME_V8_FLAGS, '--no-opt'].join(' '),
+      },
     },
   ),
   variant('limit-80', "as shipped, in an 80 MiB memory cgroup (the upstream chart's limit)", {
@@ -231,6 +255,7 @@ async function sample(
     `--watch-namespace=${namespace}`,
     `--resolver-namespace=${RESOLVER_NS}`,
     '--log-level=warn',
+    ...(contender.operatorArgs ?? []),
   ]);
   try {
     const what = `${contender.id} × ${size}`;
