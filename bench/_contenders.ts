@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  MEMORY_FIRST_RUNTIME_V8_FLAGS,
   OPERATOR_ENV,
   OPERATOR_NODE_FLAGS,
   OPERATOR_RUNTIME_V8_FLAGS,
+  OPTIMIZING_RUNTIME_V8_FLAGS,
 } from '../src/operator/runtime.ts';
 import { forkNodeWorker, type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
 
@@ -128,27 +128,39 @@ export const oursVariants: readonly NodeContender[] = [
   }),
   // The operator's whole memory launch on the command line: its flags, the flags its main.ts sets
   // at run time, its environment.
-  variantOfOurs('ours-lean', 'ours, lean flags (operator launch + memory-first run-time flags)', {
-    nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
-    env: OPERATOR_ENV,
-  }),
+  variantOfOurs(
+    'ours-lean',
+    "ours, lean flags (the operator's launch on the command line: its node flags, run-time flags and env)",
+    {
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+      env: OPERATOR_ENV,
+    },
+  ),
   variantOfOurs('ours-http2', "ours, over HTTP/2 (client-go's default over TLS)", {
     worker: { engine: 'ours', http2: true },
   }),
-  variantOfOurs('ours-http2-lean', 'ours, over HTTP/2 with the lean flags', {
-    worker: { engine: 'ours', http2: true },
-    nodeFlags: [...OPERATOR_NODE_FLAGS, ...MEMORY_FIRST_RUNTIME_V8_FLAGS],
-    env: OPERATOR_ENV,
-  }),
-  variantOfOurs('ours-http2-lean-opt', 'ours, over HTTP/2 with the operator launch', {
+  variantOfOurs('ours-http2-lean', "ours, over HTTP/2 with the lean flags (the operator's launch)", {
     worker: { engine: 'ours', http2: true },
     nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
   }),
-  variantOfOurs('ours-lean-opt', 'ours, lean flags with the optimizing compilers (operator launch)', {
-    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
-    env: OPERATOR_ENV,
-  }),
+  variantOfOurs(
+    'ours-http2-lean-opt',
+    'ours, over HTTP/2 with the optimizing compilers (run-time `--optimize-for-size` only)',
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPTIMIZING_RUNTIME_V8_FLAGS],
+      env: OPERATOR_ENV,
+    },
+  ),
+  variantOfOurs(
+    'ours-lean-opt',
+    'ours, lean flags with the optimizing compilers (run-time `--optimize-for-size` only)',
+    {
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPTIMIZING_RUNTIME_V8_FLAGS],
+      env: OPERATOR_ENV,
+    },
+  ),
 ];
 
 /**

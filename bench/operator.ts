@@ -28,10 +28,10 @@ import { fileURLToPath } from 'node:url';
 import { ELASTI_API_VERSION, ELASTI_GVR, installElastiServiceCrd } from '../src/api/v1alpha1/index.ts';
 import { KubeClient, resources } from '../src/kube/index.ts';
 import {
-  MEMORY_FIRST_RUNTIME_V8_FLAGS,
   OPERATOR_ENV,
   OPERATOR_NODE_FLAGS,
   OPERATOR_RUNTIME_V8_FLAGS,
+  OPTIMIZING_RUNTIME_V8_FLAGS,
   RUNTIME_V8_FLAGS_VARIABLE,
 } from '../src/operator/runtime.ts';
 import { waitFor } from '../test/support/wait.ts';
@@ -69,25 +69,46 @@ const asShipped: OperatorContender = {
   env: OPERATOR_ENV,
 };
 /** As shipped with one thing changed. */
-const variant = (id: string, label: string, change: Partial<OperatorLaunch>): OperatorContender => ({
+const variant = (
+  id: string,
+  label: string,
+  change: Partial<OperatorLaunch> & Pick<OperatorContender, 'operatorArgs'>,
+): OperatorContender => ({
   ...asShipped,
   ...change,
   id,
   label,
 });
 const noRuntimeFlags = { [RUNTIME_V8_FLAGS_VARIABLE]: '' };
+const withRuntimeFlags = (flags: readonly string[]) => ({
+  ...OPERATOR_ENV,
+  [RUNTIME_V8_FLAGS_VARIABLE]: flags.join(' '),
+});
+const http1 = ['--http2=false'];
 
 /**
- * As shipped; the previous release's launch (`--max-semi-space-size=16` only); V8's defaults;
- * and as shipped with one setting taken away or changed each.
+ * As shipped; the previous session's launch (HTTP/1.1, run-time `--optimize-for-size` only, the
+ * compiled modules); the one before it (`--max-semi-space-size=16` only); V8's defaults; and as
+ * shipped with one setting taken away or changed each.
  */
 export const operatorContenders: readonly OperatorContender[] = [
   asShipped,
   {
     id: 'previous',
-    label: 'previous launch (`--max-semi-space-size=16` only)',
+    label:
+      'previous launch (HTTP/1.1, run-time `--optimize-for-size` only, the compiled modules; same node flags and env)',
+    nodeFlags: OPERATOR_NODE_FLAGS,
+    env: withRuntimeFlags(OPTIMIZING_RUNTIME_V8_FLAGS),
+    main: OPERATOR_MODULES_MAIN,
+    operatorArgs: http1,
+  },
+  {
+    id: 'semi-space-16-h1',
+    label: 'the launch before (`--max-semi-space-size=16` only, HTTP/1.1, the compiled modules)',
     nodeFlags: ['--max-semi-space-size=16'],
     env: noRuntimeFlags,
+    main: OPERATOR_MODULES_MAIN,
+    operatorArgs: http1,
   },
   {
     id: 'v8-defaults',
@@ -98,9 +119,26 @@ export const operatorContenders: readonly OperatorContender[] = [
   variant('no-runtime-flags', 'as shipped without the run-time V8 flags', {
     env: { ...OPERATOR_ENV, ...noRuntimeFlags },
   }),
-  variant('memory-first', 'as shipped, run-time flags without the optimizing compilers (memory first)', {
-    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: MEMORY_FIRST_RUNTIME_V8_FLAGS.join(' ') },
+  variant('optimizing', 'as shipped, with the optimizing compilers (run-time `--optimize-for-size` only)', {
+    env: withRuntimeFlags(OPTIMIZING_RUNTIME_V8_FLAGS),
   }),
+  variant('no-turbofan', 'as shipped, with Maglev kept (run-time `--optimize-for-size --no-opt`)', {
+    env: withRuntimeFlags(['--optimize-for-size', '--no-opt']),
+  }),
+  variant('http1', "as shipped, over HTTP/1.1 (`--http2=false`: undici's llhttp WebAssembly)", {
+    operatorArgs: http1,
+  }),
+  variant('http1-optimizing', 'as shipped, over HTTP/1.1 with the optimizing compilers', {
+    operatorArgs: http1,
+    env: withRuntimeFlags(OPTIMIZING_RUNTIME_V8_FLAGS),
+  }),
+  variant(
+    'modules',
+    'as shipped, from the compiled modules (`dist/operator/main.js`) instead of the bundle',
+    {
+      main: OPERATOR_MODULES_MAIN,
+    },
+  ),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
   variant('semi-space-16', 'as shipped with `--max-semi-space-size=16`', {
     nodeFlags: ['--max-semi-space-size=16'],
@@ -111,39 +149,13 @@ export const operatorContenders: readonly OperatorContender[] = [
   variant('v8-pool-1', 'as shipped + `--v8-pool-size=1`', {
     nodeFlags: [...OPERATOR_NODE_FLAGS, '--v8-pool-size=1'],
   }),
-  variant('mmap-64k', 'as shipped + `MALLOC_MMAP_THRESHOLD_=65536`', {
-    env: { ...OPERATOR_ENV, MALLOC_MMAP_THRESHOLD_: '65536' },
-  }),
-  variant(
-    'modules',
-    'as shipped, from the compiled modules (`dist/operator/main.js`) instead of the bundle',
-    {
-      main: OPERATOR_MODULES_MAIN,
-    },
-  ),
-  variant(
-    'http2',
-    "as shipped, with `--http2` (no HTTP/1.1 parser: undici's llhttp WebAssembly is never compiled)",
-    {
-      operatorArgs: ['--http2'],
-    },
-  ),
-  variant('http2-memory-first', 'as shipped, with `--http2` and the memory-first run-time flags', {
-    operatorArgs: ['--http2'],
-    env: { ...OPERATOR_ENV, [RUNTIME_V8_FLAGS_VARIABLE]: MEMORY_FIRST_RUNTIME_V8_FLAGS.join(' ') },
-  }),
-  variant(
-    'http2-no-turbofan',
-    'as shipped, with `--http2` and run-time `--optimize-for-size --no-opt` (Maglev kept)',
-    {
-      operatorArgs: ['--http2'],
-      env: {
-        ...OPERATOR_ENV,
-        [RUNTIME_V8_FLAGS_VARIABLE]: [...OPERATOR_RUNTIME_V8_FLAGS, '--no-opt'].join(' '),
-      },
-    },
-  ),
   variant('limit-80', "as shipped, in an 80 MiB memory cgroup (the upstream chart's limit)", {
+    memoryLimitMib: UPSTREAM_CHART_MEMORY_LIMIT_MIB,
+  }),
+  variant('previous-limit-80', 'the previous launch in the same 80 MiB memory cgroup', {
+    env: withRuntimeFlags(OPTIMIZING_RUNTIME_V8_FLAGS),
+    main: OPERATOR_MODULES_MAIN,
+    operatorArgs: http1,
     memoryLimitMib: UPSTREAM_CHART_MEMORY_LIMIT_MIB,
   }),
 ];

@@ -35,7 +35,7 @@ describe('operator flags', () => {
     assert.equal(flags.leaderElection, undefined);
     assert.deepEqual(flags.config.resolver, {});
     assert.equal(flags.config.watchNamespace, undefined);
-    assert.equal(flags.http2, false);
+    assert.equal(flags.http2, true, 'HTTP/2 by default, as client-go');
     assert.deepEqual(flags.log, {
       level: undefined,
       devel: false,
@@ -44,6 +44,7 @@ describe('operator flags', () => {
       timeEncoding: undefined,
     });
     assert.equal(parseFlags(['--http2'], noEnv).http2, true);
+    assert.equal(parseFlags(['--http2=false'], noEnv).http2, false);
   });
 
   it('reads leader election, namespaces, the resolver, the cache sync timeout', () => {
@@ -198,7 +199,11 @@ describe('operator flags', () => {
     assert.match(error.message, /not supported/);
     assert.equal(parseFlags(['--metrics-secure', '--metrics-bind-address=0'], noEnv).metricsBindAddress, '0');
     assert.ok(parseFlags(['--enable-http2'], noEnv));
-    assert.equal(parseFlags(['--enable-http2'], noEnv).http2, false, 'not the API client HTTP/2 flag');
+    assert.equal(
+      parseFlags(['--enable-http2', '--http2=false'], noEnv).http2,
+      false,
+      'not the API client HTTP/2 flag',
+    );
   });
 
   it('booleans also take --flag=true|false', () => {
