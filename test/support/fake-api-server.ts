@@ -1,0 +1,574 @@
+/**
+ * THE in-memory fake API server of the unit tests: one store of objects keyed by GVR ×
+ * namespace × name, one global revision counter (string resourceVersions), an event history
+ * with a compaction floor, and the list/watch protocol over them — paged lists with expirable
+ * continue tokens, watches from a revision (410 `Expired` below the floor), bookmarks,
+ * `sendInitialEvents` streaming lists, label and field selectors — plus the write verbs with
+ * finalizer-aware deletion, merge patch and the status subresource, namespaces that terminate,
+ * and scripted faults (an error or a hang for the next matching call of a verb).
+ *
+ * It implements OUR interfaces only (`ListerWatcher`, the runtime's `ResourceClient`, the
+ * Manager's `ObjectReader`); no HTTP, never a mock of the Kubernetes API. The per-seam fakes
+ * (`FakeApi` for reflectors, the Manager's `FakeCluster`/`FakeInformer`, the controller's
+ * `FakeCluster`) are thin adapters over it, so stored state and its protocol exist once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PatchType } from '../../src/kube/client/client.ts';
+import type { ListerWatcher, ListOptions, ListPage, WatchOptions } from '../../src/kube/core/contracts.ts';
+import { WatchIdleTimeoutError } from '../../src/kube/core/errors.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  ListWatchTarget,
+  WatchEvent,
+} from '../../src/kube/core/types.ts';
+import { apiError, fieldsMatch, gvrId, labelsMatch, mergePatch, specChanged } from './fake-api-rules.ts';
+
+/** The verbs a test can script faults for and find in {@link FakeApiServer.calls}. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete';
+
+/** A scripted fault: the call throws `error`, or hangs until its signal aborts. */
+export type Fault = { readonly error: Error } | { readonly hang: true };
+
+/** One call the server received. */
+export interface Call {
+  readonly verb: Verb;
+  readonly resource: string;
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+}
+
+/** One change of the stored state, as the history and the watches see it. */
+export interface Change {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly gvr: GroupVersionResource;
+  readonly object: KubeObject;
+  readonly revision: number;
+}
+
+/** Options of a {@link FakeApiServer}. */
+export interface FakeApiServerOptions {
+  /** The revision before the first write. Default 100. */
+  initialRevision?: number;
+}
+
+const NAMESPACES = 'namespaces';
+
+interface FaultRule {
+  readonly verb: Verb;
+  readonly resource: string | undefined;
+  readonly fault: Fault;
+  remaining: number;
+}
+
+type StreamItem = WatchEvent | { end: true } | { error: Error };
+
+/** One open watch stream. */
+class Stream {
+  readonly queue: StreamItem[] = [];
+  wake: (() => void) | undefined;
+  /** While true, nothing is delivered (a silently dead connection). */
+  frozen = false;
+  readonly target: ListWatchTarget;
+  constructor(target: ListWatchTarget) {
+    this.target = target;
+  }
+  push(item: StreamItem): void {
+    this.queue.push(item);
+    this.wake?.();
+  }
+}
+
+function storeKey(gvr: GroupVersionResource, namespace: string | undefined, name: string): string {
+  return `${gvrId(gvr)}|${namespace ?? ''}|${name}`;
+}
+
+function byNamespaceAndName(a: KubeObject, b: KubeObject): number {
+  const ka = `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`;
+  const kb = `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`;
+  return ka.localeCompare(kb);
+}
+
+/** The in-memory API server. See the module comment. */
+export class FakeApiServer implements ListerWatcher {
+  /** The revision of the last write; every write takes the next one. */
+  revision: number;
+  /** Watches from a revision below this fail with 410 `Expired`. */
+  compactedBelow = 0;
+  /** Every change since the server started (watches replay it from their revision). */
+  readonly history: Change[] = [];
+  /** Namespaces seen (a namespaced write registers its namespace) and whether they terminate. */
+  readonly namespaces = new Map<string, { terminating: boolean }>();
+  /** Snapshots behind continue tokens; clearing them expires every token. */
+  readonly snapshots = new Map<string, { items: KubeObject[]; revision: number }>();
+  /** Every call, in order (`clearCalls` empties it). */
+  readonly calls: Call[] = [];
+  /** The options of every list / watch call (signals dropped). */
+  readonly listCalls: ListOptions[] = [];
+  readonly watchCalls: WatchOptions[] = [];
+  /** Called before serving a list (after scripted faults); may throw (e.g. a 403 until granted). */
+  beforeList: ((options: ListOptions) => void) | undefined;
+  /** Called after serving the n-th list page. */
+  afterList: ((served: number) => void) | undefined;
+  listsServed = 0;
+  /** Streaming lists end their initial events with the `k8s.io/initial-events-end` bookmark (false: an old server). */
+  sendInitialEventsEnd = true;
+  /** Reject `sendInitialEvents` with this error (a server without the feature). */
+  rejectStreaming: Error | undefined;
+  readonly #objects = new Map<string, { gvr: GroupVersionResource; object: KubeObject }>();
+  readonly #faults: FaultRule[] = [];
+  readonly #listeners = new Set<(change: Change) => void>();
+  readonly #streams = new Set<Stream>();
+  #snapshotSeq = 0;
+
+  constructor(options: FakeApiServerOptions = {}) {
+    this.revision = options.initialRevision ?? 100;
+  }
+
+  // --- test controls -------------------------------------------------------------------------
+
+  /** The next `times` calls of `verb` (on `resource`, when given) meet `fault`. */
+  injectFault(verb: Verb, fault: Fault, options: { resource?: string; times?: number } = {}): void {
+    this.#faults.push({ verb, resource: options.resource, fault, remaining: options.times ?? 1 });
+  }
+
+  /** Calls `listener` synchronously with every change; returns the unsubscribe. */
+  subscribe(listener: (change: Change) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  clearCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Compaction: watches from before now get 410. */
+  compact(): void {
+    this.compactedBelow = this.revision + 1;
+  }
+
+  /** Sends a BOOKMARK at the current revision to every open watch. */
+  bookmark(): void {
+    const object = { metadata: { resourceVersion: String(this.revision) } };
+    for (const stream of this.#streams) stream.push({ type: 'BOOKMARK', object });
+  }
+
+  /** Ends every open watch normally (server-side timeout). */
+  closeWatches(): void {
+    for (const stream of this.#streams) stream.push({ end: true });
+  }
+
+  /** Fails every open watch with `error` (in-stream ERROR or broken connection). */
+  failWatches(error: Error): void {
+    for (const stream of this.#streams) stream.push({ error });
+  }
+
+  /** Stops delivering to open watches without closing them. */
+  freezeWatches(): void {
+    for (const stream of this.#streams) stream.frozen = true;
+  }
+
+  get openWatches(): number {
+    return this.#streams.size;
+  }
+
+  // --- direct state access (no call logged, no fault): a test's setup or another actor -------
+
+  /** A copy of the stored object, or undefined. */
+  peek<T extends KubeObject = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
+    const entry = this.#objects.get(storeKey(gvr, namespace, name));
+    return entry ? (structuredClone(entry.object) as T) : undefined;
+  }
+
+  /** Copies of the objects a target selects (namespace, label and field selectors), sorted by namespace/name. */
+  select<T extends KubeObject = KubeObject>(target: ListWatchTarget): T[] {
+    const out: KubeObject[] = [];
+    for (const { gvr, object } of this.#objects.values()) {
+      if (this.matches(target, gvr, object)) out.push(structuredClone(object));
+    }
+    return out.sort(byNamespaceAndName) as T[];
+  }
+
+  /** Whether `object` of `gvr` is in what `target` selects. */
+  matches(target: ListWatchTarget, gvr: GroupVersionResource, object: KubeObject): boolean {
+    if (gvrId(gvr) !== gvrId(target.gvr)) return false;
+    if (target.namespace !== undefined && (object.metadata.namespace ?? '') !== target.namespace)
+      return false;
+    return (
+      labelsMatch(object.metadata.labels, target.labelSelector) && fieldsMatch(object, target.fieldSelector)
+    );
+  }
+
+  /**
+   * Creates or updates `obj` without preconditions: a kept uid and creation time, a new
+   * resourceVersion, the generation bumped when the spec changed; one change recorded.
+   */
+  upsert<T extends KubeObject>(gvr: GroupVersionResource, obj: T): T {
+    const key = storeKey(gvr, obj.metadata.namespace, obj.metadata.name ?? '');
+    const existing = this.#objects.get(key)?.object;
+    return existing ? this.#update(gvr, key, existing, obj, false) : this.#insert(gvr, key, obj);
+  }
+
+  /** Removes an object outright (finalizers ignored), recording DELETED; false when absent. */
+  erase(gvr: GroupVersionResource, namespace: string | undefined, name: string): boolean {
+    const key = storeKey(gvr, namespace, name);
+    const existing = this.#objects.get(key)?.object;
+    if (!existing) return false;
+    this.#remove(gvr, key, existing);
+    return true;
+  }
+
+  /** Registers a namespace (not terminating) if unknown. */
+  ensureNamespace(namespace: string | undefined): void {
+    if (namespace && !this.namespaces.has(namespace)) this.namespaces.set(namespace, { terminating: false });
+  }
+
+  /**
+   * Deletes a namespace as the namespace controller does: it terminates, every object in it is
+   * deleted (finalizer-aware), and it is gone once it is empty.
+   */
+  deleteNamespace(namespace: string): void {
+    const ns = this.namespaces.get(namespace);
+    if (ns) ns.terminating = true;
+    for (const [key, { gvr, object }] of [...this.#objects]) {
+      if (object.metadata.namespace === namespace) this.#delete(gvr, key, object);
+    }
+    if (![...this.#objects.values()].some((e) => e.object.metadata.namespace === namespace)) {
+      this.namespaces.delete(namespace);
+    }
+  }
+
+  // --- the API verbs (logged, faults apply) ---------------------------------------------------
+
+  async get<T extends KubeObjectLike = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    await this.#enter('get', gvr, namespace, name, signal);
+    if (gvr.group === '' && gvr.resource === NAMESPACES) {
+      const ns = this.namespaces.get(name);
+      if (!ns) throw apiError(404, 'NotFound', { verb: 'get', what: `namespaces ${name}`, gvr });
+      const deleting = ns.terminating ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {};
+      return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...deleting } } as unknown as T;
+    }
+    return this.#existing(gvr, namespace, name, 'get') as unknown as T;
+  }
+
+  async list<T extends KubeObjectLike = KubeObject>(
+    target: ListWatchTarget,
+    options: ListOptions = {},
+  ): Promise<ListPage<T>> {
+    this.listCalls.push({ ...options, signal: undefined });
+    await this.#enter('list', target.gvr, target.namespace, undefined, options.signal);
+    this.beforeList?.(options);
+    const page = this.#page(target, options);
+    this.listsServed += 1;
+    this.afterList?.(this.listsServed);
+    return page as unknown as ListPage<T>;
+  }
+
+  watch<T extends KubeObjectLike = KubeObject>(
+    target: ListWatchTarget,
+    options: WatchOptions,
+  ): AsyncIterable<WatchEvent<T>> {
+    this.watchCalls.push({ ...options, signal: undefined });
+    return this.#stream(target, options) as AsyncIterable<WatchEvent<T>>;
+  }
+
+  async create<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    obj: T,
+  ): Promise<T> {
+    await this.#enter('create', gvr, namespace, obj.metadata.name);
+    const what = `${gvr.resource} ${namespace ?? ''}/${obj.metadata.name ?? ''}`;
+    if (namespace && this.namespaces.get(namespace)?.terminating) {
+      throw apiError(403, 'Forbidden', {
+        verb: 'create',
+        what: `${what}: namespace ${namespace} is terminating`,
+      });
+    }
+    const key = storeKey(gvr, namespace, obj.metadata.name ?? '');
+    if (this.#objects.has(key)) throw apiError(409, 'AlreadyExists', { verb: 'create', what, gvr });
+    const fresh = structuredClone(obj);
+    fresh.metadata.namespace = namespace;
+    delete fresh.metadata.uid;
+    delete fresh.metadata.creationTimestamp;
+    return this.#insert(gvr, key, fresh);
+  }
+
+  async replace<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    obj: T,
+  ): Promise<T> {
+    await this.#enter('replace', gvr, namespace, name);
+    const existing = this.#existing(gvr, namespace, name, 'replace');
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
+      throw apiError(409, 'Conflict', {
+        verb: 'replace',
+        what: `${gvr.resource} ${namespace ?? ''}/${name}`,
+        gvr,
+      });
+    }
+    return this.#update(gvr, storeKey(gvr, namespace, name), existing, obj, false);
+  }
+
+  /** A merge patch of the object (its `status` ignored, as the main resource does). */
+  async patch<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    type: PatchType,
+  ): Promise<T> {
+    await this.#enter('patch', gvr, namespace, name);
+    return this.#merge<T>(gvr, namespace, name, body, type, false);
+  }
+
+  /** A merge patch of the status subresource: only `status` changes, the generation never. */
+  async patchStatus<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    type: PatchType,
+  ): Promise<T> {
+    await this.#enter('patchStatus', gvr, namespace, name);
+    return this.#merge<T>(gvr, namespace, name, body, type, true);
+  }
+
+  /** Deletes; with finalizers left, only marks `deletionTimestamp` (the object stays). */
+  async delete(gvr: GroupVersionResource, namespace: string | undefined, name: string): Promise<void> {
+    await this.#enter('delete', gvr, namespace, name);
+    const existing = this.#existing(gvr, namespace, name, 'delete');
+    this.#delete(gvr, storeKey(gvr, namespace, name), existing);
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  /** Logs the call, then plays the first matching scripted fault. */
+  async #enter(
+    verb: Verb,
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.calls.push({ verb, resource: gvr.resource, namespace, name });
+    const rule = this.#faults.find(
+      (f) => f.verb === verb && f.remaining > 0 && (f.resource === undefined || f.resource === gvr.resource),
+    );
+    if (!rule) return;
+    rule.remaining -= 1;
+    if (rule.remaining === 0) this.#faults.splice(this.#faults.indexOf(rule), 1);
+    if ('error' in rule.fault) throw rule.fault.error;
+    // Hang until aborted, like a request to a paused proxy.
+    await new Promise<void>((_, reject) => {
+      if (signal?.aborted) reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  #existing(gvr: GroupVersionResource, namespace: string | undefined, name: string, verb: Verb): KubeObject {
+    const entry = this.#objects.get(storeKey(gvr, namespace, name));
+    if (!entry)
+      throw apiError(404, 'NotFound', { verb, what: `${gvr.resource} ${namespace ?? ''}/${name}`, gvr });
+    return structuredClone(entry.object);
+  }
+
+  #insert<T extends KubeObject>(gvr: GroupVersionResource, key: string, obj: T): T {
+    const stored = structuredClone(obj);
+    this.ensureNamespace(stored.metadata.namespace);
+    stored.metadata.uid ??= randomUUID();
+    stored.metadata.creationTimestamp ??= new Date().toISOString();
+    stored.metadata.generation = 1;
+    stored.metadata.resourceVersion = String(++this.revision);
+    this.#objects.set(key, { gvr, object: stored });
+    this.#record('ADDED', gvr, stored);
+    return structuredClone(stored);
+  }
+
+  /** The new state of an existing object; removed when it is deleting and has no finalizer left. */
+  #update<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    key: string,
+    existing: KubeObject,
+    next: T,
+    statusOnly: boolean,
+  ): T {
+    const stored = structuredClone(next);
+    stored.metadata.uid = existing.metadata.uid;
+    stored.metadata.creationTimestamp = existing.metadata.creationTimestamp;
+    if (existing.metadata.deletionTimestamp)
+      stored.metadata.deletionTimestamp = existing.metadata.deletionTimestamp;
+    const generation = existing.metadata.generation ?? 1;
+    stored.metadata.generation = !statusOnly && specChanged(existing, stored) ? generation + 1 : generation;
+    stored.metadata.resourceVersion = String(++this.revision);
+    if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0) {
+      this.#objects.delete(key);
+      this.#record('DELETED', gvr, stored);
+    } else {
+      this.#objects.set(key, { gvr, object: stored });
+      this.#record('MODIFIED', gvr, stored);
+    }
+    return structuredClone(stored);
+  }
+
+  #delete(gvr: GroupVersionResource, key: string, existing: KubeObject): void {
+    if ((existing.metadata.finalizers ?? []).length === 0) {
+      this.#remove(gvr, key, existing);
+      return;
+    }
+    if (existing.metadata.deletionTimestamp) return;
+    const marked = structuredClone(existing);
+    marked.metadata.deletionTimestamp = new Date().toISOString();
+    marked.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+    marked.metadata.resourceVersion = String(++this.revision);
+    this.#objects.set(key, { gvr, object: marked });
+    this.#record('MODIFIED', gvr, marked);
+  }
+
+  #remove(gvr: GroupVersionResource, key: string, existing: KubeObject): void {
+    this.#objects.delete(key);
+    const gone = structuredClone(existing);
+    gone.metadata.resourceVersion = String(++this.revision);
+    this.#record('DELETED', gvr, gone);
+  }
+
+  #merge<T extends KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    type: PatchType,
+    statusOnly: boolean,
+  ): T {
+    const verb = statusOnly ? 'patchStatus' : 'patch';
+    if (type !== 'merge') throw new Error(`fake API server supports merge patches only, got ${type}`);
+    const existing = this.#existing(gvr, namespace, name, verb);
+    const patch = (body ?? {}) as { metadata?: { resourceVersion?: string }; status?: unknown };
+    const rv = patch.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
+      throw apiError(409, 'Conflict', { verb, what: `${gvr.resource} ${namespace ?? ''}/${name}`, gvr });
+    }
+    const effective: Record<string, unknown> = statusOnly ? { status: patch.status } : { ...patch };
+    if (!statusOnly) delete effective.status;
+    const next = mergePatch(existing, effective) as KubeObject;
+    return this.#update(gvr, storeKey(gvr, namespace, name), existing, next as T, statusOnly);
+  }
+
+  #record(type: Change['type'], gvr: GroupVersionResource, object: KubeObject): void {
+    const change: Change = { type, gvr, object: structuredClone(object), revision: this.revision };
+    this.history.push(change);
+    for (const stream of this.#streams) {
+      if (this.matches(stream.target, gvr, object)) stream.push({ type, object: structuredClone(object) });
+    }
+    for (const listener of [...this.#listeners]) listener(change);
+  }
+
+  #page(target: ListWatchTarget, options: ListOptions): ListPage {
+    let snapshot: { items: KubeObject[]; revision: number };
+    let offset = 0;
+    let id: string;
+    if (options.continue) {
+      const [snapId = '', off] = options.continue.split(':');
+      const found = this.snapshots.get(snapId);
+      if (!found)
+        throw apiError(410, 'Expired', { verb: 'list', what: `continue token ${options.continue}` });
+      snapshot = found;
+      id = snapId;
+      offset = Number(off);
+    } else {
+      snapshot = { items: this.select(target), revision: this.revision };
+      id = String(++this.#snapshotSeq);
+      this.snapshots.set(id, snapshot);
+    }
+    const limit = options.limit || snapshot.items.length;
+    const end = offset + limit;
+    const page: ListPage = {
+      items: snapshot.items.slice(offset, end).map((o) => structuredClone(o)),
+      resourceVersion: String(snapshot.revision),
+    };
+    if (end < snapshot.items.length) page.continue = `${id}:${end}`;
+    return page;
+  }
+
+  async *#stream(target: ListWatchTarget, options: WatchOptions): AsyncGenerator<WatchEvent> {
+    const signal = options.signal;
+    if (signal?.aborted) return;
+    try {
+      await this.#enter('watch', target.gvr, target.namespace, undefined, signal);
+    } catch (error) {
+      // Like the real client: an abort by the caller ends the stream quietly.
+      if (signal?.aborted) return;
+      throw error;
+    }
+    const stream = new Stream(target);
+    if (options.sendInitialEvents) {
+      if (this.rejectStreaming) throw this.rejectStreaming;
+      for (const object of this.select(target)) stream.push({ type: 'ADDED', object });
+      if (this.sendInitialEventsEnd) {
+        const annotations = { 'k8s.io/initial-events-end': 'true' };
+        const object = { metadata: { resourceVersion: String(this.revision), annotations } };
+        stream.push({ type: 'BOOKMARK', object });
+      }
+    } else {
+      const from = Number(options.resourceVersion);
+      if (!options.resourceVersion || Number.isNaN(from))
+        throw new Error('fake API server: watch needs a numeric RV');
+      if (from + 1 < this.compactedBelow)
+        throw apiError(410, 'Expired', { verb: 'watch', what: `rv ${from}` });
+      for (const change of this.history) {
+        if (change.revision > from && this.matches(target, change.gvr, change.object))
+          stream.push({ type: change.type, object: structuredClone(change.object) });
+      }
+    }
+    this.#streams.add(stream);
+    const onAbort = (): void => stream.wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      yield* drain(stream, options, signal);
+    } finally {
+      this.#streams.delete(stream);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** Yields a stream's items until it ends, fails, goes idle too long or the caller aborts. */
+async function* drain(
+  stream: Stream,
+  options: WatchOptions,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<WatchEvent> {
+  for (;;) {
+    if (signal?.aborted) return;
+    const item = stream.frozen ? undefined : stream.queue.shift();
+    if (item === undefined) {
+      const idle = options.idleTimeoutMs;
+      const timedOut = await new Promise<boolean>((resolve) => {
+        const timer = idle ? setTimeout(() => resolve(true), idle) : undefined;
+        stream.wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve(false);
+        };
+      });
+      stream.wake = undefined;
+      if (timedOut) throw new WatchIdleTimeoutError(idle ?? 0);
+      continue;
+    }
+    if ('end' in item) return;
+    if ('error' in item) throw item.error;
+    yield item;
+  }
+}
