@@ -394,8 +394,7 @@ export class FakeApiServer implements ListerWatcher {
     stored.metadata.generation = 1;
     stored.metadata.resourceVersion = String(++this.revision);
     this.#objects.set(key, { gvr, object: stored });
-    this.#record('ADDED', gvr, stored);
-    return structuredClone(stored);
+    return this.#record('ADDED', gvr, stored);
   }
 
   /** The new state of an existing object; removed when it is deleting and has no finalizer left. */
@@ -416,12 +415,10 @@ export class FakeApiServer implements ListerWatcher {
     stored.metadata.resourceVersion = String(++this.revision);
     if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0) {
       this.#objects.delete(key);
-      this.#record('DELETED', gvr, stored);
-    } else {
-      this.#objects.set(key, { gvr, object: stored });
-      this.#record('MODIFIED', gvr, stored);
+      return this.#record('DELETED', gvr, stored);
     }
-    return structuredClone(stored);
+    this.#objects.set(key, { gvr, object: stored });
+    return this.#record('MODIFIED', gvr, stored);
   }
 
   #delete(gvr: GroupVersionResource, key: string, existing: KubeObject): void {
@@ -467,13 +464,19 @@ export class FakeApiServer implements ListerWatcher {
     return this.#update(gvr, storeKey(gvr, namespace, name), existing, next as T, statusOnly);
   }
 
-  #record(type: Change['type'], gvr: GroupVersionResource, object: KubeObject): void {
-    const change: Change = { type, gvr, object: structuredClone(object), revision: this.revision };
-    this.history.push(change);
+  /**
+   * Records a change of the stored `object` and returns the one copy that both the writer and
+   * the change listeners get (so a test can assert that a handler received what was written).
+   */
+  #record<T extends KubeObject>(type: Change['type'], gvr: GroupVersionResource, object: KubeObject): T {
+    this.history.push({ type, gvr, object: structuredClone(object), revision: this.revision });
     for (const stream of this.#streams) {
       if (this.matches(stream.target, gvr, object)) stream.push({ type, object: structuredClone(object) });
     }
+    const shared = structuredClone(object) as T;
+    const change: Change = { type, gvr, object: shared, revision: this.revision };
     for (const listener of [...this.#listeners]) listener(change);
+    return shared;
   }
 
   #page(target: ListWatchTarget, options: ListOptions): ListPage {
