@@ -282,11 +282,12 @@ export class FakeApiServer implements ListerWatcher {
     return this.#stream(target, options) as AsyncIterable<WatchEvent<T>>;
   }
 
-  async create<T extends KubeObject>(
+  async create<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
-    obj: T,
+    input: T,
   ): Promise<T> {
+    const obj = input as unknown as KubeObject;
     await this.#enter('create', gvr, namespace, obj.metadata.name);
     const what = `${gvr.resource} ${namespace ?? ''}/${obj.metadata.name ?? ''}`;
     if (namespace && this.namespaces.get(namespace)?.terminating) {
@@ -301,15 +302,16 @@ export class FakeApiServer implements ListerWatcher {
     fresh.metadata.namespace = namespace;
     delete fresh.metadata.uid;
     delete fresh.metadata.creationTimestamp;
-    return this.#insert(gvr, key, fresh);
+    return this.#insert(gvr, key, fresh) as unknown as T;
   }
 
-  async replace<T extends KubeObject>(
+  async replace<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
-    obj: T,
+    input: T,
   ): Promise<T> {
+    const obj = input as unknown as KubeObject;
     await this.#enter('replace', gvr, namespace, name);
     const existing = this.#existing(gvr, namespace, name, 'replace');
     const rv = obj.metadata.resourceVersion;
@@ -320,7 +322,7 @@ export class FakeApiServer implements ListerWatcher {
         gvr,
       });
     }
-    return this.#update(gvr, storeKey(gvr, namespace, name), existing, obj, false);
+    return this.#update(gvr, storeKey(gvr, namespace, name), existing, obj, false) as unknown as T;
   }
 
   /** A merge patch of the object (its `status` ignored, as the main resource does). */
