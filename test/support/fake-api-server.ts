@@ -56,7 +56,7 @@ export interface FakeApiServerOptions {
 const NAMESPACES = 'namespaces';
 
 interface FaultRule {
-  readonly verb: Verb;
+  readonly verbs: readonly Verb[];
   readonly resource: string | undefined;
   readonly fault: Fault;
   remaining: number;
@@ -128,9 +128,17 @@ export class FakeApiServer implements ListerWatcher {
 
   // --- test controls -------------------------------------------------------------------------
 
-  /** The next `times` calls of `verb` (on `resource`, when given) meet `fault`. */
-  injectFault(verb: Verb, fault: Fault, options: { resource?: string; times?: number } = {}): void {
-    this.#faults.push({ verb, resource: options.resource, fault, remaining: options.times ?? 1 });
+  /**
+   * The next `times` calls of `verb` (any of them, when several; on `resource`, when given) meet
+   * `fault`. Faults play in the order they were injected.
+   */
+  injectFault(
+    verb: Verb | readonly Verb[],
+    fault: Fault,
+    options: { resource?: string; times?: number } = {},
+  ): void {
+    const verbs = typeof verb === 'string' ? [verb] : verb;
+    this.#faults.push({ verbs, resource: options.resource, fault, remaining: options.times ?? 1 });
   }
 
   /** Calls `listener` synchronously with every change; returns the unsubscribe. */
@@ -176,13 +184,13 @@ export class FakeApiServer implements ListerWatcher {
   // --- direct state access (no call logged, no fault): a test's setup or another actor -------
 
   /** A copy of the stored object, or undefined. */
-  peek<T extends KubeObject = KubeObject>(
+  peek<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
   ): T | undefined {
     const entry = this.#objects.get(storeKey(gvr, namespace, name));
-    return entry ? (structuredClone(entry.object) as T) : undefined;
+    return entry ? (structuredClone(entry.object) as unknown as T) : undefined;
   }
 
   /** Copies of the objects a target selects (namespace, label and field selectors), sorted by namespace/name. */
@@ -208,10 +216,12 @@ export class FakeApiServer implements ListerWatcher {
    * Creates or updates `obj` without preconditions: a kept uid and creation time, a new
    * resourceVersion, the generation bumped when the spec changed; one change recorded.
    */
-  upsert<T extends KubeObject>(gvr: GroupVersionResource, obj: T): T {
+  upsert<T extends KubeObjectLike = KubeObject>(gvr: GroupVersionResource, input: T): T {
+    const obj = input as unknown as KubeObject;
     const key = storeKey(gvr, obj.metadata.namespace, obj.metadata.name ?? '');
     const existing = this.#objects.get(key)?.object;
-    return existing ? this.#update(gvr, key, existing, obj, false) : this.#insert(gvr, key, obj);
+    const written = existing ? this.#update(gvr, key, existing, obj, false) : this.#insert(gvr, key, obj);
+    return written as unknown as T;
   }
 
   /** Removes an object outright (finalizers ignored), recording DELETED; false when absent. */
@@ -368,7 +378,10 @@ export class FakeApiServer implements ListerWatcher {
   ): Promise<void> {
     this.calls.push({ verb, resource: gvr.resource, namespace, name });
     const rule = this.#faults.find(
-      (f) => f.verb === verb && f.remaining > 0 && (f.resource === undefined || f.resource === gvr.resource),
+      (f) =>
+        f.verbs.includes(verb) &&
+        f.remaining > 0 &&
+        (f.resource === undefined || f.resource === gvr.resource),
     );
     if (!rule) return;
     rule.remaining -= 1;
