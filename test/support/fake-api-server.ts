@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PatchType } from '../../src/kube/client/client.ts';
 import type { ListerWatcher, ListOptions, ListPage, WatchOptions } from '../../src/kube/core/contracts.ts';
-import { WatchIdleTimeoutError } from '../../src/kube/core/errors.ts';
 import type {
   GroupVersionResource,
   KubeObject,
@@ -23,13 +22,8 @@ import type {
   ListWatchTarget,
   WatchEvent,
 } from '../../src/kube/core/types.ts';
+import { type Fault, FaultScript, ListSnapshots, type Verb, WatchHub } from './fake-api-protocol.ts';
 import { apiError, fieldsMatch, gvrId, labelsMatch, mergePatch, specChanged } from './fake-api-rules.ts';
-
-/** The verbs a test can script faults for and find in {@link FakeApiServer.calls}. */
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete';
-
-/** A scripted fault: the call throws `error`, or hangs until its signal aborts. */
-export type Fault = { readonly error: Error } | { readonly hang: true };
 
 /** One call the server received. */
 export interface Call {
@@ -55,31 +49,6 @@ export interface FakeApiServerOptions {
 
 const NAMESPACES = 'namespaces';
 
-interface FaultRule {
-  readonly verbs: readonly Verb[];
-  readonly resource: string | undefined;
-  readonly fault: Fault;
-  remaining: number;
-}
-
-type StreamItem = WatchEvent | { end: true } | { error: Error };
-
-/** One open watch stream. */
-class Stream {
-  readonly queue: StreamItem[] = [];
-  wake: (() => void) | undefined;
-  /** While true, nothing is delivered (a silently dead connection). */
-  frozen = false;
-  readonly target: ListWatchTarget;
-  constructor(target: ListWatchTarget) {
-    this.target = target;
-  }
-  push(item: StreamItem): void {
-    this.queue.push(item);
-    this.wake?.();
-  }
-}
-
 function storeKey(gvr: GroupVersionResource, namespace: string | undefined, name: string): string {
   return `${gvrId(gvr)}|${namespace ?? ''}|${name}`;
 }
@@ -100,8 +69,6 @@ export class FakeApiServer implements ListerWatcher {
   readonly history: Change[] = [];
   /** Namespaces seen (a namespaced write registers its namespace) and whether they terminate. */
   readonly namespaces = new Map<string, { terminating: boolean }>();
-  /** Snapshots behind continue tokens; clearing them expires every token. */
-  readonly snapshots = new Map<string, { items: KubeObject[]; revision: number }>();
   /** Every call, in order (`clearCalls` empties it). */
   readonly calls: Call[] = [];
   /** The options of every list / watch call (signals dropped). */
@@ -117,10 +84,10 @@ export class FakeApiServer implements ListerWatcher {
   /** Reject `sendInitialEvents` with this error (a server without the feature). */
   rejectStreaming: Error | undefined;
   readonly #objects = new Map<string, { gvr: GroupVersionResource; object: KubeObject }>();
-  readonly #faults: FaultRule[] = [];
+  readonly #faults = new FaultScript();
   readonly #listeners = new Set<(change: Change) => void>();
-  readonly #streams = new Set<Stream>();
-  #snapshotSeq = 0;
+  readonly #watches = new WatchHub();
+  readonly #lists = new ListSnapshots();
 
   constructor(options: FakeApiServerOptions = {}) {
     this.revision = options.initialRevision ?? 100;
@@ -137,8 +104,12 @@ export class FakeApiServer implements ListerWatcher {
     fault: Fault,
     options: { resource?: string; times?: number } = {},
   ): void {
-    const verbs = typeof verb === 'string' ? [verb] : verb;
-    this.#faults.push({ verbs, resource: options.resource, fault, remaining: options.times ?? 1 });
+    this.#faults.inject(verb, fault, options);
+  }
+
+  /** Snapshots behind continue tokens; clearing them expires every token. */
+  get snapshots(): Map<string, { items: KubeObject[]; revision: number }> {
+    return this.#lists.snapshots;
   }
 
   /** Calls `listener` synchronously with every change; returns the unsubscribe. */
@@ -158,27 +129,26 @@ export class FakeApiServer implements ListerWatcher {
 
   /** Sends a BOOKMARK at the current revision to every open watch. */
   bookmark(): void {
-    const object = { metadata: { resourceVersion: String(this.revision) } };
-    for (const stream of this.#streams) stream.push({ type: 'BOOKMARK', object });
+    this.#watches.bookmark(this.revision);
   }
 
   /** Ends every open watch normally (server-side timeout). */
   closeWatches(): void {
-    for (const stream of this.#streams) stream.push({ end: true });
+    this.#watches.closeAll();
   }
 
   /** Fails every open watch with `error` (in-stream ERROR or broken connection). */
   failWatches(error: Error): void {
-    for (const stream of this.#streams) stream.push({ error });
+    this.#watches.failAll(error);
   }
 
   /** Stops delivering to open watches without closing them. */
   freezeWatches(): void {
-    for (const stream of this.#streams) stream.frozen = true;
+    this.#watches.freezeAll();
   }
 
   get openWatches(): number {
-    return this.#streams.size;
+    return this.#watches.size;
   }
 
   // --- direct state access (no call logged, no fault): a test's setup or another actor -------
@@ -278,7 +248,7 @@ export class FakeApiServer implements ListerWatcher {
     this.listCalls.push({ ...options, signal: undefined });
     await this.#enter('list', target.gvr, target.namespace, undefined, options.signal);
     this.beforeList?.(options);
-    const page = this.#page(target, options);
+    const page = this.#lists.page(options, () => ({ items: this.select(target), revision: this.revision }));
     this.listsServed += 1;
     this.afterList?.(this.listsServed);
     return page as unknown as ListPage<T>;
@@ -377,21 +347,7 @@ export class FakeApiServer implements ListerWatcher {
     signal?: AbortSignal,
   ): Promise<void> {
     this.calls.push({ verb, resource: gvr.resource, namespace, name });
-    const rule = this.#faults.find(
-      (f) =>
-        f.verbs.includes(verb) &&
-        f.remaining > 0 &&
-        (f.resource === undefined || f.resource === gvr.resource),
-    );
-    if (!rule) return;
-    rule.remaining -= 1;
-    if (rule.remaining === 0) this.#faults.splice(this.#faults.indexOf(rule), 1);
-    if ('error' in rule.fault) throw rule.fault.error;
-    // Hang until aborted, like a request to a paused proxy.
-    await new Promise<void>((_, reject) => {
-      if (signal?.aborted) reject(signal.reason);
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
+    await this.#faults.play(verb, gvr.resource, signal);
   }
 
   #existing(gvr: GroupVersionResource, namespace: string | undefined, name: string, verb: Verb): KubeObject {
@@ -485,40 +441,11 @@ export class FakeApiServer implements ListerWatcher {
    */
   #record<T extends KubeObject>(type: Change['type'], gvr: GroupVersionResource, object: KubeObject): T {
     this.history.push({ type, gvr, object: structuredClone(object), revision: this.revision });
-    for (const stream of this.#streams) {
-      if (this.matches(stream.target, gvr, object)) stream.push({ type, object: structuredClone(object) });
-    }
+    this.#watches.broadcast({ type, object }, (target) => this.matches(target, gvr, object));
     const shared = structuredClone(object) as T;
     const change: Change = { type, gvr, object: shared, revision: this.revision };
     for (const listener of [...this.#listeners]) listener(change);
     return shared;
-  }
-
-  #page(target: ListWatchTarget, options: ListOptions): ListPage {
-    let snapshot: { items: KubeObject[]; revision: number };
-    let offset = 0;
-    let id: string;
-    if (options.continue) {
-      const [snapId = '', off] = options.continue.split(':');
-      const found = this.snapshots.get(snapId);
-      if (!found)
-        throw apiError(410, 'Expired', { verb: 'list', what: `continue token ${options.continue}` });
-      snapshot = found;
-      id = snapId;
-      offset = Number(off);
-    } else {
-      snapshot = { items: this.select(target), revision: this.revision };
-      id = String(++this.#snapshotSeq);
-      this.snapshots.set(id, snapshot);
-    }
-    const limit = options.limit || snapshot.items.length;
-    const end = offset + limit;
-    const page: ListPage = {
-      items: snapshot.items.slice(offset, end).map((o) => structuredClone(o)),
-      resourceVersion: String(snapshot.revision),
-    };
-    if (end < snapshot.items.length) page.continue = `${id}:${end}`;
-    return page;
   }
 
   async *#stream(target: ListWatchTarget, options: WatchOptions): AsyncGenerator<WatchEvent> {
@@ -531,62 +458,29 @@ export class FakeApiServer implements ListerWatcher {
       if (signal?.aborted) return;
       throw error;
     }
-    const stream = new Stream(target);
+    yield* this.#watches.serve(target, this.#initialEvents(target, options), options);
+  }
+
+  /** What a new watch sends first: the streaming list's initial state, or the history after its revision. */
+  #initialEvents(target: ListWatchTarget, options: WatchOptions): WatchEvent[] {
     if (options.sendInitialEvents) {
       if (this.rejectStreaming) throw this.rejectStreaming;
-      for (const object of this.select(target)) stream.push({ type: 'ADDED', object });
+      const events: WatchEvent[] = this.select(target).map((object) => ({ type: 'ADDED', object }));
       if (this.sendInitialEventsEnd) {
         const annotations = { 'k8s.io/initial-events-end': 'true' };
-        const object = { metadata: { resourceVersion: String(this.revision), annotations } };
-        stream.push({ type: 'BOOKMARK', object });
+        events.push({
+          type: 'BOOKMARK',
+          object: { metadata: { resourceVersion: String(this.revision), annotations } },
+        });
       }
-    } else {
-      const from = Number(options.resourceVersion);
-      if (!options.resourceVersion || Number.isNaN(from))
-        throw new Error('fake API server: watch needs a numeric RV');
-      if (from + 1 < this.compactedBelow)
-        throw apiError(410, 'Expired', { verb: 'watch', what: `rv ${from}` });
-      for (const change of this.history) {
-        if (change.revision > from && this.matches(target, change.gvr, change.object))
-          stream.push({ type: change.type, object: structuredClone(change.object) });
-      }
+      return events;
     }
-    this.#streams.add(stream);
-    const onAbort = (): void => stream.wake?.();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      yield* drain(stream, options, signal);
-    } finally {
-      this.#streams.delete(stream);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-}
-
-/** Yields a stream's items until it ends, fails, goes idle too long or the caller aborts. */
-async function* drain(
-  stream: Stream,
-  options: WatchOptions,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<WatchEvent> {
-  for (;;) {
-    if (signal?.aborted) return;
-    const item = stream.frozen ? undefined : stream.queue.shift();
-    if (item === undefined) {
-      const idle = options.idleTimeoutMs;
-      const timedOut = await new Promise<boolean>((resolve) => {
-        const timer = idle ? setTimeout(() => resolve(true), idle) : undefined;
-        stream.wake = () => {
-          if (timer) clearTimeout(timer);
-          resolve(false);
-        };
-      });
-      stream.wake = undefined;
-      if (timedOut) throw new WatchIdleTimeoutError(idle ?? 0);
-      continue;
-    }
-    if ('end' in item) return;
-    if ('error' in item) throw item.error;
-    yield item;
+    const from = Number(options.resourceVersion);
+    if (!options.resourceVersion || Number.isNaN(from))
+      throw new Error('fake API server: watch needs a numeric RV');
+    if (from + 1 < this.compactedBelow) throw apiError(410, 'Expired', { verb: 'watch', what: `rv ${from}` });
+    return this.history
+      .filter((change) => change.revision > from && this.matches(target, change.gvr, change.object))
+      .map(({ type, object }) => ({ type, object: structuredClone(object) }));
   }
 }

@@ -14,7 +14,8 @@ import { getKey, keyOf } from '../../../src/informer/key.ts';
 import type { KeyParams, RequestWatch } from '../../../src/informer/types.ts';
 import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../../../src/kube/core/types.ts';
 import type { EventRecorder, EventType, ResourceClient } from '../../../src/runtime/index.ts';
-import { type Call, FakeApiServer, type Verb } from '../../support/fake-api-server.ts';
+import type { Verb } from '../../support/fake-api-protocol.ts';
+import { type Call, FakeApiServer } from '../../support/fake-api-server.ts';
 
 /**
  * The controller tests' view of the {@link FakeApiServer}: the runtime's `ResourceClient` (its
