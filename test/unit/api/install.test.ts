@@ -9,6 +9,7 @@ import {
 } from '../../../src/api/v1alpha1/install.ts';
 import { elastiServiceCrd } from '../../../src/api/v1alpha1/schema.ts';
 import { KubeApiError } from '../../../src/kube/core/errors.ts';
+import { FakeApiServer } from '../../support/fake-api-server.ts';
 
 const ITEM = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${ELASTI_CRD_NAME}`;
 const COLLECTION = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -17,20 +18,32 @@ function apiError(status: number, reason: string): KubeApiError {
   return new KubeApiError({ status, verb: 'x', url: 'u', body: { reason, code: status } });
 }
 
-/** An in-memory stand-in for the apiserver's CRD endpoints. */
+const CRDS = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
+
+/** The CRD endpoints as paths over the one fake API server (a CRD turns Established after some GETs). */
 class FakeCrds implements CrdClient {
-  stored: ServedCrd | undefined;
+  readonly server = new FakeApiServer();
   calls: string[] = [];
   /** GETs of the item left before the CRD reports Established. */
   establishAfterGets = 0;
+
+  get stored(): ServedCrd | undefined {
+    return this.server.peek<ServedCrd>(CRDS, undefined, ELASTI_CRD_NAME);
+  }
+
+  set stored(crd: ServedCrd) {
+    this.server.upsert(CRDS, crd);
+  }
+
   /** Errors to throw on the next writes, in order. */
-  writeErrors: KubeApiError[] = [];
-  #rv = 0;
+  set writeErrors(errors: KubeApiError[]) {
+    for (const error of errors) this.server.injectFault(['create', 'replace'], { error });
+  }
 
   async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     this.calls.push(`${method} ${path}`);
     if (method === 'GET' && path === ITEM) {
-      if (!this.stored) throw apiError(404, 'NotFound');
+      const crd = await this.server.get<ServedCrd>(CRDS, undefined, ELASTI_CRD_NAME);
       const established = this.establishAfterGets-- <= 0;
       const status = established
         ? {
@@ -45,22 +58,17 @@ class FakeCrds implements CrdClient {
               { type: 'Established', status: 'False', message: 'installing' },
             ],
           };
-      return structuredClone({ ...this.stored, status }) as T;
+      return { ...crd, status } as T;
     }
-    const error = this.writeErrors.shift();
-    if (error) throw error;
-    const obj = structuredClone(body) as ServedCrd;
-    if (method === 'POST' && path === COLLECTION) {
-      if (this.stored) throw apiError(409, 'AlreadyExists');
-    } else if (method === 'PUT' && path === ITEM) {
-      if (obj.metadata.resourceVersion !== this.stored?.metadata.resourceVersion)
-        throw apiError(409, 'Conflict');
-    } else {
-      throw new Error(`unexpected ${method} ${path}`);
+    const obj = body as ServedCrd;
+    if (method === 'POST' && path === COLLECTION)
+      return (await this.server.create(CRDS, undefined, obj)) as T;
+    if (method === 'PUT' && path === ITEM) {
+      // The installer always sends the resourceVersion it read; without one it would not be a safe update.
+      if (!obj.metadata.resourceVersion) throw new Error('PUT without a resourceVersion');
+      return (await this.server.replace(CRDS, undefined, ELASTI_CRD_NAME, obj)) as T;
     }
-    obj.metadata.resourceVersion = String(++this.#rv);
-    this.stored = obj;
-    return structuredClone(obj) as T;
+    throw new Error(`unexpected ${method} ${path}`);
   }
 }
 

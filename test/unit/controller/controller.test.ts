@@ -26,6 +26,7 @@ import type {
 } from '../../../src/kube/core/types.ts';
 import type { EndpointSlice } from '../../../src/kube/index.ts';
 import { resources } from '../../../src/kube/index.ts';
+import { FakeApiServer } from '../../support/fake-api-server.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   DEPLOYMENTS,
@@ -334,12 +335,8 @@ describe('ElastiServiceController (fake informers)', () => {
         message: 'elastiservices.elasti.truefoundry.com is forbidden: User "restricted" cannot list resource',
       },
     });
-    const refusing: ListerWatcher = {
-      list: () => Promise.reject(forbidden),
-      watch: () => {
-        throw forbidden;
-      },
-    };
+    const refusing = new FakeApiServer();
+    refusing.injectFault(['list', 'watch'], { error: forbidden }, { times: Number.POSITIVE_INFINITY });
     const error = await startController({
       client: env.cluster as FakeCluster & ListerWatcher,
       manager: env.manager,

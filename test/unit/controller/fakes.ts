@@ -1,298 +1,55 @@
 /**
  * In-memory fakes of the controller's interfaces (never of the Kubernetes HTTP API):
- * - {@link FakeCluster}: a {@link ResourceClient} over a map of objects with resourceVersions,
- *   finalizer-aware deletion, merge patches, label-selector lists, and fault injection.
+ * - {@link FakeCluster}: a {@link ResourceClient} over the one fake API server
+ *   (`test/support/fake-api-server.ts`: resourceVersions, finalizer-aware deletion, merge
+ *   patches, label-selector lists), with a call log and fault injection.
  * - {@link FakeManager}: a {@link WatchManager} recording registrations, able to fire handlers.
  * - {@link FakeEvents}: an {@link EventRecorder} that keeps what it was told.
  */
-import { randomUUID } from 'node:crypto';
 import { ELASTI_API_VERSION, ELASTI_GVR, ELASTI_KIND } from '../../../src/api/v1alpha1/constants.ts';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
 import type { WatchManager } from '../../../src/controller/types.ts';
 import { InformerNotFoundError, TargetNotFoundError } from '../../../src/informer/errors.ts';
 import { getKey, keyOf } from '../../../src/informer/key.ts';
 import type { KeyParams, RequestWatch } from '../../../src/informer/types.ts';
-import type { PatchType } from '../../../src/kube/client/client.ts';
-import type { ListOptions, ListPage } from '../../../src/kube/core/contracts.ts';
-import { KubeApiError } from '../../../src/kube/core/errors.ts';
-import type {
-  GroupVersionResource,
-  KubeObject,
-  ListWatchTarget,
-  ResourceEventHandler,
-} from '../../../src/kube/core/types.ts';
+import type { GroupVersionResource, KubeObject, ResourceEventHandler } from '../../../src/kube/core/types.ts';
 import type { EventRecorder, EventType, ResourceClient } from '../../../src/runtime/index.ts';
+import type { Verb } from '../../support/fake-api-protocol.ts';
+import { type Call, FakeApiServer } from '../../support/fake-api-server.ts';
 
-type Verb = 'get' | 'list' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete';
-
-/** One call the fake served (for assertions on what the controller wrote). */
-export interface Call {
-  readonly verb: Verb;
-  readonly resource: string;
-  readonly namespace: string | undefined;
-  readonly name: string | undefined;
-}
-
-function apiError(status: number, reason: string, verb: string, what: string): KubeApiError {
-  return new KubeApiError({
-    status,
-    reason,
-    verb,
-    url: `fake://${what}`,
-    body: { message: `${reason}: ${what}` },
-  });
-}
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
-  const base: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
-    if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
-  }
-  return base;
-}
-
-/** `k=v,k2=v2` and `k in (a,b)` selectors (what the controller sends). */
-function matches(labels: Record<string, string> | undefined, selector: string | undefined): boolean {
-  if (!selector) return true;
-  const l = labels ?? {};
-  for (const part of selector.split(/,(?![^(]*\))/)) {
-    const inMatch = /^(\S+) (in|notin) \((.*)\)$/.exec(part);
-    if (inMatch) {
-      const [, key, op, values] = inMatch as unknown as [string, string, string, string];
-      const has = values.split(',').includes(l[key] ?? '\u0000');
-      if (op === 'in' ? !has : has) return false;
-      continue;
-    }
-    if (part.startsWith('!')) {
-      if (part.slice(1) in l) return false;
-      continue;
-    }
-    const eq = part.indexOf('=');
-    if (eq < 0) {
-      if (!(part in l)) return false;
-      continue;
-    }
-    if (l[part.slice(0, eq)] !== part.slice(eq + 1)) return false;
-  }
-  return true;
-}
-
-/** A ResourceClient over a map. */
-export class FakeCluster implements ResourceClient {
-  readonly calls: Call[] = [];
-  readonly #objects = new Map<string, KubeObject>();
-  #rv = 100;
-  readonly #faults: { verb: Verb; resource: string; error: Error; remaining: number }[] = [];
-
-  static key(gvr: GroupVersionResource, namespace: string | undefined, name: string): string {
-    return `${gvr.group}/${gvr.resource}/${namespace ?? ''}/${name}`;
-  }
-
+/**
+ * The controller tests' view of the {@link FakeApiServer}: the runtime's `ResourceClient` (its
+ * verbs are the server's) with a log of calls, direct reads and writes for a test's setup, and
+ * fault injection by verb and resource.
+ */
+export class FakeCluster extends FakeApiServer implements ResourceClient {
   /** The next `times` calls of `verb` on `resource` fail with `error`. */
   failNext(verb: Verb, resource: string, error: Error, times = 1): void {
-    this.#faults.push({ verb, resource, error, remaining: times });
+    this.injectFault(verb, { error }, { resource, times });
   }
 
   /** Writes (create/replace/patch/patchStatus/delete) on `resource` since the call log was last cleared. */
   writes(resource?: string): Call[] {
-    return this.calls.filter(
-      (c) => c.verb !== 'get' && c.verb !== 'list' && (!resource || c.resource === resource),
-    );
-  }
-
-  clearCalls(): void {
-    this.calls.length = 0;
-  }
-
-  /** Direct read (no call logged); undefined when absent. */
-  peek<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-  ): T | undefined {
-    const obj = this.#objects.get(FakeCluster.key(gvr, namespace, name));
-    return obj ? (structuredClone(obj) as T) : undefined;
+    return this.calls.filter((c) => WRITES.has(c.verb) && (!resource || c.resource === resource));
   }
 
   /** Every object of a resource (no call logged). */
   all<T extends KubeObject>(gvr: GroupVersionResource, namespace?: string): T[] {
-    const prefix = `${gvr.group}/${gvr.resource}/`;
-    return [...this.#objects.entries()]
-      .filter(
-        ([k, o]) => k.startsWith(prefix) && (namespace === undefined || o.metadata.namespace === namespace),
-      )
-      .map(([, o]) => structuredClone(o) as T);
+    return this.select<T>({ gvr, namespace });
   }
 
   /** Direct write (no call logged), as a test's own setup or another actor would do. */
   put<T extends KubeObject>(gvr: GroupVersionResource, obj: T): T {
-    const key = FakeCluster.key(gvr, obj.metadata.namespace, obj.metadata.name ?? '');
-    const existing = this.#objects.get(key);
-    const stored = structuredClone(obj);
-    stored.metadata.uid = existing?.metadata.uid ?? obj.metadata.uid ?? randomUUID();
-    stored.metadata.resourceVersion = String(++this.#rv);
-    stored.metadata.generation = existing
-      ? (existing.metadata.generation ?? 1) +
-        (JSON.stringify(existing.spec) === JSON.stringify(obj.spec) ? 0 : 1)
-      : 1;
-    this.#objects.set(key, stored);
-    return structuredClone(stored);
+    return this.upsert(gvr, obj);
   }
 
   /** Direct delete (no call logged). */
   remove(gvr: GroupVersionResource, namespace: string | undefined, name: string): void {
-    this.#objects.delete(FakeCluster.key(gvr, namespace, name));
-  }
-
-  #fault(verb: Verb, gvr: GroupVersionResource): void {
-    const fault = this.#faults.find((f) => f.verb === verb && f.resource === gvr.resource && f.remaining > 0);
-    if (!fault) return;
-    fault.remaining--;
-    throw fault.error;
-  }
-
-  #log(verb: Verb, gvr: GroupVersionResource, namespace: string | undefined, name: string | undefined): void {
-    this.calls.push({ verb, resource: gvr.resource, namespace, name });
-  }
-
-  async get<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-  ): Promise<T> {
-    this.#log('get', gvr, namespace, name);
-    this.#fault('get', gvr);
-    const obj = this.#objects.get(FakeCluster.key(gvr, namespace, name));
-    if (!obj) throw apiError(404, 'NotFound', 'get', `${gvr.resource} ${namespace}/${name}`);
-    return structuredClone(obj) as T;
-  }
-
-  async list<T extends KubeObject>(target: ListWatchTarget, _options?: ListOptions): Promise<ListPage<T>> {
-    this.#log('list', target.gvr, target.namespace, undefined);
-    this.#fault('list', target.gvr);
-    const items = this.all<T>(target.gvr, target.namespace).filter((o) =>
-      matches(o.metadata.labels, target.labelSelector),
-    );
-    return { items, resourceVersion: String(this.#rv) };
-  }
-
-  async create<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    obj: T,
-  ): Promise<T> {
-    this.#log('create', gvr, namespace, obj.metadata.name);
-    this.#fault('create', gvr);
-    const key = FakeCluster.key(gvr, namespace, obj.metadata.name ?? '');
-    if (this.#objects.has(key)) throw apiError(409, 'AlreadyExists', 'create', key);
-    const stored = structuredClone(obj);
-    stored.metadata.namespace = namespace;
-    stored.metadata.uid = randomUUID();
-    stored.metadata.resourceVersion = String(++this.#rv);
-    stored.metadata.generation = 1;
-    stored.metadata.creationTimestamp = new Date().toISOString();
-    this.#objects.set(key, stored);
-    return structuredClone(stored);
-  }
-
-  async replace<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    obj: T,
-  ): Promise<T> {
-    this.#log('replace', gvr, namespace, name);
-    this.#fault('replace', gvr);
-    const key = FakeCluster.key(gvr, namespace, name);
-    const existing = this.#objects.get(key);
-    if (!existing) throw apiError(404, 'NotFound', 'replace', key);
-    const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && rv !== existing.metadata.resourceVersion)
-      throw apiError(409, 'Conflict', 'replace', key);
-    const stored = structuredClone(obj);
-    stored.metadata.uid = existing.metadata.uid;
-    stored.metadata.resourceVersion = String(++this.#rv);
-    this.#objects.set(key, stored);
-    return structuredClone(stored);
-  }
-
-  async patch<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-  ): Promise<T> {
-    this.#log('patch', gvr, namespace, name);
-    this.#fault('patch', gvr);
-    return this.#merge<T>(gvr, namespace, name, body, type, false);
-  }
-
-  async patchStatus<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-  ): Promise<T> {
-    this.#log('patchStatus', gvr, namespace, name);
-    this.#fault('patchStatus', gvr);
-    return this.#merge<T>(gvr, namespace, name, body, type, true);
-  }
-
-  #merge<T extends KubeObject>(
-    gvr: GroupVersionResource,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    statusOnly: boolean,
-  ): T {
-    if (type !== 'merge') throw new Error(`fake supports merge patches only, got ${type}`);
-    const key = FakeCluster.key(gvr, namespace, name);
-    const existing = this.#objects.get(key);
-    if (!existing) throw apiError(404, 'NotFound', 'patch', key);
-    const patch = body as { metadata?: { resourceVersion?: string }; status?: unknown };
-    const rv = patch.metadata?.resourceVersion;
-    if (rv !== undefined && rv !== existing.metadata.resourceVersion)
-      throw apiError(409, 'Conflict', 'patch', key);
-    const effective = statusOnly ? { status: patch.status } : { ...patch, status: undefined };
-    if (!statusOnly) delete (effective as { status?: unknown }).status;
-    const next = mergePatch(existing, effective) as KubeObject;
-    if (!statusOnly && JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) {
-      next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
-    }
-    next.metadata.resourceVersion = String(++this.#rv);
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
-      this.#objects.delete(key);
-    } else {
-      this.#objects.set(key, next);
-    }
-    return structuredClone(next) as T;
-  }
-
-  async delete(gvr: GroupVersionResource, namespace: string | undefined, name: string): Promise<void> {
-    this.#log('delete', gvr, namespace, name);
-    this.#fault('delete', gvr);
-    const key = FakeCluster.key(gvr, namespace, name);
-    const existing = this.#objects.get(key);
-    if (!existing) throw apiError(404, 'NotFound', 'delete', key);
-    if ((existing.metadata.finalizers ?? []).length > 0) {
-      if (!existing.metadata.deletionTimestamp) {
-        existing.metadata.deletionTimestamp = new Date().toISOString();
-        existing.metadata.generation = (existing.metadata.generation ?? 1) + 1;
-        existing.metadata.resourceVersion = String(++this.#rv);
-      }
-      return;
-    }
-    this.#objects.delete(key);
+    this.erase(gvr, namespace, name);
   }
 }
+
+const WRITES: ReadonlySet<Verb> = new Set<Verb>(['create', 'replace', 'patch', 'patchStatus', 'delete']);
 
 /** A WatchManager recording registrations. */
 export class FakeManager implements WatchManager {

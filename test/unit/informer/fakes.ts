@@ -1,13 +1,13 @@
 /**
  * In-memory fakes of the Manager's own interfaces (`SharedInformerLike`, `InformerFactory`,
- * `ObjectReader`) over a tiny fake cluster, for unit tests. No HTTP, no Kubernetes API mock:
- * a {@link FakeCluster} holds objects; {@link FakeInformer}s list and receive its changes the way
+ * `ObjectReader`) over the one fake API server (`test/support/fake-api-server.ts`). No HTTP, no
+ * Kubernetes API mock: a {@link FakeCluster} is that server's Manager-facing view (it holds the
+ * objects); {@link FakeInformer}s list it and receive its change stream the way
  * the engine's informer would (replace on list, then one event per change), with knobs for
  * asynchronous delivery, lag (hold/release), list failures and arbitrary reflector status.
  */
 
 import type { InformerFactory, ObjectReader, SharedInformerLike } from '../../../src/informer/types.ts';
-import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type {
   GroupVersionResource,
   HandlerOptions,
@@ -18,28 +18,12 @@ import type {
   ReflectorStatus,
   ResourceEventHandler,
 } from '../../../src/kube/core/types.ts';
+import { FakeApiServer } from '../../support/fake-api-server.ts';
 
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 export const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
-const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-function gvrId(gvr: GroupVersionResource): string {
-  return `${gvr.group}/${gvr.version}/${gvr.resource}`;
-}
-
-function notFound(gvr: GroupVersionResource, namespace: string | undefined, name: string): KubeApiError {
-  return new KubeApiError({
-    status: 404,
-    verb: 'get',
-    url: `/fake/${gvr.resource}/${namespace ?? ''}/${name}`,
-    reason: 'NotFound',
-    gvr,
-    namespace,
-    name,
-  });
-}
 
 /** Options of a {@link FakeCluster}. */
 export interface FakeClusterOptions {
@@ -49,13 +33,14 @@ export interface FakeClusterOptions {
   autoList?: boolean;
 }
 
-/** A few objects and namespaces, with monotonically increasing resourceVersions. */
-export class FakeCluster implements ObjectReader {
-  readonly objects = new Map<string, KubeObject>();
-  readonly namespaces = new Map<string, { terminating: boolean }>();
+/**
+ * The Manager tests' view of the {@link FakeApiServer}: its informer factory (informers fed
+ * from the server's change stream) and an `ObjectReader` with gates on GETs of objects.
+ */
+export class FakeCluster extends FakeApiServer implements ObjectReader {
   readonly informers: FakeInformer[] = [];
   readonly options: Required<FakeClusterOptions>;
-  /** GET calls made, for assertions (`gvrId ns/name`). */
+  /** GET calls made, for assertions (`group/version/resource ns/name`). */
   readonly gets: string[] = [];
   /** When set, GETs of objects wait for this promise. */
   getGate: Promise<void> | undefined;
@@ -68,10 +53,16 @@ export class FakeCluster implements ObjectReader {
   answerGate: Promise<void> | undefined;
   /** Called for every informer the factory builds, before the Manager uses it. */
   onCreate: ((informer: FakeInformer) => void) | undefined;
-  #rv = 100;
 
   constructor(options: FakeClusterOptions = {}) {
+    super();
     this.options = { asyncDelivery: options.asyncDelivery ?? false, autoList: options.autoList ?? true };
+    this.subscribe(({ type, gvr, object }) => {
+      for (const informer of this.informers) {
+        if (informer.started && !informer.stopped && this.matches(informer.target, gvr, object))
+          informer.receive(type, object);
+      }
+    });
   }
 
   /** The informer factory to inject into the Manager. */
@@ -87,69 +78,34 @@ export class FakeCluster implements ObjectReader {
     return this.informers.filter((i) => i.started && !i.stopped);
   }
 
-  key(gvr: GroupVersionResource, namespace: string, name: string): string {
-    return `${gvrId(gvr)}|${namespace}|${name}`;
-  }
-
-  ensureNamespace(namespace: string): void {
-    if (namespace && !this.namespaces.has(namespace)) this.namespaces.set(namespace, { terminating: false });
-  }
-
-  /** Creates or updates an object (new resourceVersion) and tells the informers. */
+  /** Creates or updates an object (its top-level fields from `data`) and tells the informers. */
   put(
     gvr: GroupVersionResource,
     namespace: string,
     name: string,
     data: Record<string, unknown> = {},
   ): KubeObject {
-    this.ensureNamespace(namespace);
-    const key = this.key(gvr, namespace, name);
-    const existed = this.objects.has(key);
-    const obj: KubeObject = {
+    return this.upsert(gvr, {
       apiVersion: gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version,
       kind: 'Thing',
-      metadata: { name, ...(namespace ? { namespace } : {}), resourceVersion: String(++this.#rv) },
+      metadata: { name, ...(namespace ? { namespace } : {}) },
       ...data,
-    };
-    this.objects.set(key, obj);
-    this.#broadcast(gvr, namespace, existed ? 'MODIFIED' : 'ADDED', obj);
-    return obj;
+    });
   }
 
+  /** Removes an object (if present) and tells the informers. */
   remove(gvr: GroupVersionResource, namespace: string, name: string): void {
-    const key = this.key(gvr, namespace, name);
-    const obj = this.objects.get(key);
-    if (!obj) return;
-    this.objects.delete(key);
-    const gone: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.#rv) } };
-    this.#broadcast(gvr, namespace, 'DELETED', gone);
+    this.erase(gvr, namespace || undefined, name);
   }
 
-  /** Deletes every object of a namespace (with events), then the namespace. */
-  deleteNamespace(namespace: string): void {
-    for (const [key, obj] of [...this.objects]) {
-      const [gvr, ns] = key.split('|');
-      if (ns !== namespace || !gvr) continue;
-      const [group, version, resource] = gvr.split('/') as [string, string, string];
-      this.remove({ group, version, resource }, namespace, obj.metadata.name ?? '');
-    }
-    this.namespaces.delete(namespace);
-  }
-
-  async get<T extends KubeObjectLike>(
+  override async get<T extends KubeObjectLike = KubeObject>(
     gvr: GroupVersionResource,
     namespace: string | undefined,
     name: string,
     signal?: AbortSignal,
   ): Promise<T> {
-    if (gvrId(gvr) === gvrId(NAMESPACES)) {
-      const ns = this.namespaces.get(name);
-      if (!ns) throw notFound(gvr, undefined, name);
-      return {
-        metadata: { name, ...(ns.terminating ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
-      } as unknown as T;
-    }
-    this.gets.push(`${gvrId(gvr)} ${namespace ?? ''}/${name}`);
+    if (gvr.group === '' && gvr.resource === 'namespaces') return super.get<T>(gvr, namespace, name, signal);
+    this.gets.push(`${gvr.group}/${gvr.version}/${gvr.resource} ${namespace ?? ''}/${name}`);
     if (this.getGate) {
       const gate = this.getGate;
       await new Promise<void>((resolve, reject) => {
@@ -163,39 +119,16 @@ export class FakeCluster implements ObjectReader {
     }
     signal?.throwIfAborted();
     if (this.getError) throw this.getError;
-    const obj = this.objects.get(this.key(gvr, namespace ?? '', name));
+    // Read now (settled, so a NotFound waits for the gate unobserved), answer when the gate opens.
+    const read = super.get<T>(gvr, namespace, name, signal).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
     if (this.answerGate) await this.answerGate;
-    if (!obj) throw notFound(gvr, namespace, name);
-    return obj as unknown as T;
+    const answer = await read;
+    if ('error' in answer) throw answer.error;
+    return answer.value;
   }
-
-  /** Objects a target selects. */
-  select(target: ListWatchTarget): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const [key, obj] of this.objects) {
-      if (matches(target, key, obj)) out.push(obj);
-    }
-    return out;
-  }
-
-  #broadcast(gvr: GroupVersionResource, namespace: string, type: EventType, obj: KubeObject): void {
-    const key = this.key(gvr, namespace, obj.metadata.name ?? '');
-    for (const informer of this.informers) {
-      if (informer.started && !informer.stopped && matches(informer.target, key, obj))
-        informer.receive(type, obj);
-    }
-  }
-}
-
-function matches(target: ListWatchTarget, key: string, obj: KubeObject): boolean {
-  const [gvr, ns] = key.split('|');
-  if (gvr !== gvrId(target.gvr)) return false;
-  if (target.namespace !== undefined && ns !== target.namespace) return false;
-  if (target.fieldSelector) {
-    const m = /^metadata\.name=(.*)$/.exec(target.fieldSelector);
-    if (!m || m[1] !== obj.metadata.name) return false;
-  }
-  return true;
 }
 
 interface FakeHandler {

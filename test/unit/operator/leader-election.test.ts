@@ -7,14 +7,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeApiError } from '../../../src/kube/core/errors.ts';
-import type { GroupVersionResource, KubeObjectLike, Logger } from '../../../src/kube/core/types.ts';
+import type {
+  GroupVersionResource,
+  KubeObject,
+  KubeObjectLike,
+  Logger,
+} from '../../../src/kube/core/types.ts';
 import type { Lease } from '../../../src/kube/index.ts';
 import { leaseReadiness } from '../../../src/operator/operator.ts';
 import {
+  LEASE_GVR,
   LeaderElectionConfigError,
   type LeaderElectionOptions,
   LeaderElector,
 } from '../../../src/runtime/leader-election.ts';
+import { FakeApiServer } from '../../support/fake-api-server.ts';
 import { waitFor } from '../../support/wait.ts';
 
 function forbidden(verb: string): KubeApiError {
@@ -31,41 +38,35 @@ function forbidden(verb: string): KubeApiError {
   });
 }
 
-/** One Lease in memory; `refuse` makes every call fail with 403. */
-class LeaseStore {
-  lease: Lease | undefined;
+/** The Lease lives in the one fake API server; `refuse` makes every call fail with 403 (no RBAC yet). */
+class LeaseStore extends FakeApiServer {
   refuse = true;
-  #rv = 1;
-  get = async <T extends KubeObjectLike>(
-    _g: GroupVersionResource,
-    _ns: string,
-    _name: string,
-  ): Promise<T> => {
-    if (this.refuse) throw forbidden('get');
-    if (!this.lease) throw new KubeApiError({ status: 404, verb: 'get', url: '/lease', reason: 'NotFound' });
-    return structuredClone(this.lease) as unknown as T;
-  };
-  create = async <T extends KubeObjectLike>(_g: GroupVersionResource, _ns: string, obj: T): Promise<T> => {
-    if (this.refuse) throw forbidden('create');
-    this.lease = {
-      ...(obj as unknown as Lease),
-      metadata: { ...(obj.metadata as Lease['metadata']), resourceVersion: String(this.#rv++) },
-    };
-    return structuredClone(this.lease) as unknown as T;
-  };
-  replace = async <T extends KubeObjectLike>(
-    _g: GroupVersionResource,
-    _ns: string,
-    _n: string,
+  override get<T extends KubeObjectLike = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (this.refuse) return Promise.reject(forbidden('get'));
+    return super.get<T>(gvr, namespace, name, signal);
+  }
+  override create<T extends KubeObjectLike = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
     obj: T,
-  ): Promise<T> => {
-    if (this.refuse) throw forbidden('update');
-    this.lease = {
-      ...(obj as unknown as Lease),
-      metadata: { ...(obj.metadata as Lease['metadata']), resourceVersion: String(this.#rv++) },
-    };
-    return structuredClone(this.lease) as unknown as T;
-  };
+  ): Promise<T> {
+    if (this.refuse) return Promise.reject(forbidden('create'));
+    return super.create(gvr, namespace, obj);
+  }
+  override replace<T extends KubeObjectLike = KubeObject>(
+    gvr: GroupVersionResource,
+    namespace: string | undefined,
+    name: string,
+    obj: T,
+  ): Promise<T> {
+    if (this.refuse) return Promise.reject(forbidden('update'));
+    return super.replace(gvr, namespace, name, obj);
+  }
 }
 
 function capturingLogger(): { logger: Logger; lines: Array<{ level: string; msg: string | undefined }> } {
@@ -126,12 +127,12 @@ describe('leader election status and readiness', () => {
     const store = new LeaseStore();
     store.refuse = false;
     const now = new Date().toISOString();
-    store.lease = {
+    store.upsert<Lease>(LEASE_GVR, {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: 'lock', namespace: 'elasti', resourceVersion: '1' },
       spec: { holderIdentity: 'other', leaseDurationSeconds: 60, renewTime: now },
-    };
+    });
     const candidate = elector(store);
     const stop = new AbortController();
     const campaign = candidate.run({ onStartedLeading: () => assert.fail('must not lead') }, stop.signal);

@@ -16,7 +16,7 @@ const byData = (o: KubeObject): string[] => [String((o.data as Record<string, st
 describe('InformerCache', () => {
   it('hands the same informer and ONE watch to every requester of the same key; the last release stops it', async () => {
     const api = new FakeApi();
-    api.put('a');
+    api.put('a', {}, { labels: { app: 'x', tier: 'y' } });
     const cache = new InformerCache({ lw: api });
     const one = cache.acquire({ gvr, namespace: 'ns', labelSelector: { app: 'x', tier: 'y' } });
     const two = cache.acquire({ gvr, namespace: 'ns', labelSelector: 'tier=y,app=x' });
@@ -117,8 +117,7 @@ describe('InformerCache', () => {
 
   it('lists by namespace and label selector from the cache', async () => {
     const api = new FakeApi();
-    const labelled = api.put('a');
-    labelled.metadata.labels = { app: 'web' }; // the fake serves its stored objects as they are
+    api.put('a', {}, { labels: { app: 'web' } });
     api.put('b');
     const cache = new InformerCache({ lw: api });
     const lease = cache.acquire({ gvr });
@@ -136,7 +135,7 @@ describe('InformerCache', () => {
 
   it('waitForCacheSync names the informers that did not sync and why', async () => {
     const api = new FakeApi();
-    api.listScript.push({ hang: true });
+    api.injectFault('list', { hang: true });
     const cache = new InformerCache({ lw: api });
     cache.acquire({ gvr, namespace: 'ns' });
     cache.start();

@@ -143,7 +143,7 @@ describe('runtime Controller', () => {
 
   it('fails start with ControllerStartError when the cache does not sync in time', async () => {
     const { api, cache } = setup([]);
-    api.listScript.push({ hang: true });
+    api.injectFault('list', { hang: true });
     const controller = new ControllerBuilder('slow', { cache })
       .for(configMaps)
       .withOptions({ cacheSyncTimeoutMs: 100 })
@@ -218,11 +218,17 @@ describe('owner references', () => {
 
   it('owns() maps an owned object to its controller owner; unowned objects enqueue nothing', async () => {
     const api = new FakeApi();
-    const owned = api.put('child');
-    owned.metadata.ownerReferences = [
-      controllerReference({ metadata: { name: 'parent', uid: 'p' } }, configMaps),
-    ];
-    api.put('orphan');
+    // Labelled so that for()'s selector (a key of its own, apart from owns()) selects both.
+    const labels = { never: 'matches' };
+    api.put(
+      'child',
+      {},
+      {
+        labels,
+        ownerReferences: [controllerReference({ metadata: { name: 'parent', uid: 'p' } }, configMaps)],
+      },
+    );
+    api.put('orphan', {}, { labels });
     const cache = new InformerCache({ lw: api });
     const requests: ReconcileRequest[] = [];
     // for() and owns() on the same kind here: owns' events must map to the owner, not the object.
@@ -233,8 +239,8 @@ describe('owner references', () => {
         requests.push(req);
       });
     await controller.start();
-    // The fake ignores selectors, so for() sees child and orphan; "parent" is no object of the
-    // fake at all: only owns() mapping child's controller reference can have produced it.
+    // for() sees child and orphan; "parent" is no object of the fake at all: only owns()
+    // mapping child's controller reference can have produced it.
     await waitFor(() => requests.length >= 3, { message: 'the owner reconciled' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(requests.map((r) => `${r.namespace}/${r.name}`).sort(), [

@@ -1,72 +1,91 @@
 /**
  * In-memory fakes of the scaling layer's own interfaces (never of the Kubernetes or Prometheus
- * HTTP APIs): a `/scale` store, a patcher recording merge patches, a Prometheus querier answering
+ * HTTP APIs): `/scale` over the one fake API server, a patcher recording merge patches, a Prometheus querier answering
  * from a table, and ElastiService builders.
  */
 import { ELASTI_API_VERSION, ELASTI_KIND } from '../../../src/api/v1alpha1/constants.ts';
 import type { ElastiService, ElastiServiceSpec } from '../../../src/api/v1alpha1/types.ts';
-import { KubeApiError } from '../../../src/kube/core/errors.ts';
 import type { GroupVersionResource, KubeObject } from '../../../src/kube/core/types.ts';
 import type { StatusPatcher } from '../../../src/scaling/actions.ts';
 import type { PrometheusQuerier } from '../../../src/scaling/evaluate.ts';
 import type { MergePatcher } from '../../../src/scaling/keda.ts';
 import type { QueryOptions, QueryOutcome } from '../../../src/scaling/prometheus.ts';
 import type { Scale, ScaleApi } from '../../../src/scaling/scale.ts';
+import { apiError } from '../../support/fake-api-rules.ts';
+import { FakeApiServer } from '../../support/fake-api-server.ts';
 
 export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
 
-/** A `/scale` store: `namespace/name` → replicas. */
+/**
+ * The `/scale` subresource of Deployments in the one fake API server: `getScale` reads
+ * `spec.replicas` and the object's resourceVersion, `replaceScale` writes them back with the
+ * server's optimistic concurrency (a stale resourceVersion is a 409).
+ */
 export class FakeScaleApi implements ScaleApi {
-  readonly replicas = new Map<string, number>();
+  readonly server = new FakeApiServer();
+  /** `GET ns/name` and `PUT ns/name replicas`, in order. */
   readonly calls: string[] = [];
-  #rv = 1;
   /** Milliseconds each call takes. */
   delayMs = 0;
-  /** The next PUTs answer 409 this many times. */
-  conflicts = 0;
-  /** The next GET fails with this. */
-  getError: Error | undefined;
 
+  /** Creates or updates Deployment `namespace/name` with `replicas`. */
   set(namespace: string, name: string, replicas: number): void {
-    this.replicas.set(`${namespace}/${name}`, replicas);
+    const current = this.server.peek(DEPLOYMENTS, namespace, name);
+    const metadata = current?.metadata ?? { name, namespace };
+    this.server.upsert(DEPLOYMENTS, { ...current, metadata, spec: { ...(current?.spec ?? {}), replicas } });
+  }
+
+  /** `namespace/name` → `spec.replicas` of every Deployment. */
+  get replicas(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const d of this.server.select({ gvr: DEPLOYMENTS })) {
+      out.set(`${d.metadata.namespace}/${d.metadata.name}`, (d.spec as { replicas: number }).replicas);
+    }
+    return out;
   }
 
   get puts(): string[] {
     return this.calls.filter((c) => c.startsWith('PUT'));
   }
 
-  async getScale(_gvr: GroupVersionResource, namespace: string, name: string): Promise<Scale> {
+  /** The next `count` PUTs answer 409, as when another writer got in between. */
+  set conflicts(count: number) {
+    const error = apiError(409, 'Conflict', { verb: 'replace', what: 'scale' });
+    this.server.injectFault('replace', { error }, { resource: DEPLOYMENTS.resource, times: count });
+  }
+
+  /** The next GET fails with this. */
+  set getError(error: Error) {
+    this.server.injectFault('get', { error }, { resource: DEPLOYMENTS.resource });
+  }
+
+  async getScale(gvr: GroupVersionResource, namespace: string, name: string): Promise<Scale> {
     this.calls.push(`GET ${namespace}/${name}`);
     await this.#wait();
-    if (this.getError) {
-      const error = this.getError;
-      this.getError = undefined;
-      throw error;
-    }
-    const replicas = this.replicas.get(`${namespace}/${name}`);
-    if (replicas === undefined) throw new KubeApiError({ status: 404, verb: 'get', url: 'fake://scale' });
-    return { metadata: { name, namespace, resourceVersion: String(this.#rv) }, spec: { replicas } };
+    const object = await this.server.get<KubeObject>(gvr, namespace, name);
+    const replicas = (object.spec as { replicas: number }).replicas;
+    return {
+      metadata: { name, namespace, resourceVersion: object.metadata.resourceVersion },
+      spec: { replicas },
+    };
   }
 
   async replaceScale(
-    _gvr: GroupVersionResource,
+    gvr: GroupVersionResource,
     namespace: string,
     name: string,
     scale: Scale,
   ): Promise<Scale> {
     this.calls.push(`PUT ${namespace}/${name} ${scale.spec?.replicas}`);
     await this.#wait();
-    if (this.conflicts > 0) {
-      this.conflicts--;
-      this.#rv++;
-      throw new KubeApiError({ status: 409, verb: 'replace', url: 'fake://scale', reason: 'Conflict' });
-    }
-    if (scale.metadata.resourceVersion !== String(this.#rv)) {
-      throw new KubeApiError({ status: 409, verb: 'replace', url: 'fake://scale', reason: 'Conflict' });
-    }
-    this.#rv++;
-    this.replicas.set(`${namespace}/${name}`, scale.spec?.replicas ?? 0);
-    return { ...scale, metadata: { ...scale.metadata, resourceVersion: String(this.#rv) } };
+    const current = this.server.peek(gvr, namespace, name);
+    const next = {
+      ...current,
+      metadata: { ...current?.metadata, resourceVersion: scale.metadata.resourceVersion },
+      spec: { ...(current?.spec ?? {}), replicas: scale.spec?.replicas ?? 0 },
+    };
+    const written = await this.server.replace(gvr, namespace, name, next);
+    return { ...scale, metadata: { ...scale.metadata, resourceVersion: written.metadata.resourceVersion } };
   }
 
   async #wait(): Promise<void> {

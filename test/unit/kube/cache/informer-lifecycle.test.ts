@@ -92,7 +92,7 @@ describe('waitForSync names the cause', () => {
 
   test('without any failure the rejection says so, with the phase', async (t) => {
     const api = new FakeApi();
-    api.listScript.push({ hang: true });
+    api.injectFault('list', { hang: true });
     const informer = new SharedInformer({ lw: api, target });
     t.after(() => informer.stop());
     informer.start();

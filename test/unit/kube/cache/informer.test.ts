@@ -10,21 +10,13 @@ import {
   type SharedInformerOptions,
 } from '../../../../src/kube/cache/informer.ts';
 import type {
-  ListerWatcher,
-  ListOptions,
-  ListPage,
-  WatchOptions,
-} from '../../../../src/kube/core/contracts.ts';
-import type {
   KubeObject,
-  KubeObjectLike,
   ListWatchTarget,
-  ObjectWatchEvent,
   ReflectorStatus,
   ResourceEventHandler,
-  WatchEvent,
 } from '../../../../src/kube/core/types.ts';
 import { EngineMetrics } from '../../../../src/kube/metrics/metrics.ts';
+import { FakeApiServer } from '../../../support/fake-api-server.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 const target: ListWatchTarget = { gvr: { group: '', version: 'v1', resource: 'configmaps' } };
@@ -36,20 +28,6 @@ function cm(name: string, rv: string, data: Record<string, string> = {}): KubeOb
     metadata: { namespace: 'ns', name, resourceVersion: rv },
     data,
   };
-}
-
-/** A ListerWatcher that only counts: the informer itself must never call it. */
-class CountingListerWatcher implements ListerWatcher {
-  lists = 0;
-  watches = 0;
-  list<T extends KubeObjectLike>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
-    this.lists++;
-    return Promise.resolve({ items: [], resourceVersion: '1' });
-  }
-  watch<T extends KubeObjectLike>(_t: ListWatchTarget, _o: WatchOptions): AsyncIterable<WatchEvent<T>> {
-    this.watches++;
-    return (async function* () {})();
-  }
 }
 
 /** Stands in for the reflector: the test drives the sink directly. */
@@ -93,7 +71,7 @@ class FakeReflector implements ReflectorLike {
 }
 
 function makeInformer(extra: Partial<SharedInformerOptions<KubeObject>> = {}) {
-  const lw = new CountingListerWatcher();
+  const lw = new FakeApiServer();
   const reflectors: FakeReflector[] = [];
   const informer = new SharedInformer<KubeObject>({
     lw,
@@ -164,7 +142,7 @@ describe('SharedInformer lifecycle', () => {
 
   test('default name includes the namespace', () => {
     const i = new SharedInformer({
-      lw: new CountingListerWatcher(),
+      lw: new FakeApiServer(),
       target: { ...target, namespace: 'team' },
     });
     assert.equal(i.name, 'configmaps.v1@team');
@@ -220,7 +198,7 @@ describe('SharedInformer lifecycle', () => {
     assert.throws(
       () =>
         new SharedInformer({
-          lw: new CountingListerWatcher(),
+          lw: new FakeApiServer(),
         } as unknown as SharedInformerOptions<KubeObject>),
       TypeError,
     );
@@ -432,8 +410,8 @@ describe('SharedInformer resync', () => {
     assert.ok(resyncs.includes('resync a@1') && resyncs.includes('resync b@2'));
     assert.deepEqual(later.seen, ['add a@1 initial', 'add b@2 initial']);
     assert.deepEqual(never.seen, ['add a@1 initial', 'add b@2 initial']);
-    assert.equal(lw.lists, 0);
-    assert.equal(lw.watches, 0);
+    assert.equal(lw.listCalls.length, 0);
+    assert.equal(lw.watchCalls.length, 0);
     assert.deepEqual(reflector().restarts, [], 'resync is not a relist');
     await informer.stop();
   });
@@ -465,73 +443,36 @@ describe('SharedInformer resync', () => {
   });
 });
 
-/**
- * An in-memory collection with an event log, served through the ListerWatcher contract:
- * list returns the current state and its RV; watch replays the log after the given RV, then
- * follows live writes until aborted.
- */
-class MemoryCollection implements ListerWatcher {
-  lists = 0;
-  watches = 0;
-  #rv = 1;
-  readonly #objects = new Map<string, KubeObject>();
-  readonly #log: ObjectWatchEvent<KubeObject>[] = [];
-  readonly #wakers = new Set<() => void>();
-
-  write(type: 'ADDED' | 'MODIFIED' | 'DELETED', name: string, data: Record<string, string> = {}): void {
-    const obj = cm(name, String(++this.#rv), data);
-    if (type === 'DELETED') this.#objects.delete(name);
-    else this.#objects.set(name, obj);
-    this.#log.push({ type, object: obj });
-    for (const wake of [...this.#wakers]) wake();
-  }
-
-  list<T extends KubeObjectLike>(_t: ListWatchTarget, _o: ListOptions): Promise<ListPage<T>> {
-    this.lists++;
-    return Promise.resolve({
-      items: [...this.#objects.values()] as unknown as T[],
-      resourceVersion: String(this.#rv),
+/** Writes ConfigMap `ns/name` on the fake API server (a DELETED write removes it). */
+function write(
+  api: FakeApiServer,
+  type: 'ADDED' | 'MODIFIED' | 'DELETED',
+  name: string,
+  data: Record<string, string> = {},
+): void {
+  if (type === 'DELETED') api.erase(target.gvr, 'ns', name);
+  else
+    api.upsert(target.gvr, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { namespace: 'ns', name },
+      data,
     });
-  }
-
-  watch<T extends KubeObjectLike>(_t: ListWatchTarget, options: WatchOptions): AsyncIterable<WatchEvent<T>> {
-    this.watches++;
-    const log = this.#log;
-    const wakers = this.#wakers;
-    const from = Number(options.resourceVersion ?? '0');
-    const signal = options.signal;
-    return (async function* () {
-      let next = log.findIndex((e) => Number(e.object.metadata.resourceVersion) > from);
-      if (next < 0) next = log.length;
-      while (!signal?.aborted) {
-        while (next < log.length) yield log[next++] as unknown as WatchEvent<T>;
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            wakers.delete(wake);
-            signal?.removeEventListener('abort', wake);
-            resolve();
-          };
-          wakers.add(wake);
-          signal?.addEventListener('abort', wake, { once: true });
-        });
-      }
-    })();
-  }
 }
 
 describe('SharedInformer with the real Reflector over an in-memory ListerWatcher', () => {
   test('list and watch events flow to handlers in order and the cache follows', async () => {
-    const lw = new MemoryCollection();
-    lw.write('ADDED', 'a');
-    lw.write('ADDED', 'b');
+    const lw = new FakeApiServer({ initialRevision: 1 });
+    write(lw, 'ADDED', 'a');
+    write(lw, 'ADDED', 'b');
     const informer = new SharedInformer({ lw, target });
     const r = recorder();
     informer.addEventHandler(r.handler);
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(5000));
-    lw.write('MODIFIED', 'a', { v: '2' });
-    lw.write('DELETED', 'b');
-    lw.write('ADDED', 'c');
+    write(lw, 'MODIFIED', 'a', { v: '2' });
+    write(lw, 'DELETED', 'b');
+    write(lw, 'ADDED', 'c');
     await waitFor(() => r.seen.length === 5, { timeoutMs: 5000 });
     assert.deepEqual(r.seen, ['add a@2 initial', 'add b@3 initial', 'update a@2->4', 'delete b', 'add c@6']);
     assert.deepEqual(informer.store.keys().sort(), ['ns/a', 'ns/c']);
@@ -541,23 +482,23 @@ describe('SharedInformer with the real Reflector over an in-memory ListerWatcher
   });
 
   test('resync makes no ListerWatcher call: one list, one watch, however many rounds', async () => {
-    const lw = new MemoryCollection();
-    lw.write('ADDED', 'a');
+    const lw = new FakeApiServer({ initialRevision: 1 });
+    write(lw, 'ADDED', 'a');
     const informer = new SharedInformer({ lw, target });
     const due = recorder();
     informer.addEventHandler(due.handler, { resyncPeriodMs: 20 });
     informer.start();
     await informer.waitForSync(AbortSignal.timeout(5000));
     await waitFor(() => due.seen.filter((s) => s === 'resync a@2').length >= 5, { timeoutMs: 5000 });
-    assert.equal(lw.lists, 1);
-    assert.equal(lw.watches, 1);
+    assert.equal(lw.listCalls.length, 1);
+    assert.equal(lw.watchCalls.length, 1);
     await informer.stop();
   });
 
   test('stop leaves no active handles or timers', async () => {
     const before = process.getActiveResourcesInfo().sort();
-    const lw = new MemoryCollection();
-    lw.write('ADDED', 'a');
+    const lw = new FakeApiServer({ initialRevision: 1 });
+    write(lw, 'ADDED', 'a');
     const informer = new SharedInformer({ lw, target });
     informer.addEventHandler({}, { resyncPeriodMs: 50 });
     informer.start();

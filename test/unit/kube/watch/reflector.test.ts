@@ -8,8 +8,9 @@ import type { ReflectorObserver } from '../../../../src/kube/core/contracts.ts';
 import { type KubeApiError, KubeTransportError } from '../../../../src/kube/core/errors.ts';
 import type { KubeObject } from '../../../../src/kube/core/types.ts';
 import { Reflector, type ReflectorOptions } from '../../../../src/kube/watch/reflector.ts';
+import { apiError } from '../../../support/fake-api-rules.ts';
 import { waitFor } from '../../../support/wait.ts';
-import { apiError, CapturingLogger, FakeApi, RecordingSink, target } from './reflector-fake.ts';
+import { CapturingLogger, FakeApi, RecordingSink, target } from './reflector-fake.ts';
 
 interface Harness {
   api: FakeApi;
@@ -134,7 +135,7 @@ describe('Reflector driver', () => {
     await waitFor(() => api.openWatches === 1);
     // While "disconnected": changes happen and history is compacted.
     api.failWatches(new KubeTransportError('watch', '/x', new Error('ECONNRESET')));
-    api.watchScript.push({ error: apiError(410, 'Expired') });
+    api.injectFault('watch', { error: apiError(410, 'Expired') });
     api.remove('a');
     api.put('c');
     api.compact();
@@ -193,7 +194,7 @@ describe('Reflector driver', () => {
 
   it('waits at least Retry-After on a 429 (full jitter below it)', async (t) => {
     const { api, reflector, logger } = setup(t, { random: () => 0 });
-    api.listScript.push({ error: apiError(429, 'TooManyRequests', { retryAfterSeconds: 1 }) });
+    api.injectFault('list', { error: apiError(429, 'TooManyRequests', { retryAfterSeconds: 1 }) });
     reflector.start();
     await waitFor(() => logger.records.some((r) => r.msg === 'backing off'), { message: 'backoff logged' });
     const record = logger.records.find((r) => r.msg === 'backing off');
@@ -348,7 +349,7 @@ describe('Reflector driver', () => {
       },
     };
     const { api, reflector } = setup(t, { logger: throwing });
-    api.listScript.push({ error: apiError(500) }); // exercises the warn + backoff paths too
+    api.injectFault('list', { error: apiError(500) }); // exercises the warn + backoff paths too
     reflector.start();
     await waitFor(watching(reflector));
     assert.equal(reflector.status().synced, true);
@@ -370,14 +371,14 @@ describe('Reflector driver', () => {
 
     // Stopping during a hung list and during a long backoff.
     const hung = setup(t);
-    hung.api.listScript.push({ hang: true });
+    hung.api.injectFault('list', { hang: true });
     hung.reflector.start();
     await waitFor(() => hung.api.listCalls.length === 1);
     await hung.reflector.stop();
     assert.equal(hung.reflector.status().phase, 'Stopped');
 
     const sleeping = setup(t, { backoff: { initialMs: 600_000, capMs: 600_000 }, random: () => 0.99 });
-    sleeping.api.listScript.push({ error: apiError(500) });
+    sleeping.api.injectFault('list', { error: apiError(500) });
     sleeping.reflector.start();
     await waitFor(() => sleeping.reflector.status().phase === 'Backoff');
     await sleeping.reflector.stop();
