@@ -67,6 +67,7 @@ export {
   EndpointListenError,
   type EndpointRoutes,
   listeningServer,
+  nodeHttp,
   type OperatorHttpServer,
   parseBindAddress,
   type ReadinessCheck,

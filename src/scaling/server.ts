@@ -18,10 +18,10 @@
  * @module
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kube/index.ts';
-import { listeningServer } from '../runtime/index.ts';
+import { listeningServer, nodeHttp } from '../runtime/index.ts';
 import { type CrdCacheEntry, renderCrdCache } from './crd-cache.ts';
 import { DEFAULT_RESOLVER_API_PORT } from './settings.ts';
 import { InvalidElastiServiceError, UnknownServiceError } from './wake.ts';
@@ -108,7 +108,7 @@ export function parseIncomingRequest(text: string): {
 export async function startResolverApi(options: ResolverApiOptions): Promise<ResolverApiServer> {
   const maxBody = options.maxBodyBytes ?? 16 * 1024;
   const logger = options.logger.child({ component: 'resolver-api' });
-  const server: Server = createServer((req, res) => {
+  const server: Server = nodeHttp.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'resolver API handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });

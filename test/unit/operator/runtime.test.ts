@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +113,18 @@ describe('operator runtime', () => {
           badList.stderr,
           /^elasti-operator: invalid value for ELASTI_V8_RUNTIME_FLAGS: "no-opt" .*\n$/,
         );
+      }
+      // Self-contained: from a directory with no node_modules above it, it still runs.
+      const alone = mkdtempSync(join(tmpdir(), 'elasti-bundle-'));
+      try {
+        copyFileSync(join(out, 'elasti-operator.mjs'), join(alone, 'elasti-operator.mjs'));
+        const usage = execFileSync(process.execPath, [join(alone, 'elasti-operator.mjs'), '--help'], {
+          encoding: 'utf8',
+          cwd: alone,
+        });
+        assert.match(usage, /^elasti-operator \[flags\]/);
+      } finally {
+        rmSync(alone, { recursive: true, force: true });
       }
       // bundleOperator fails on any bundler warning, e.g. the first import of main.js (the run-time
       // V8 flags, imported for its side effect) dropped because of the package's "sideEffects".

@@ -14,18 +14,25 @@ describe('undici-lean', () => {
     assert.equal(errors, undici.errors);
   });
 
-  it('the whole operator loads without undici’s package entry (it costs ~2.5 MB of live heap)', () => {
+  it('the whole operator loads without undici’s package entry (~2.5 MB of live heap) or Node’s own undici (~13 MiB RSS)', () => {
     const probe = `
       import { createRequire } from 'node:module';
       await import('./src/operator/operator.ts');
       const require = createRequire(import.meta.url);
-      console.log(JSON.stringify({ entryLoaded: Object.keys(require.cache).includes(require.resolve('undici')) }));
+      console.log(JSON.stringify({
+        entryLoaded: Object.keys(require.cache).includes(require.resolve('undici')),
+        // An ES import of node:http would load it (see runtime/http.ts, nodeHttp).
+        nodesUndiciLoaded: process.moduleLoadList.some((m) => m.endsWith('internal/deps/undici/undici')),
+      }));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: root,
       encoding: 'utf8',
     });
-    assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), { entryLoaded: false });
+    assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), {
+      entryLoaded: false,
+      nodesUndiciLoaded: false,
+    });
   });
 
   it('gives dispatchers the request API without loading undici’s package entry', () => {
