@@ -357,7 +357,6 @@ const cgroupColumns: Column[] = [
   { key: 'cgroupUsageMib', heading: 'charged idle', unit: 'MiB', digits: 1 },
   { key: 'cgroupFileMib', heading: 'of it page cache', unit: 'MiB', digits: 1 },
   { key: 'cgroupPeakMib', heading: 'charged peak', unit: 'MiB', digits: 1 },
-  { key: 'cgroupLimitHits', heading: 'limit hits', unit: '' },
   { key: 'cgroupMajorFaults', heading: 'major faults', unit: '' },
   { key: 'cgroupOomKills', heading: 'OOM kills', unit: '' },
   { key: 'convergeMs', heading: 'start → converged', unit: 'ms' },
