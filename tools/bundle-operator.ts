@@ -18,7 +18,6 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, formatMessages, type Plugin } from 'esbuild';
@@ -46,25 +45,6 @@ function ownModulesHaveSideEffects(compiled: string): Plugin {
     },
   };
 }
-
-/**
- * `src/kube/config/undici-lean.ts` loads undici's modules with a `require` made by
- * `createRequire(import.meta.url)` (to skip undici's package entry). esbuild bundles only calls
- * of the free `require`, so it would leave those to be loaded from `node_modules` at run time;
- * without that one line the calls are the free `require`, which esbuild bundles.
- */
-const bundleCreatedRequires: Plugin = {
-  name: 'bundle-created-requires',
-  setup(plugin) {
-    plugin.onLoad({ filter: /undici-lean\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const line = 'const require = createRequire(import.meta.url);';
-      if (!source.includes(line))
-        throw new Error(`${args.path}: "${line}" not found; update ${import.meta.url}`);
-      return { contents: source.replace(line, ''), loader: 'js' };
-    });
-  },
-};
 
 /**
  * Bundles `entry` (the compiled `operator/main.js`) into `outfile`.
@@ -96,7 +76,7 @@ export async function bundleOperator(entry: string, outfile: string): Promise<vo
     legalComments: 'eof',
     logLevel: 'silent',
     // `entry` is `<compiled>/operator/main.js`.
-    plugins: [ownModulesHaveSideEffects(`${dirname(dirname(resolve(entry)))}/`), bundleCreatedRequires],
+    plugins: [ownModulesHaveSideEffects(`${dirname(dirname(resolve(entry)))}/`)],
   });
   // A warning here is a bundle that differs from the modules (e.g. an import dropped as
   // side-effect free, or a `require` esbuild cannot follow): fail the build rather than ship it.

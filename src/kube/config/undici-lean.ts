@@ -12,22 +12,28 @@
  *
  * @module
  */
-import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
+import undiciApi from 'undici/lib/api/index.js';
+import undiciConnect from 'undici/lib/core/connect.js';
+import undiciErrors from 'undici/lib/core/errors.js';
+import undiciAgent from 'undici/lib/dispatcher/agent.js';
+import undiciDispatcher from 'undici/lib/dispatcher/dispatcher.js';
+import undiciProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 
-const require = createRequire(import.meta.url);
+// Each path is a CommonJS module: an ES import gets its `module.exports` as the default export,
+// from the same module cache as the package entry's `require`s (types: undici-internals.d.ts).
+// Plain imports, so a bundler follows them too (`tools/bundle-operator.ts`).
 
 /** undici's `Agent`. */
-export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
+export const Agent: typeof Undici.Agent = undiciAgent;
 /** undici's `buildConnector` (the default socket connector; wrapped by `h2-stream-guard.ts`). */
-export const buildConnector: typeof Undici.buildConnector = require('undici/lib/core/connect.js');
+export const buildConnector: typeof Undici.buildConnector = undiciConnect;
 /** undici's error classes (`undici.errors`: `HeadersTimeoutError`, `ConnectTimeoutError`, ...). */
-export const errors: typeof Undici.errors = require('undici/lib/core/errors.js');
+export const errors: typeof Undici.errors = undiciErrors;
 /** undici's `ProxyAgent`. */
-export const ProxyAgent: typeof Undici.ProxyAgent = require('undici/lib/dispatcher/proxy-agent.js');
+export const ProxyAgent: typeof Undici.ProxyAgent = undiciProxyAgent;
 
 // The package entry adds the request API (request, stream, pipeline, connect, upgrade) to every
 // dispatcher in exactly this way; done here too, since the entry is not loaded. Idempotent, and
 // harmless if the entry is loaded later by someone else.
-const dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
-Object.assign(dispatcher.prototype, require('undici/lib/api/index.js') as object);
+Object.assign(undiciDispatcher.prototype, undiciApi);
