@@ -15,7 +15,9 @@
  *
  * Needs root and a writable memory controller (cgroup v1 `memory`, or v2 with `memory` in the
  * parent's `subtree_control`); without them {@link createMemoryCgroup} throws
- * {@link MemoryCgroupUnavailableError} and the benchmark reports that launch as not run.
+ * {@link MemoryCgroupUnavailableError} and the benchmark reports that launch as not run. Only the
+ * v1 path has run here (this machine's kind); under v2 the benchmark's own cgroup must allow a
+ * child with the memory controller, which the "no internal processes" rule may forbid.
  *
  * @module
  */
