@@ -104,6 +104,9 @@ export const allContenders: readonly Contender[] = [
 
 const oursAsShipped = allContenders[0] as NodeContender;
 
+/** The operator's run-time flags without `--optimize-for-size`: only the optimizing compilers off. */
+const NO_OPTIMIZING_COMPILERS = OPERATOR_RUNTIME_V8_FLAGS.filter((flag) => flag !== '--optimize-for-size');
+
 /** Ours as shipped with one thing changed (V8 flags or worker settings). */
 export function variantOfOurs(
   id: string,
@@ -144,6 +147,24 @@ export const oursVariants: readonly NodeContender[] = [
     nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
   }),
+  variantOfOurs(
+    'ours-http2-lean-no-release',
+    "ours, over HTTP/2 with the lean flags, without the informer's collection after the list",
+    {
+      worker: { engine: 'ours', http2: true, heapRelease: false },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+      env: OPERATOR_ENV,
+    },
+  ),
+  variantOfOurs(
+    'ours-http2-no-compilers',
+    'ours, over HTTP/2 without the optimizing compilers (`--no-opt --no-maglev --no-wasm-tier-up`, no `--optimize-for-size`)',
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...NO_OPTIMIZING_COMPILERS],
+      env: OPERATOR_ENV,
+    },
+  ),
   variantOfOurs(
     'ours-http2-lean-opt',
     'ours, over HTTP/2 with the optimizing compilers (run-time `--optimize-for-size` only)',

@@ -47,6 +47,7 @@ async function syncOurs(): Promise<number> {
       streamingList: { enabled: config.streaming ?? false, deadlineMs: 30_000 },
       ...(config.pageSize ? { pageSize: config.pageSize } : {}),
     },
+    ...(config.heapRelease === false ? { heapRelease: false as const } : {}),
   });
   let added = 0;
   informer.addEventHandler({

@@ -157,4 +157,6 @@ export interface NodeWorkerConfig {
   readonly metadataOnly?: boolean;
   /** Ours: talk to the apiserver over HTTP/2, as client-go does by default over TLS. */
   readonly http2?: boolean;
+  /** Ours: `false` turns off the informer's collection after a large list (default: on). */
+  readonly heapRelease?: boolean;
 }

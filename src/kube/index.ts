@@ -17,6 +17,7 @@
  * @module
  */
 export {
+  DEFAULT_HEAP_RELEASE,
   type Delta,
   describeCause,
   Fifo,
@@ -24,6 +25,10 @@ export {
   HandlerQueue,
   type HandlerQueueOptions,
   type HandlerQueueReport,
+  type HeapReleasePolicy,
+  HeapReleaser,
+  type HeapReleaserOptions,
+  type HeapReleaseStats,
   IndexerConflictError,
   type IndexFunc,
   type InformerErrorInfo,
@@ -38,6 +43,7 @@ export {
   Processor,
   type ProcessorHooks,
   type ProcessorOptions,
+  processHeapReleaser,
   type ReadonlyStore,
   type ReflectorFactory,
   type ReflectorLike,

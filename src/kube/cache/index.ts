@@ -1,11 +1,12 @@
 /**
  * The cache: the indexed store that returns deltas (`store.ts`), per-handler serial queues
- * (`processor.ts`), and the `SharedInformer` that joins a reflector, a store and a processor
+ * (`processor.ts`), the process-wide collection after large lists (`heap-release.ts`), and the `SharedInformer` that joins a reflector, a store and a processor
  * (`informer.ts`, its errors and lifecycle listener in `informer-lifecycle.ts`).
  * Depends on `watch/`, `metrics/` and `core/`.
  *
  * @module
  */
+
 export {
   Fifo,
   HandlerQueue,
@@ -13,6 +14,14 @@ export {
   type HandlerQueueReport,
   SYNC_CALLS_PER_TURN,
 } from './handler-queue.ts';
+export {
+  DEFAULT_HEAP_RELEASE,
+  type HeapReleasePolicy,
+  HeapReleaser,
+  type HeapReleaserOptions,
+  type HeapReleaseStats,
+  processHeapReleaser,
+} from './heap-release.ts';
 export {
   type InformerReflectorOptions,
   InformerStartedError,

@@ -26,6 +26,12 @@ import { formatGvr, silentLogger, Waiters } from '../core/index.ts';
 import type { EngineMetrics, InformerMetricsHandle } from '../metrics/index.ts';
 import { Reflector, type ReflectorOptions } from '../watch/index.ts';
 import {
+  DEFAULT_HEAP_RELEASE,
+  type HeapReleasePolicy,
+  type HeapReleaser,
+  processHeapReleaser,
+} from './heap-release.ts';
+import {
   type InformerLifecycleListener,
   InformerSyncError,
   LifecycleListeners,
@@ -66,6 +72,14 @@ export interface SharedInformerOptions<T extends KubeObjectLike = KubeObject> {
   reflectorFactory?: ReflectorFactory;
   /** Clock (ms since epoch). Default `Date.now`. */
   now?: () => number;
+  /**
+   * After a list of at least `minItems` objects reached the cache, ask for one memory-reducing
+   * collection, so the process does not hold the list's garbage (`heap-release.ts`). `false`
+   * turns it off. Default {@link DEFAULT_HEAP_RELEASE} (1,000 objects).
+   */
+  heapRelease?: HeapReleasePolicy | false;
+  /** Default: the process's one releaser ({@link processHeapReleaser}), shared by all informers. */
+  heapReleaser?: HeapReleaser;
 }
 
 /** The informer was stopped: it cannot be started again, take handlers, or become synced. */
@@ -357,6 +371,7 @@ export class SharedInformer<T extends KubeObjectLike = KubeObject> {
       const deltas = this.#store.replace(items, resourceVersion);
       this.#distribute(deltas);
       if (!this.#synced) this.#markSynced();
+      this.#releaseHeapAfter(items.length);
     },
     apply: (type, obj) => {
       if (this.#lifecycle !== 'started') return;
@@ -364,6 +379,23 @@ export class SharedInformer<T extends KubeObjectLike = KubeObject> {
       if (delta) this.#processor.distribute(delta);
     },
   };
+
+  /**
+   * Asks for a collection once the reflector's call into the sink has returned: until then its
+   * frames still hold the list as received (with the managedFields the cache dropped), and the
+   * collection would keep all of it. The handlers' calls are only queued by then, so the
+   * collection still runs before most of them.
+   */
+  #releaseHeapAfter(items: number): void {
+    const policy = this.#options.heapRelease ?? DEFAULT_HEAP_RELEASE;
+    if (policy === false || items < policy.minItems) return;
+    const releaser = this.#options.heapReleaser;
+    setImmediate(() => {
+      if (this.#lifecycle !== 'started') return;
+      const outcome = (releaser ?? processHeapReleaser()).request();
+      this.#logger.debug({ items, outcome }, 'heap release after list');
+    }).unref();
+  }
 
   #distribute(deltas: Delta<T>[]): void {
     for (const delta of deltas) this.#processor.distribute(delta);
