@@ -11,7 +11,7 @@
 import './v8-runtime-flags.ts';
 import { DEFAULT_OPERATOR_CONFIG, OperatorConfigError, resolveOperatorConfig } from '../controller/index.ts';
 import type { Logger } from '../kube/index.ts';
-import { errorMessage } from '../kube/index.ts';
+import { errorMessage, HeapReleaseSettingError, heapReleaseEnabled } from '../kube/index.ts';
 import { DISABLED_BIND_ADDRESS } from '../runtime/index.ts';
 import { ScalingSettingsError, scalingSettingsFromEnv } from '../scaling/index.ts';
 import { FlagError, flagUsage, OPERATOR_FLAGS, parseFlagTable } from './flags.ts';
@@ -147,11 +147,14 @@ async function main(): Promise<number> {
     resolveOperatorConfig(flags.config);
     // POLLING_INTERVAL, PROMETHEUS_TRIGGER_*, ELASTI_OPERATOR_PORT (upstream's chart env).
     scaling = scalingSettingsFromEnv(process.env);
+    // ELASTI_HEAP_RELEASE: checked here, where a bad value can still be a usage error.
+    heapReleaseEnabled(process.env);
   } catch (error) {
     if (
       error instanceof FlagError ||
       error instanceof OperatorConfigError ||
-      error instanceof ScalingSettingsError
+      error instanceof ScalingSettingsError ||
+      error instanceof HeapReleaseSettingError
     ) {
       return usageError(error.message);
     }

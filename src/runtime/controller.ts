@@ -18,8 +18,10 @@ import {
   type Delta,
   errorMessage,
   type HandlerRegistration,
+  type HeapReleaser,
   type KubeObjectLike,
   type Logger,
+  processHeapReleaser,
   silentLogger,
 } from '../kube/index.ts';
 import { CacheSyncError, type InformerCache, type InformerLease } from './cache.ts';
@@ -92,7 +94,28 @@ export interface ControllerOptions {
    * expected and goes away by itself. The stack is logged at debug either way.
    */
   readonly failureLogLevel?: (error: unknown) => 'info' | 'warn';
+  /**
+   * When the queue drains after at least `afterReconciles` reconciles since the last time, ask
+   * for one memory-reducing collection (the engine's `HeapReleaser`, coalesced process-wide): a
+   * burst of reconciles (start-up, a mass change) leaves garbage that V8 would otherwise keep
+   * committed while the controller idles. `false` turns it off. Default
+   * {@link DEFAULT_CONTROLLER_HEAP_RELEASE}.
+   */
+  readonly heapRelease?: ControllerHeapRelease | false;
+  /** Default: the process's one releaser. */
+  readonly heapReleaser?: HeapReleaser;
 }
+
+/** When a controller asks for a collection: after this many reconciles, once the queue drained. */
+export interface ControllerHeapRelease {
+  readonly afterReconciles: number;
+}
+
+/**
+ * 100 reconciles: a start-up or mass change, not the steady trickle (one reconcile per second
+ * leads to one collection per 100 s, a few ms each).
+ */
+export const DEFAULT_CONTROLLER_HEAP_RELEASE: ControllerHeapRelease = { afterReconciles: 100 };
 
 /** The caches did not sync in time: names the informers and their last errors. */
 export class ControllerStartError extends Error {
@@ -156,6 +179,8 @@ export class Controller<T extends KubeObjectLike> {
   #metrics: ControllerRuntimeMetrics | undefined;
   #workers: Promise<void>[] = [];
   #active = 0;
+  /** Reconciles since the last heap release this controller asked for. */
+  #reconcilesSinceRelease = 0;
   #state: State = 'new';
   #stopping: Promise<void> | undefined;
 
@@ -321,7 +346,20 @@ export class Controller<T extends KubeObjectLike> {
       } finally {
         this.#queue.done(key);
       }
+      this.#releaseHeapIfDrained();
     }
+  }
+
+  /** After a burst: the last worker to finish, with nothing queued, asks for the collection. */
+  #releaseHeapIfDrained(): void {
+    const policy = this.#spec.options.heapRelease ?? DEFAULT_CONTROLLER_HEAP_RELEASE;
+    if (policy === false || this.#state !== 'running') return;
+    this.#reconcilesSinceRelease++;
+    if (this.#reconcilesSinceRelease < policy.afterReconciles) return;
+    if (this.#queue.length > 0 || this.#queue.processingCount > 0) return;
+    const outcome = (this.#spec.options.heapReleaser ?? processHeapReleaser()).request();
+    this.#logger.debug({ reconciles: this.#reconcilesSinceRelease, outcome }, 'heap release after a burst');
+    this.#reconcilesSinceRelease = 0;
   }
 
   async #process(key: string): Promise<void> {

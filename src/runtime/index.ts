@@ -40,9 +40,11 @@ export {
 export type { ResourceClient } from './client.ts';
 export {
   Controller,
+  type ControllerHeapRelease,
   type ControllerOptions,
   type ControllerQueueView,
   ControllerStartError,
+  DEFAULT_CONTROLLER_HEAP_RELEASE,
   type ReconcileReport,
 } from './controller.ts';
 export {

@@ -142,11 +142,50 @@ export class HeapReleaser {
   }
 }
 
+/**
+ * The environment variable that turns the process's releaser off without code changes:
+ * `ELASTI_HEAP_RELEASE=off` (or `false`, `0`); `on`, `true`, `1` or unset keep it on.
+ */
+export const HEAP_RELEASE_VARIABLE = 'ELASTI_HEAP_RELEASE';
+
+/** {@link HEAP_RELEASE_VARIABLE} holds something other than on/off. */
+export class HeapReleaseSettingError extends Error {
+  readonly value: string;
+  constructor(value: string) {
+    super(`${HEAP_RELEASE_VARIABLE}: ${JSON.stringify(value)} is neither on nor off (on, off, true, false, 1, 0)`);
+    this.name = 'HeapReleaseSettingError';
+    this.value = value;
+  }
+}
+
+/**
+ * Whether {@link HEAP_RELEASE_VARIABLE} in `env` leaves the process's releaser on.
+ *
+ * @throws HeapReleaseSettingError for any other value (the operator exits 2 with it).
+ */
+export function heapReleaseEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[HEAP_RELEASE_VARIABLE]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  throw new HeapReleaseSettingError(env[HEAP_RELEASE_VARIABLE] ?? '');
+}
+
 let shared: HeapReleaser | undefined;
 
-/** The process's one releaser, which informers use unless given their own. */
+/**
+ * The process's one releaser, which informers and controllers use unless given their own. Off
+ * (every request `unavailable`) when {@link HEAP_RELEASE_VARIABLE} says so; a value it does not
+ * understand also turns it off, with a process warning naming it.
+ */
 export function processHeapReleaser(): HeapReleaser {
-  shared ??= new HeapReleaser();
+  if (shared) return shared;
+  let enabled = false;
+  try {
+    enabled = heapReleaseEnabled();
+  } catch (error) {
+    process.emitWarning((error as Error).message, { code: 'ELASTI_HEAP_RELEASE' });
+  }
+  shared = enabled ? new HeapReleaser() : new HeapReleaser({ collector: undefined });
   return shared;
 }
 

@@ -16,10 +16,13 @@ export {
 } from './handler-queue.ts';
 export {
   DEFAULT_HEAP_RELEASE,
+  HEAP_RELEASE_VARIABLE,
   type HeapReleasePolicy,
   HeapReleaser,
   type HeapReleaserOptions,
+  HeapReleaseSettingError,
   type HeapReleaseStats,
+  heapReleaseEnabled,
   processHeapReleaser,
 } from './heap-release.ts';
 export {

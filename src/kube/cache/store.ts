@@ -108,15 +108,19 @@ export interface StoreOptions<T extends KubeObjectLike = KubeObject> {
   onInputError?: (error: StoreInputError) => void;
 }
 
-interface Entry<T> {
-  readonly obj: T;
-  /** Index values computed at insertion, so removal never re-runs an index function. */
-  readonly indexValues: ReadonlyMap<string, readonly string[]>;
-}
+/**
+ * An object's values under the user's indexers, in the order of `Store.#userIndexers`: computed
+ * at insertion, so removal never re-runs a user's index function (which may not be pure). The
+ * built-in namespace index needs no such record: its value is the stored object's own namespace,
+ * and stored objects never change. Only a store with user indexers keeps these, so the common
+ * store holds nothing per object beyond its map entry and its namespace bucket's (~150 B instead
+ * of ~420 B per object with a record and a map per entry; `bench/RESULTS.md`, memory section).
+ */
+type UserIndexValues = readonly (readonly string[])[];
 
 type IndexMap = Map<string, Map<string, Set<string>>>;
 
-const namespaceIndex: IndexFunc<KubeObjectLike> = (obj) => [obj.metadata?.namespace ?? ''];
+const namespaceOf = (obj: KubeObjectLike): string => obj.metadata?.namespace ?? '';
 
 /**
  * The cache. Mutated only through {@link Store.replace} and {@link Store.apply}, each of which
@@ -124,16 +128,18 @@ const namespaceIndex: IndexFunc<KubeObjectLike> = (obj) => [obj.metadata?.namesp
  */
 export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlyStore<T> {
   readonly #transform: (obj: KubeObject) => T;
-  readonly #indexers = new Map<string, IndexFunc<T>>();
+  /** The user's indexers, in the order their values are recorded per object. */
+  readonly #userIndexers: [name: string, fn: IndexFunc<T>][] = [];
   readonly #onInputError: (error: StoreInputError) => void;
-  #entries = new Map<string, Entry<T>>();
+  #entries = new Map<string, T>();
+  /** Per key, its {@link UserIndexValues}; only while there are user indexers. */
+  #userValues: Map<string, UserIndexValues> | undefined;
   #indexes: IndexMap = new Map();
 
   constructor(options: StoreOptions<T> = {}) {
     // Without a transform, T is whatever the wire carries: the caller chose T for that JSON.
     this.#transform = options.transform ?? ((obj) => stripManagedFields(obj) as unknown as T);
     this.#onInputError = options.onInputError ?? (() => {});
-    this.#indexers.set(NAMESPACE_INDEX, namespaceIndex as IndexFunc<T>);
     this.#indexes.set(NAMESPACE_INDEX, new Map());
     if (options.indexers) this.addIndexers(options.indexers);
   }
@@ -146,20 +152,22 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   addIndexers(indexers: Record<string, IndexFunc<T>>): void {
     const names = Object.keys(indexers);
     for (const name of names) {
-      if (this.#indexers.has(name)) throw new IndexerConflictError(name);
+      if (this.#indexes.has(name)) throw new IndexerConflictError(name);
     }
     for (const name of names) {
       const fn = indexers[name];
       if (typeof fn !== 'function') throw new TypeError(`indexer "${name}" is not a function`);
     }
+    if (names.length === 0) return;
+    this.#userValues ??= new Map();
     for (const name of names) {
       const fn = indexers[name] as IndexFunc<T>;
-      this.#indexers.set(name, fn);
+      this.#userIndexers.push([name, fn]);
       const index = new Map<string, Set<string>>();
       this.#indexes.set(name, index);
-      for (const [key, entry] of this.#entries) {
-        const values = this.#safeIndexValues(name, fn, entry.obj, key);
-        (entry.indexValues as Map<string, readonly string[]>).set(name, values);
+      for (const [key, obj] of this.#entries) {
+        const values = this.#safeIndexValues(name, fn, obj, key);
+        this.#userValues.set(key, [...(this.#userValues.get(key) ?? []), values]);
         addToIndex(index, values, key);
       }
     }
@@ -170,7 +178,7 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   }
 
   get(key: string): T | undefined {
-    return this.#entries.get(key)?.obj;
+    return this.#entries.get(key);
   }
 
   getByName(namespace: string | undefined, name: string): T | undefined {
@@ -178,9 +186,7 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   }
 
   list(): T[] {
-    const out: T[] = [];
-    for (const entry of this.#entries.values()) out.push(entry.obj);
-    return out;
+    return [...this.#entries.values()];
   }
 
   keys(): string[] {
@@ -190,8 +196,8 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   byIndex(indexName: string, value: string): T[] {
     const out: T[] = [];
     for (const key of this.#indexBucket(indexName, value)) {
-      const entry = this.#entries.get(key);
-      if (entry) out.push(entry.obj);
+      const obj = this.#entries.get(key);
+      if (obj) out.push(obj);
     }
     return out;
   }
@@ -207,7 +213,7 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   }
 
   indexNames(): string[] {
-    return [...this.#indexers.keys()];
+    return [...this.#indexes.keys()];
   }
 
   /**
@@ -227,10 +233,13 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
    * the signature matches {@link ReflectorSink.replace}.
    */
   replace(items: readonly KubeObject[], _resourceVersion?: string): Delta<T>[] {
-    const nextEntries = new Map<string, Entry<T>>();
+    const nextEntries = new Map<string, T>();
+    const nextUserValues = this.#userValues ? new Map<string, UserIndexValues>() : undefined;
     for (const raw of items) {
       const prepared = this.#prepare(raw);
-      if (prepared) nextEntries.set(prepared.key, prepared.entry);
+      if (!prepared) continue;
+      nextEntries.set(prepared.key, prepared.obj);
+      if (nextUserValues && prepared.userValues) nextUserValues.set(prepared.key, prepared.userValues);
     }
 
     const deltas: Delta<T>[] = [];
@@ -238,27 +247,27 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
     // add that may reuse that name.
     for (const [key, old] of this.#entries) {
       const next = nextEntries.get(key);
-      if (!next) deltas.push({ type: 'delete', obj: old.obj, finalStateUnknown: true });
-      else if (uidChanged(old.obj, next.obj))
-        deltas.push({ type: 'delete', obj: old.obj, finalStateUnknown: true });
+      if (!next) deltas.push({ type: 'delete', obj: old, finalStateUnknown: true });
+      else if (uidChanged(old, next)) deltas.push({ type: 'delete', obj: old, finalStateUnknown: true });
     }
     for (const [key, next] of nextEntries) {
       const old = this.#entries.get(key);
-      if (!old || uidChanged(old.obj, next.obj)) {
-        deltas.push({ type: 'add', obj: next.obj, isInInitialList: true });
-      } else if (old.obj.metadata?.resourceVersion !== next.obj.metadata?.resourceVersion) {
-        deltas.push({ type: 'update', oldObj: old.obj, newObj: next.obj });
+      if (!old || uidChanged(old, next)) {
+        deltas.push({ type: 'add', obj: next, isInInitialList: true });
+      } else if (old.metadata?.resourceVersion !== next.metadata?.resourceVersion) {
+        deltas.push({ type: 'update', oldObj: old, newObj: next });
       }
     }
 
     const nextIndexes: IndexMap = new Map();
-    for (const name of this.#indexers.keys()) nextIndexes.set(name, new Map());
-    for (const [key, entry] of nextEntries) {
-      for (const [name, values] of entry.indexValues) {
-        addToIndex(nextIndexes.get(name) as Map<string, Set<string>>, values, key);
-      }
+    for (const name of this.#indexes.keys()) nextIndexes.set(name, new Map());
+    const byNamespace = nextIndexes.get(NAMESPACE_INDEX) as Map<string, Set<string>>;
+    for (const [key, obj] of nextEntries) addKey(byNamespace, namespaceOf(obj), key);
+    if (nextUserValues) {
+      for (const [key, values] of nextUserValues) this.#indexUserValues(nextIndexes, key, values);
     }
     this.#entries = nextEntries;
+    this.#userValues = nextUserValues;
     this.#indexes = nextIndexes;
     return deltas;
   }
@@ -275,23 +284,24 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: KubeObject): Delta<T> | undefined {
     const prepared = this.#prepare(raw);
     if (!prepared) return undefined;
-    const { key, entry } = prepared;
+    const { key, obj } = prepared;
     const old = this.#entries.get(key);
     if (type === 'DELETED') {
       if (old) this.#remove(key, old);
-      return { type: 'delete', obj: entry.obj, finalStateUnknown: false };
+      return { type: 'delete', obj, finalStateUnknown: false };
     }
     if (old) this.#remove(key, old);
-    this.#insert(key, entry);
-    if (!old) return { type: 'add', obj: entry.obj, isInInitialList: false };
-    return { type: 'update', oldObj: old.obj, newObj: entry.obj };
+    this.#insert(key, obj, prepared.userValues);
+    if (!old) return { type: 'add', obj, isInInitialList: false };
+    return { type: 'update', oldObj: old, newObj: obj };
   }
 
   /** Empties the store (used when an informer stops, to release memory). Returns nothing: no handler sees it. */
   clear(): void {
     this.#entries = new Map();
+    if (this.#userValues) this.#userValues = new Map();
     const fresh: IndexMap = new Map();
-    for (const name of this.#indexers.keys()) fresh.set(name, new Map());
+    for (const name of this.#indexes.keys()) fresh.set(name, new Map());
     this.#indexes = fresh;
   }
 
@@ -301,29 +311,35 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
     return index.get(value) ?? [];
   }
 
-  #insert(key: string, entry: Entry<T>): void {
-    this.#entries.set(key, entry);
-    for (const [name, values] of entry.indexValues) {
-      addToIndex(this.#indexes.get(name) as Map<string, Set<string>>, values, key);
+  #insert(key: string, obj: T, userValues: UserIndexValues | undefined): void {
+    this.#entries.set(key, obj);
+    addKey(this.#indexes.get(NAMESPACE_INDEX) as Map<string, Set<string>>, namespaceOf(obj), key);
+    if (this.#userValues && userValues) {
+      this.#userValues.set(key, userValues);
+      this.#indexUserValues(this.#indexes, key, userValues);
     }
   }
 
-  #remove(key: string, entry: Entry<T>): void {
+  #remove(key: string, obj: T): void {
     this.#entries.delete(key);
-    for (const [name, values] of entry.indexValues) {
+    removeKey(this.#indexes.get(NAMESPACE_INDEX), namespaceOf(obj), key);
+    const values = this.#userValues?.get(key);
+    if (!values) return;
+    this.#userValues?.delete(key);
+    this.#userIndexers.forEach(([name], i) => {
       const index = this.#indexes.get(name);
-      if (!index) continue;
-      for (const value of values) {
-        const bucket = index.get(value);
-        if (!bucket) continue;
-        bucket.delete(key);
-        if (bucket.size === 0) index.delete(value);
-      }
-    }
+      for (const value of values[i] ?? []) removeKey(index, value, key);
+    });
+  }
+
+  #indexUserValues(indexes: IndexMap, key: string, values: UserIndexValues): void {
+    this.#userIndexers.forEach(([name], i) => {
+      addToIndex(indexes.get(name) as Map<string, Set<string>>, values[i] ?? [], key);
+    });
   }
 
   /** Validates, transforms and indexes one incoming object, or reports it and returns undefined. */
-  #prepare(raw: KubeObject): { key: string; entry: Entry<T> } | undefined {
+  #prepare(raw: KubeObject): { key: string; obj: T; userValues: UserIndexValues | undefined } | undefined {
     if (!isObjectWithName(raw)) {
       this.#onInputError(new StoreInputError('object has no metadata.name', undefined));
       return undefined;
@@ -345,9 +361,11 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
     // The key follows the stored object so that lookups by the object's own identity work
     // even if a transform (unwisely) renamed it.
     const key = objectKey(obj);
-    const indexValues = new Map<string, readonly string[]>();
-    for (const [name, fn] of this.#indexers) indexValues.set(name, this.#safeIndexValues(name, fn, obj, key));
-    return { key, entry: { obj, indexValues } };
+    const userValues =
+      this.#userIndexers.length === 0
+        ? undefined
+        : this.#userIndexers.map(([name, fn]) => this.#safeIndexValues(name, fn, obj, key));
+    return { key, obj, userValues };
   }
 
   #safeIndexValues(name: string, fn: IndexFunc<T>, obj: T, key: string): readonly string[] {
@@ -367,14 +385,23 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
 }
 
 function addToIndex(index: Map<string, Set<string>>, values: readonly string[], key: string): void {
-  for (const value of values) {
-    let bucket = index.get(value);
-    if (!bucket) {
-      bucket = new Set();
-      index.set(value, bucket);
-    }
-    bucket.add(key);
+  for (const value of values) addKey(index, value, key);
+}
+
+function addKey(index: Map<string, Set<string>>, value: string, key: string): void {
+  let bucket = index.get(value);
+  if (!bucket) {
+    bucket = new Set();
+    index.set(value, bucket);
   }
+  bucket.add(key);
+}
+
+function removeKey(index: Map<string, Set<string>> | undefined, value: string, key: string): void {
+  const bucket = index?.get(value);
+  if (!bucket) return;
+  bucket.delete(key);
+  if (bucket.size === 0) index?.delete(value);
 }
 
 function uidChanged(a: KubeObjectLike, b: KubeObjectLike): boolean {

@@ -69,10 +69,11 @@ describe('elasti-operator exit codes for bad flags', () => {
     }
   });
 
-  it('a bad ELASTI_OPERATOR_PORT or PROMETHEUS_TRIGGER_SERVER_ADDRESS exits 2 naming the variable', async () => {
+  it('a bad ELASTI_OPERATOR_PORT, PROMETHEUS_TRIGGER_SERVER_ADDRESS or ELASTI_HEAP_RELEASE exits 2 naming the variable', async () => {
     const envs: Record<string, string>[] = [
       { ELASTI_OPERATOR_PORT: 'http' },
       { PROMETHEUS_TRIGGER_SERVER_ADDRESS: 'prometheus:9090' },
+      { ELASTI_HEAP_RELEASE: 'sometimes' },
     ];
     for (const env of envs) {
       const { code, stderr } = await run([], env);

@@ -16,7 +16,7 @@ import type {
   ResourceEventHandler,
   SharedInformerOptions,
 } from '../../../src/kube/index.ts';
-import { Store } from '../../../src/kube/index.ts';
+import { HeapReleaser, Store } from '../../../src/kube/index.ts';
 import {
   type CacheInformer,
   ControllerBuilder,
@@ -253,5 +253,48 @@ describe('runtime Controller options', () => {
     );
     assert.equal(controller.queue.numRequeues('ns/a'), 0, 'forgotten after success');
     await controller.stop();
+  });
+
+  it('heapRelease: one collection when the queue drains after a burst, none for a trickle or when off', async () => {
+    const { cache, informers } = setup();
+    let collections = 0;
+    const heapReleaser = new HeapReleaser({ collector: () => void collections++, minIntervalMs: 0 });
+    let gate: () => void = () => {};
+    const opened = new Promise<void>((resolve) => {
+      gate = resolve;
+    });
+    let reconciles = 0;
+    const controller = new ControllerBuilder('t', { cache })
+      .for(configMaps)
+      .withOptions({ heapRelease: { afterReconciles: 5 }, heapReleaser, maxConcurrentReconciles: 2 })
+      .build(async () => {
+        await opened;
+        reconciles++;
+      });
+    await controller.start();
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) informers[0]?.add('ns', name);
+    gate();
+    await waitFor(() => reconciles === 6 && controller.activeWorkers === 0, { message: 'burst done' });
+    await waitFor(() => collections === 1, { message: 'one collection after the drained burst' });
+    informers[0]?.add('ns', 'g');
+    await waitFor(() => reconciles === 7 && controller.queue.processingCount === 0, { message: 'trickle' });
+    assert.equal(collections, 1, 'one reconcile after the release is not a burst');
+    await controller.stop();
+
+    const off = setup();
+    let offCollections = 0;
+    const offReleaser = new HeapReleaser({ collector: () => void offCollections++, minIntervalMs: 0 });
+    let offReconciles = 0;
+    const quiet = new ControllerBuilder('off', { cache: off.cache })
+      .for(configMaps)
+      .withOptions({ heapRelease: false, heapReleaser: offReleaser })
+      .build(async () => {
+        offReconciles++;
+      });
+    await quiet.start();
+    for (let i = 0; i < 150; i++) off.informers[0]?.add('ns', `o${i}`);
+    await waitFor(() => offReconciles === 150 && quiet.queue.processingCount === 0, { message: 'all done' });
+    assert.equal(offCollections, 0);
+    await quiet.stop();
   });
 });

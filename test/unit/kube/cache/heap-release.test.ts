@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import v8 from 'node:v8';
-import { HeapReleaser, lastResortCollector } from '../../../../src/kube/cache/heap-release.ts';
+import {
+  HeapReleaser,
+  HeapReleaseSettingError,
+  heapReleaseEnabled,
+  lastResortCollector,
+} from '../../../../src/kube/cache/heap-release.ts';
 import { SharedInformer } from '../../../../src/kube/cache/informer.ts';
 import type { KubeObject, ReflectorSink, ReflectorStatus } from '../../../../src/kube/core/index.ts';
 import { FakeApiServer } from '../../../support/fake-api-server.ts';
@@ -41,6 +46,19 @@ describe('HeapReleaser', () => {
     advance(100);
     assert.equal(releaser.request(), 'released', 'after the interval a request collects at once again');
     assert.equal(calls.length, 3);
+  });
+
+  test('ELASTI_HEAP_RELEASE: on/off words, unset is on, anything else a typed error naming it', () => {
+    assert.equal(heapReleaseEnabled({}), true);
+    for (const on of ['on', 'TRUE', '1', ' '])
+      assert.equal(heapReleaseEnabled({ ELASTI_HEAP_RELEASE: on }), true, on);
+    for (const off of ['off', 'False', '0'])
+      assert.equal(heapReleaseEnabled({ ELASTI_HEAP_RELEASE: off }), false, off);
+    assert.throws(
+      () => heapReleaseEnabled({ ELASTI_HEAP_RELEASE: 'sometimes' }),
+      (e: unknown) =>
+        e instanceof HeapReleaseSettingError && /^ELASTI_HEAP_RELEASE: "sometimes" is neither/.test(e.message),
+    );
   });
 
   test('without a collector every request is unavailable and nothing is scheduled', () => {
