@@ -26,7 +26,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ELASTI_API_VERSION, ELASTI_GVR, installElastiServiceCrd } from '../src/api/v1alpha1/index.ts';
-import { KubeClient, resources } from '../src/kube/index.ts';
+import { HEAP_RELEASE_VARIABLE, KubeClient, resources } from '../src/kube/index.ts';
 import {
   OPERATOR_ENV,
   OPERATOR_NODE_FLAGS,
@@ -140,6 +140,9 @@ export const operatorContenders: readonly OperatorContender[] = [
     },
   ),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
+  variant('no-heap-release', 'as shipped with `ELASTI_HEAP_RELEASE=off` (no collection after a burst)', {
+    env: { ...OPERATOR_ENV, [HEAP_RELEASE_VARIABLE]: 'off' },
+  }),
   variant('semi-space-16', 'as shipped with `--max-semi-space-size=16`', {
     nodeFlags: ['--max-semi-space-size=16'],
   }),

@@ -95,10 +95,10 @@ export interface ControllerOptions {
    */
   readonly failureLogLevel?: (error: unknown) => 'info' | 'warn';
   /**
-   * When the queue drains after at least `afterReconciles` reconciles since the last time, ask
-   * for one memory-reducing collection (the engine's `HeapReleaser`, coalesced process-wide): a
-   * burst of reconciles (start-up, a mass change) leaves garbage that V8 would otherwise keep
-   * committed while the controller idles. `false` turns it off. Default
+   * When the queue has stayed drained for `idleMs` after at least `afterReconciles` reconciles,
+   * ask for one memory-reducing collection (the engine's `HeapReleaser`, coalesced
+   * process-wide): a burst of reconciles (start-up, a mass change) leaves garbage that V8 would
+   * otherwise keep committed while the controller idles. `false` turns it off. Default
    * {@link DEFAULT_CONTROLLER_HEAP_RELEASE}.
    */
   readonly heapRelease?: ControllerHeapRelease | false;
@@ -106,16 +106,20 @@ export interface ControllerOptions {
   readonly heapReleaser?: HeapReleaser;
 }
 
-/** When a controller asks for a collection: after this many reconciles, once the queue drained. */
+/** When a controller asks for a collection: after a burst of reconciles, once idle. */
 export interface ControllerHeapRelease {
+  /** Reconciles since the last collection that make a burst. */
   readonly afterReconciles: number;
+  /** How long the queue must stay drained (ms) before the collection. */
+  readonly idleMs: number;
 }
 
 /**
- * 100 reconciles: a start-up or mass change, not the steady trickle (one reconcile per second
- * leads to one collection per 100 s, a few ms each).
+ * 50 reconciles, then 2 s idle: a start-up or mass change, collected once at its end rather
+ * than at every pause inside it; the steady trickle (one reconcile per second) leads to at most
+ * one collection per 50 s, a few ms each.
  */
-export const DEFAULT_CONTROLLER_HEAP_RELEASE: ControllerHeapRelease = { afterReconciles: 100 };
+export const DEFAULT_CONTROLLER_HEAP_RELEASE: ControllerHeapRelease = { afterReconciles: 50, idleMs: 2000 };
 
 /** The caches did not sync in time: names the informers and their last errors. */
 export class ControllerStartError extends Error {
@@ -181,6 +185,7 @@ export class Controller<T extends KubeObjectLike> {
   #active = 0;
   /** Reconciles since the last heap release this controller asked for. */
   #reconcilesSinceRelease = 0;
+  #releaseTimer: NodeJS.Timeout | undefined;
   #state: State = 'new';
   #stopping: Promise<void> | undefined;
 
@@ -283,6 +288,9 @@ export class Controller<T extends KubeObjectLike> {
   async #doStop(): Promise<void> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
+    // After stop() no timer of this controller remains.
+    if (this.#releaseTimer) clearTimeout(this.#releaseTimer);
+    this.#releaseTimer = undefined;
     const drainMs = this.#spec.options.drainTimeoutMs ?? 0;
     if (wasRunning && drainMs > 0) {
       // In-flight reconciles may finish; queued keys are handed out and skipped (state is no
@@ -350,16 +358,30 @@ export class Controller<T extends KubeObjectLike> {
     }
   }
 
-  /** After a burst: the last worker to finish, with nothing queued, asks for the collection. */
+  /**
+   * After a burst: the last worker to finish, with nothing queued, arms one idle timer; if the
+   * queue is still drained when it fires, the collection runs. Work arriving meanwhile only
+   * makes the timer find the queue busy; the next drain arms it again.
+   */
   #releaseHeapIfDrained(): void {
     const policy = this.#spec.options.heapRelease ?? DEFAULT_CONTROLLER_HEAP_RELEASE;
     if (policy === false || this.#state !== 'running') return;
     this.#reconcilesSinceRelease++;
-    if (this.#reconcilesSinceRelease < policy.afterReconciles) return;
-    if (this.#queue.length > 0 || this.#queue.processingCount > 0) return;
-    const outcome = (this.#spec.options.heapReleaser ?? processHeapReleaser()).request();
-    this.#logger.debug({ reconciles: this.#reconcilesSinceRelease, outcome }, 'heap release after a burst');
-    this.#reconcilesSinceRelease = 0;
+    if (this.#reconcilesSinceRelease < policy.afterReconciles || !this.#drained()) return;
+    if (this.#releaseTimer) clearTimeout(this.#releaseTimer);
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      if (this.#state !== 'running' || !this.#drained()) return;
+      const outcome = (this.#spec.options.heapReleaser ?? processHeapReleaser()).request();
+      this.#logger.debug({ reconciles: this.#reconcilesSinceRelease, outcome }, 'heap release after a burst');
+      this.#reconcilesSinceRelease = 0;
+    }, policy.idleMs);
+    // Idle bookkeeping must not keep a process alive.
+    this.#releaseTimer.unref();
+  }
+
+  #drained(): boolean {
+    return this.#queue.length === 0 && this.#queue.processingCount === 0;
   }
 
   async #process(key: string): Promise<void> {

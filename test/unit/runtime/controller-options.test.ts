@@ -266,7 +266,11 @@ describe('runtime Controller options', () => {
     let reconciles = 0;
     const controller = new ControllerBuilder('t', { cache })
       .for(configMaps)
-      .withOptions({ heapRelease: { afterReconciles: 5 }, heapReleaser, maxConcurrentReconciles: 2 })
+      .withOptions({
+        heapRelease: { afterReconciles: 5, idleMs: 20 },
+        heapReleaser,
+        maxConcurrentReconciles: 2,
+      })
       .build(async () => {
         await opened;
         reconciles++;
@@ -278,6 +282,8 @@ describe('runtime Controller options', () => {
     await waitFor(() => collections === 1, { message: 'one collection after the drained burst' });
     informers[0]?.add('ns', 'g');
     await waitFor(() => reconciles === 7 && controller.queue.processingCount === 0, { message: 'trickle' });
+    // A window for a wrong collection to show (idleMs is 20): a negative check needs one.
+    await new Promise((resolve) => setTimeout(resolve, 60));
     assert.equal(collections, 1, 'one reconcile after the release is not a burst');
     await controller.stop();
 
