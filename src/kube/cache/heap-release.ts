@@ -152,7 +152,9 @@ export const HEAP_RELEASE_VARIABLE = 'ELASTI_HEAP_RELEASE';
 export class HeapReleaseSettingError extends Error {
   readonly value: string;
   constructor(value: string) {
-    super(`${HEAP_RELEASE_VARIABLE}: ${JSON.stringify(value)} is neither on nor off (on, off, true, false, 1, 0)`);
+    super(
+      `${HEAP_RELEASE_VARIABLE}: ${JSON.stringify(value)} is neither on nor off (on, off, true, false, 1, 0)`,
+    );
     this.name = 'HeapReleaseSettingError';
     this.value = value;
   }

@@ -57,7 +57,8 @@ describe('HeapReleaser', () => {
     assert.throws(
       () => heapReleaseEnabled({ ELASTI_HEAP_RELEASE: 'sometimes' }),
       (e: unknown) =>
-        e instanceof HeapReleaseSettingError && /^ELASTI_HEAP_RELEASE: "sometimes" is neither/.test(e.message),
+        e instanceof HeapReleaseSettingError &&
+        /^ELASTI_HEAP_RELEASE: "sometimes" is neither/.test(e.message),
     );
   });
 
