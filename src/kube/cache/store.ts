@@ -282,7 +282,8 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
    *   not the key was cached, with `finalStateUnknown: false`.
    */
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: KubeObject): Delta<T> | undefined {
-    const prepared = this.#prepare(raw);
+    // A deleted object is reported, never stored: its index values would go unused.
+    const prepared = this.#prepare(raw, type !== 'DELETED');
     if (!prepared) return undefined;
     const { key, obj } = prepared;
     const old = this.#entries.get(key);
@@ -339,7 +340,10 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
   }
 
   /** Validates, transforms and indexes one incoming object, or reports it and returns undefined. */
-  #prepare(raw: KubeObject): { key: string; obj: T; userValues: UserIndexValues | undefined } | undefined {
+  #prepare(
+    raw: KubeObject,
+    indexed = true,
+  ): { key: string; obj: T; userValues: UserIndexValues | undefined } | undefined {
     if (!isObjectWithName(raw)) {
       this.#onInputError(new StoreInputError('object has no metadata.name', undefined));
       return undefined;
@@ -362,7 +366,7 @@ export class Store<T extends KubeObjectLike = KubeObject> implements ReadonlySto
     // even if a transform (unwisely) renamed it.
     const key = objectKey(obj);
     const userValues =
-      this.#userIndexers.length === 0
+      !indexed || this.#userIndexers.length === 0
         ? undefined
         : this.#userIndexers.map(([name, fn]) => this.#safeIndexValues(name, fn, obj, key));
     return { key, obj, userValues };

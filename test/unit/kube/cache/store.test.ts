@@ -355,4 +355,28 @@ describe('Store indexes', () => {
     store.apply('DELETED', pod('a', 'x', '2'));
     assert.deepEqual(store.indexValues('dup'), []);
   });
+
+  test('removal uses the values a user indexer gave at insertion, never a second call; indexers added later line up', () => {
+    let calls = 0;
+    const store = new Store<KubeObject>({ indexers: { impure: () => [`v${++calls}`] } });
+    store.apply('ADDED', pod('a', 'x', '1'));
+    store.apply('ADDED', pod('b', 'y', '1'));
+    assert.deepEqual(store.indexValues('impure').sort(), ['v1', 'v2']);
+    store.addIndexers({ app: byApp });
+    store.addIndexers({ owner: byOwners });
+    assert.equal(calls, 2, 'adding other indexers re-runs none of the earlier ones');
+    store.apply('MODIFIED', pod('a', 'x', '2', { labels: { app: 'web' } }));
+    assert.deepEqual(store.indexValues('impure').sort(), ['v2', 'v3'], 'v1 removed without asking again');
+    assert.deepEqual(store.indexKeys('app', 'web'), ['a/x']);
+    store.apply('DELETED', pod('a', 'x', '3'));
+    store.apply('DELETED', pod('b', 'y', '2'));
+    assert.deepEqual(store.indexValues('impure'), []);
+    assert.deepEqual(store.indexValues('app'), []);
+    assert.deepEqual(
+      store.indexValues(NAMESPACE_INDEX),
+      [],
+      'namespace buckets follow from the stored objects',
+    );
+    assert.equal(calls, 3);
+  });
 });
