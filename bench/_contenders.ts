@@ -32,6 +32,11 @@ export interface NodeContender {
   readonly nodeFlags: readonly string[];
   /** Extra environment of the worker (glibc tunables); none by default. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run the worker as one CommonJS file bundled from its compiled modules, the way the operator
+   * ships (`tools/bundle-operator.ts`), instead of as the modules themselves.
+   */
+  readonly bundled?: boolean;
 }
 
 /** An external contender: a client-go variant of `bench/peers/client-go`. */
@@ -104,6 +109,10 @@ export const allContenders: readonly Contender[] = [
 
 const oursAsShipped = allContenders[0] as NodeContender;
 
+/** The worker as `tsconfig.bench.json` compiles it, and as one CommonJS bundle of that. */
+const COMPILED_WORKER = `${root}tmp/bench-dist/bench/_engine-worker.js`;
+const BUNDLED_WORKER = `${root}tmp/bench-dist/engine-worker.cjs`;
+
 /** The operator's run-time flags without `--optimize-for-size`: only the optimizing compilers off. */
 const NO_OPTIMIZING_COMPILERS = OPERATOR_RUNTIME_V8_FLAGS.filter((flag) => flag !== '--optimize-for-size');
 
@@ -111,7 +120,7 @@ const NO_OPTIMIZING_COMPILERS = OPERATOR_RUNTIME_V8_FLAGS.filter((flag) => flag 
 export function variantOfOurs(
   id: string,
   label: string,
-  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker' | 'env'>,
+  change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker' | 'env' | 'bundled'>,
 ): NodeContender {
   return { ...oursAsShipped, ...change, id, label };
 }
@@ -146,6 +155,20 @@ export const oursVariants: readonly NodeContender[] = [
     worker: { engine: 'ours', http2: true },
     nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
     env: OPERATOR_ENV,
+  }),
+  variantOfOurs(
+    'ours-http2-lean-bundle',
+    "ours, the operator's whole launch: over HTTP/2, its flags and env, one CommonJS bundle",
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
+      env: OPERATOR_ENV,
+      bundled: true,
+    },
+  ),
+  variantOfOurs('ours-http2-bundle', 'ours, over HTTP/2, one CommonJS bundle (V8 flags as shipped)', {
+    worker: { engine: 'ours', http2: true },
+    bundled: true,
   }),
   variantOfOurs(
     'ours-http2-lean-no-release',
@@ -219,6 +242,14 @@ export function prepare(contenders: readonly Contender[]): { clientGo?: string }
       stdio: 'inherit',
     });
   }
+  if (contenders.some((c) => c.kind === 'node' && c.bundled)) {
+    process.stderr.write('[bench] bundling the Node worker (as the operator is bundled)\n');
+    execFileSync(
+      process.execPath,
+      [`${root}tools/bundle-operator.ts`, BUNDLED_WORKER, 'cjs', COMPILED_WORKER],
+      { cwd: root, stdio: 'inherit' },
+    );
+  }
   if (!contenders.some((c) => c.kind === 'client-go')) return {};
   const output = execFileSync('bash', [`${root}bench/peers/client-go/build.sh`], {
     cwd: root,
@@ -239,7 +270,7 @@ export function startContender(
   if (contender.kind === 'node') {
     const config: NodeWorkerConfig = { ...contender.worker, ...target };
     return forkNodeWorker(
-      `${root}tmp/bench-dist/bench/_engine-worker.js`,
+      contender.bundled ? BUNDLED_WORKER : COMPILED_WORKER,
       [JSON.stringify(config)],
       [...contender.nodeFlags, '--expose-gc'],
       contender.id,

@@ -3,7 +3,8 @@
  * through `bench/_protocol.ts`): syncs every ConfigMap of a namespace, reports time and memory,
  * then records when updates arrive. One argument: its {@link NodeWorkerConfig} as JSON. The
  * benchmark runs the JavaScript `tsconfig.bench.json` compiles from this file, so no TypeScript
- * stripper is loaded in the measured process.
+ * stripper is loaded in the measured process — as those modules, or (contenders marked `bundled`)
+ * as one CommonJS file made from them the way the operator ships (`tools/bundle-operator.ts`).
  */
 
 import type { KubeObject } from '../src/kube/core/types.ts';
@@ -127,49 +128,54 @@ async function syncClientNode(): Promise<number> {
   return now() - start;
 }
 
-try {
-  const syncMs =
-    config.engine === 'client-node'
-      ? await syncClientNode()
-      : config.engine === 'raw-watch'
-        ? await syncRawWatch()
-        : await syncOurs();
-  // RSS as the process holds it right after the sync, then the live heap after full GCs.
-  const atSync = memorySnapshot();
-  collectGarbage();
-  const afterGc = memorySnapshot();
-  const rss = atSync.rss as number;
-  send({
-    type: 'synced',
-    syncMs,
-    rssMb: rss,
-    rssDeltaMb: rss - baselineRss / 2 ** 20,
-    heapMb: afterGc.heapUsed as number,
-    objects: expected,
-    detail: { baselineRssMb: baselineRss / 2 ** 20, importedRssMb, atSync, afterGc },
-  });
-  // CPU this process spends from here on is the cost of receiving, decoding, caching and
-  // delivering the update events: the engine's own cost, independent of the apiserver's.
-  let cpuSince = process.cpuUsage();
-  process.on('message', async (message: ParentMessage) => {
-    if (message.type !== 'collect') return;
-    const deadline = now() + message.timeoutMs;
-    while (arrivals.length < message.expected && now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const cpu = process.cpuUsage(cpuSince);
+/** Syncs, reports, then answers the parent's collect requests (no top-level await: the worker also runs as a CommonJS bundle). */
+async function main(): Promise<void> {
+  try {
+    const syncMs =
+      config.engine === 'client-node'
+        ? await syncClientNode()
+        : config.engine === 'raw-watch'
+          ? await syncRawWatch()
+          : await syncOurs();
+    // RSS as the process holds it right after the sync, then the live heap after full GCs.
+    const atSync = memorySnapshot();
+    collectGarbage();
+    const afterGc = memorySnapshot();
+    const rss = atSync.rss as number;
     send({
-      type: 'received',
-      arrivals: arrivals.splice(0),
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      rssMb: process.memoryUsage().rss / 2 ** 20,
+      type: 'synced',
+      syncMs,
+      rssMb: rss,
+      rssDeltaMb: rss - baselineRss / 2 ** 20,
+      heapMb: afterGc.heapUsed as number,
+      objects: expected,
+      detail: { baselineRssMb: baselineRss / 2 ** 20, importedRssMb, atSync, afterGc },
     });
-    cpuSince = process.cpuUsage();
-  });
-} catch (error) {
-  send({ type: 'error', message: String(error) });
-  process.exit(1);
+    // CPU this process spends from here on is the cost of receiving, decoding, caching and
+    // delivering the update events: the engine's own cost, independent of the apiserver's.
+    let cpuSince = process.cpuUsage();
+    process.on('message', async (message: ParentMessage) => {
+      if (message.type !== 'collect') return;
+      const deadline = now() + message.timeoutMs;
+      while (arrivals.length < message.expected && now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const cpu = process.cpuUsage(cpuSince);
+      send({
+        type: 'received',
+        arrivals: arrivals.splice(0),
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        rssMb: process.memoryUsage().rss / 2 ** 20,
+      });
+      cpuSince = process.cpuUsage();
+    });
+  } catch (error) {
+    send({ type: 'error', message: String(error) });
+    process.exit(1);
+  }
 }
+
+void main();
 
 // The parent going away ends this worker normally (so --cpu-prof and friends can write their output).
 process.on('disconnect', () => process.exit(0));

@@ -14,8 +14,11 @@ import { now } from './_util.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The entry point that ships: `npm run build`'s single-file bundle of the operator. */
-export const OPERATOR_MAIN = `${root}dist/elasti-operator.mjs`;
+/** The entry point that ships: `npm run build`'s single-file CommonJS bundle of the operator. */
+export const OPERATOR_MAIN = `${root}dist/elasti-operator.cjs`;
+
+/** The same bundle as an ES module (the previous session's form; `buildOperator` makes both). */
+export const OPERATOR_ESM_MAIN = `${root}dist/elasti-operator.mjs`;
 
 /** The compiled modules the bundle is made of, one file per module (`tsc`'s output). */
 export const OPERATOR_MODULES_MAIN = `${root}dist/operator/main.js`;
@@ -32,8 +35,13 @@ export function buildOperator(): void {
     cwd: root,
     stdio: 'inherit',
   });
-  // The second half of `npm run build`: the one-file bundle the operator runs as.
+  // The second half of `npm run build`: the one-file bundle the operator runs as; then the same
+  // as an ES module, for the contender that compares the two.
   execFileSync(process.execPath, [`${root}tools/bundle-operator.ts`], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [`${root}tools/bundle-operator.ts`, OPERATOR_ESM_MAIN, 'esm'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 /** How one operator process is started: V8 flags and extra environment (e.g. glibc tunables). */

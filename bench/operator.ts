@@ -39,6 +39,7 @@ import { startControlPlane } from '../tools/controlplane/harness.ts';
 import {
   buildOperator,
   metricSum,
+  OPERATOR_ESM_MAIN,
   OPERATOR_MODULES_MAIN,
   type OperatorLaunch,
   processCpuMs,
@@ -140,6 +141,9 @@ export const operatorContenders: readonly OperatorContender[] = [
     },
   ),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
+  variant('esm-bundle', 'as shipped, from the same bundle as an ES module (`dist/elasti-operator.mjs`)', {
+    main: OPERATOR_ESM_MAIN,
+  }),
   variant('no-heap-release', 'as shipped with `ELASTI_HEAP_RELEASE=off` (no collection after a burst)', {
     env: { ...OPERATOR_ENV, [HEAP_RELEASE_VARIABLE]: 'off' },
   }),

@@ -60,7 +60,7 @@ describe('operator runtime', () => {
       scripts: Record<string, string>;
     };
     const start = pkg.scripts.start ?? '';
-    assert.match(start, /^(\w+=\S+ )*node .* dist\/elasti-operator\.mjs$/);
+    assert.match(start, /^(\w+=\S+ )*node .* dist\/elasti-operator\.cjs$/);
     for (const flag of OPERATOR_NODE_FLAGS) assert.ok(start.split(' ').includes(flag), flag);
     for (const [name, value] of Object.entries(OPERATOR_ENV)) {
       assert.ok(start.split(' ').includes(`${name}=${value}`), name);
@@ -83,9 +83,9 @@ describe('operator runtime', () => {
         ],
         { stdio: 'pipe' },
       );
-      await bundleOperator(join(out, 'operator/main.js'), join(out, 'elasti-operator.mjs'));
-      // The modules tsc wrote, and the single-file bundle that ships: both run the same way.
-      for (const entry of [join(out, 'operator/main.js'), join(out, 'elasti-operator.mjs')]) {
+      await bundleOperator(join(out, 'operator/main.js'), join(out, 'elasti-operator.cjs'));
+      // The modules tsc wrote, and the single-file CommonJS bundle that ships: both run the same way.
+      for (const entry of [join(out, 'operator/main.js'), join(out, 'elasti-operator.cjs')]) {
         const usage = execFileSync(process.execPath, [...OPERATOR_NODE_FLAGS, entry, '--help'], {
           encoding: 'utf8',
         });
@@ -117,8 +117,8 @@ describe('operator runtime', () => {
       // Self-contained: from a directory with no node_modules above it, it still runs.
       const alone = mkdtempSync(join(tmpdir(), 'elasti-bundle-'));
       try {
-        copyFileSync(join(out, 'elasti-operator.mjs'), join(alone, 'elasti-operator.mjs'));
-        const usage = execFileSync(process.execPath, [join(alone, 'elasti-operator.mjs'), '--help'], {
+        copyFileSync(join(out, 'elasti-operator.cjs'), join(alone, 'elasti-operator.cjs'));
+        const usage = execFileSync(process.execPath, [join(alone, 'elasti-operator.cjs'), '--help'], {
           encoding: 'utf8',
           cwd: alone,
         });
@@ -128,7 +128,7 @@ describe('operator runtime', () => {
       }
       // bundleOperator fails on any bundler warning, e.g. the first import of main.js (the run-time
       // V8 flags, imported for its side effect) dropped because of the package's "sideEffects".
-      assert.match(readFileSync(join(out, 'elasti-operator.mjs'), 'utf8'), /setFlagsFromString\(/);
+      assert.match(readFileSync(join(out, 'elasti-operator.cjs'), 'utf8'), /setFlagsFromString\(/);
       // Relative imports were rewritten to .js, so no .ts file is needed at run time.
       assert.doesNotMatch(readFileSync(join(out, 'informer/manager.js'), 'utf8'), /from '\.[^']*\.ts'/);
     } finally {
