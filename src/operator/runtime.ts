@@ -40,10 +40,11 @@ export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'
  *   their compilation zones stay out of RSS (file-backed 53 → 48 MiB). With the operator on
  *   HTTP/2 there is no WebAssembly to tier up; over HTTP/1.1 undici's llhttp stays in Liftoff.
  *
- * Measured together with HTTP/2 (`bench/RESULTS.md`, operator section): idle with 100
- * ElastiServices 79 (73–80) MiB RSS instead of 81 MiB with the optimizing compilers (file-backed
- * 52 → 47 MiB); converging 1,000 ElastiServices took 43 s of CPU instead of 38 s. An operator is idle nearly all the time, and
- * its memory limit is what it is judged by (upstream's chart: 80 MiB), so memory wins.
+ * Measured together with HTTP/2 (`bench/RESULTS.md`, operator section, second session of
+ * 2026-12-01): idle with 100 ElastiServices 79 (73–80) MiB RSS instead of 81 MiB with the
+ * optimizing compilers (file-backed 52 → 47 MiB); converging 1,000 ElastiServices took 43 s of
+ * CPU instead of 38 s. An operator is idle nearly all the time, and its memory limit is what it
+ * is judged by (upstream's chart: 80 MiB), so memory wins.
  */
 export const OPERATOR_RUNTIME_V8_FLAGS: readonly string[] = [
   '--optimize-for-size',
