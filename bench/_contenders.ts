@@ -12,7 +12,7 @@ import {
   OPERATOR_RUNTIME_V8_FLAGS,
   OPTIMIZING_RUNTIME_V8_FLAGS,
 } from '../src/operator/runtime.ts';
-import { forkNodeWorker, type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
+import { type NodeWorkerConfig, spawnLineWorker, type WorkerChannel } from './_protocol.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -166,6 +166,10 @@ export const oursVariants: readonly NodeContender[] = [
       bundled: true,
     },
   ),
+  variantOfOurs('ours-http2-v8-defaults', 'ours, over HTTP/2, V8 and glibc defaults (no flags at all)', {
+    worker: { engine: 'ours', http2: true },
+    nodeFlags: [],
+  }),
   variantOfOurs('ours-http2-bundle', 'ours, over HTTP/2, one CommonJS bundle (V8 flags as shipped)', {
     worker: { engine: 'ours', http2: true },
     bundled: true,
@@ -269,12 +273,16 @@ export function startContender(
 ): WorkerChannel {
   if (contender.kind === 'node') {
     const config: NodeWorkerConfig = { ...contender.worker, ...target };
-    return forkNodeWorker(
-      contender.bundled ? BUNDLED_WORKER : COMPILED_WORKER,
-      [JSON.stringify(config)],
-      [...contender.nodeFlags, '--expose-gc'],
+    return spawnLineWorker(
+      process.execPath,
+      [
+        ...contender.nodeFlags,
+        '--expose-gc',
+        contender.bundled ? BUNDLED_WORKER : COMPILED_WORKER,
+        JSON.stringify(config),
+      ],
+      contender.env ?? {},
       contender.id,
-      contender.env,
     );
   }
   if (!built.clientGo) throw new Error('the client-go peer was not built (call prepare first)');

@@ -23,7 +23,7 @@
  * raw WATCH whose events are only parsed, no cache/queue/resume: what the apiserver and the
  * machine cost), and client-go: the dynamic informer with its defaults (WatchListClient on), the
  * same with WatchListClient off (paged list), and the typed ConfigMap informer over protobuf.
- * Node contenders speak over IPC, client-go over the line protocol of `bench/_protocol.ts`.
+ * Every contender speaks the line protocol of `bench/_protocol.ts` on its stdin and stdout.
  *
  * Numbers are reported, never asserted.
  */
