@@ -9,8 +9,9 @@ import {
   lastResortCollector,
 } from '../../../../src/kube/cache/heap-release.ts';
 import { SharedInformer } from '../../../../src/kube/cache/informer.ts';
-import type { KubeObject, ReflectorSink, ReflectorStatus } from '../../../../src/kube/core/index.ts';
+import type { KubeObject, ReflectorSink } from '../../../../src/kube/core/index.ts';
 import { FakeApiServer } from '../../../support/fake-api-server.ts';
+import { reflectorStatus } from '../../../support/reflector-status.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 /** A releaser over a counting collector and a hand-driven clock. */
@@ -123,18 +124,7 @@ describe('HeapReleaser', () => {
 /** Just enough of a reflector for the informer to hand a list to its sink. */
 function informerWithSink(options: { heapRelease?: false | { minItems: number }; releaser: HeapReleaser }) {
   let sink: ReflectorSink<KubeObject> | undefined;
-  const status: ReflectorStatus = {
-    phase: 'Listing',
-    phaseSince: 0,
-    synced: false,
-    lastSyncResourceVersion: undefined,
-    lastEventAt: undefined,
-    lastError: undefined,
-    consecutiveFailures: 0,
-    lists: 0,
-    relists: 0,
-    watchRestarts: 0,
-  };
+  const status = reflectorStatus('Listing');
   const informer = new SharedInformer<KubeObject>({
     lw: new FakeApiServer(),
     target: { gvr: { group: '', version: 'v1', resource: 'configmaps' } },

@@ -3,21 +3,9 @@ import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { ReflectorPhase, ReflectorStatus } from '../../../../src/kube/core/types.ts';
 import { EngineMetrics, type InformerMetricsSource } from '../../../../src/kube/metrics/metrics.ts';
+import { reflectorStatus } from '../../../support/reflector-status.ts';
 
-function status(phase: ReflectorPhase): ReflectorStatus {
-  return {
-    phase,
-    phaseSince: 0,
-    synced: phase === 'Watching',
-    lastSyncResourceVersion: undefined,
-    lastEventAt: undefined,
-    lastError: undefined,
-    consecutiveFailures: 0,
-    lists: 0,
-    relists: 0,
-    watchRestarts: 0,
-  };
-}
+const status = (phase: ReflectorPhase): ReflectorStatus => reflectorStatus(phase);
 
 /** Value of one series in the exposition text, or undefined if absent. */
 function value(text: string, series: string): number | undefined {
