@@ -166,6 +166,16 @@ export const oursVariants: readonly NodeContender[] = [
       bundled: true,
     },
   ),
+  variantOfOurs(
+    'ours-http2-no-compilers-bundle',
+    "ours, the operator's launch without `--optimize-for-size` (compilers off, HTTP/2, its env, one CommonJS bundle)",
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...NO_OPTIMIZING_COMPILERS],
+      env: OPERATOR_ENV,
+      bundled: true,
+    },
+  ),
   variantOfOurs('ours-http2-v8-defaults', 'ours, over HTTP/2, V8 and glibc defaults (no flags at all)', {
     worker: { engine: 'ours', http2: true },
     nodeFlags: [],

@@ -141,6 +141,9 @@ export const operatorContenders: readonly OperatorContender[] = [
     },
   ),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
+  variant('no-optimize-for-size', 'as shipped without run-time `--optimize-for-size` (compilers still off)', {
+    env: withRuntimeFlags(['--no-opt', '--no-maglev', '--no-wasm-tier-up']),
+  }),
   variant('esm-bundle', 'as shipped, from the same bundle as an ES module (`dist/elasti-operator.mjs`)', {
     main: OPERATOR_ESM_MAIN,
   }),
