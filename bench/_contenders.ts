@@ -176,6 +176,16 @@ export const oursVariants: readonly NodeContender[] = [
       bundled: true,
     },
   ),
+  variantOfOurs(
+    'ours-http2-maglev-bundle',
+    "ours, the operator's launch with Maglev kept (`--no-opt --no-wasm-tier-up` only; HTTP/2, its env, one CommonJS bundle)",
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, '--no-opt', '--no-wasm-tier-up'],
+      env: OPERATOR_ENV,
+      bundled: true,
+    },
+  ),
   variantOfOurs('ours-http2-v8-defaults', 'ours, over HTTP/2, V8 and glibc defaults (no flags at all)', {
     worker: { engine: 'ours', http2: true },
     nodeFlags: [],
