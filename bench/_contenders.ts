@@ -113,8 +113,12 @@ const oursAsShipped = allContenders[0] as NodeContender;
 const COMPILED_WORKER = `${root}tmp/bench-dist/bench/_engine-worker.js`;
 const BUNDLED_WORKER = `${root}tmp/bench-dist/engine-worker.cjs`;
 
-/** The operator's run-time flags without `--optimize-for-size`: only the optimizing compilers off. */
-const NO_OPTIMIZING_COMPILERS = OPERATOR_RUNTIME_V8_FLAGS.filter((flag) => flag !== '--optimize-for-size');
+/**
+ * Only the optimizing compilers off: the operator's run-time flags since its third session (its
+ * second session's list also had `--optimize-for-size`, {@link SECOND_SESSION_RUNTIME_V8_FLAGS}).
+ */
+const NO_OPTIMIZING_COMPILERS = ['--no-opt', '--no-maglev', '--no-wasm-tier-up'];
+const SECOND_SESSION_RUNTIME_V8_FLAGS = ['--optimize-for-size', ...NO_OPTIMIZING_COMPILERS];
 
 /** Ours as shipped with one thing changed (V8 flags or worker settings). */
 export function variantOfOurs(
@@ -172,6 +176,16 @@ export const oursVariants: readonly NodeContender[] = [
     {
       worker: { engine: 'ours', http2: true },
       nodeFlags: [...OPERATOR_NODE_FLAGS, ...NO_OPTIMIZING_COMPILERS],
+      env: OPERATOR_ENV,
+      bundled: true,
+    },
+  ),
+  variantOfOurs(
+    'ours-http2-lean-ofs-bundle',
+    "ours, the operator's second-session launch (run-time `--optimize-for-size` too; HTTP/2, its env, one CommonJS bundle)",
+    {
+      worker: { engine: 'ours', http2: true },
+      nodeFlags: [...OPERATOR_NODE_FLAGS, ...SECOND_SESSION_RUNTIME_V8_FLAGS],
       env: OPERATOR_ENV,
       bundled: true,
     },

@@ -141,9 +141,13 @@ export const operatorContenders: readonly OperatorContender[] = [
     },
   ),
   variant('no-arena-max', 'as shipped without `MALLOC_ARENA_MAX=1`', { env: {} }),
-  variant('no-optimize-for-size', 'as shipped without run-time `--optimize-for-size` (compilers still off)', {
-    env: withRuntimeFlags(['--no-opt', '--no-maglev', '--no-wasm-tier-up']),
-  }),
+  variant(
+    'optimize-for-size',
+    'as shipped + run-time `--optimize-for-size` (the second session’s run-time flags)',
+    {
+      env: withRuntimeFlags(['--optimize-for-size', ...OPERATOR_RUNTIME_V8_FLAGS]),
+    },
+  ),
   variant('esm-bundle', 'as shipped, from the same bundle as an ES module (`dist/elasti-operator.mjs`)', {
     main: OPERATOR_ESM_MAIN,
   }),

@@ -21,9 +21,7 @@
  *
  * `--max-semi-space-size=1` (MB): V8 sizes the young generation from the machine's memory (up to
  * 64 MB semi-spaces on a 24 GiB node) and keeps what a burst grew committed for the life of the
- * process. With the run-time `--optimize-for-size` the young generation stays small anyway (1 or
- * 16: 91 vs 90 MiB idle with 100 ElastiServices); the flag is what keeps it small when that
- * list is replaced or emptied (then 1 instead of 16 saves ~30 MiB).
+ * process (1 instead of 16 saved ~30 MiB idle with 100 ElastiServices).
  */
 export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
@@ -32,32 +30,28 @@ export const OPERATOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'
  * (`v8-runtime-flags.ts`). `ELASTI_V8_RUNTIME_FLAGS` replaces the list (space-separated; empty:
  * none), e.g. with {@link OPTIMIZING_RUNTIME_V8_FLAGS}.
  *
- * - `--optimize-for-size`: V8's memory-saving GC heuristics (a smaller heap growing factor, more
- *   compaction, the memory reducer for small heaps) keep the heap near its live size: idle with
- *   100 ElastiServices ~95 instead of ~117 MiB RSS (over HTTP/1.1).
- * - `--no-opt --no-maglev --no-wasm-tier-up`: no optimizing compilers. JavaScript stays in the
- *   interpreter and Sparkplug, so TurboFan's and Maglev's code pages of the `node` executable and
- *   their compilation zones stay out of RSS (file-backed 53 → 48 MiB). With the operator on
- *   HTTP/2 there is no WebAssembly to tier up; over HTTP/1.1 undici's llhttp stays in Liftoff.
+ * `--no-opt --no-maglev --no-wasm-tier-up`: no optimizing compilers. JavaScript stays in the
+ * interpreter and Sparkplug, so TurboFan's and Maglev's code pages of the `node` executable and
+ * their compilation zones stay out of RSS (file-backed 53 → 48 MiB). With the operator on HTTP/2
+ * there is no WebAssembly to tier up; over HTTP/1.1 undici's llhttp stays in Liftoff.
  *
- * Measured together with HTTP/2 (`bench/RESULTS.md`, operator section, second session of
- * 2026-12-01): idle with 100 ElastiServices 79 (73–80) MiB RSS instead of 81 MiB with the
- * optimizing compilers (file-backed 52 → 47 MiB); converging 1,000 ElastiServices took 43 s of
- * CPU instead of 38 s. An operator is idle nearly all the time, and its memory limit is what it
- * is judged by (upstream's chart: 80 MiB), so memory wins.
+ * Not `--optimize-for-size` any more (the second session's list had it): its memory-saving GC
+ * heuristics kept the heap near its live size after bursts, which the collection after a burst
+ * (`heap-release.ts`) now does once, at the burst's end. Measured without it (`bench/RESULTS.md`,
+ * third session): idle with 100 ElastiServices the same (69.6 vs 69.8 MiB), with none 1.6 MiB
+ * more (64.7 vs 63.1: no burst, no collection); the engine under these flags ×0.97 of client-go
+ * dynamic's RSS after a 10,000-object sync either way, and CPU per 1k events ×0.59 instead of
+ * ×0.64–0.77 with it. An operator is idle nearly all the time and judged by its memory limit
+ * (upstream's chart: 80 MiB), so memory decides; where it is a tie, CPU.
  */
-export const OPERATOR_RUNTIME_V8_FLAGS: readonly string[] = [
-  '--optimize-for-size',
-  '--no-opt',
-  '--no-maglev',
-  '--no-wasm-tier-up',
-];
+export const OPERATOR_RUNTIME_V8_FLAGS: readonly string[] = ['--no-opt', '--no-maglev', '--no-wasm-tier-up'];
 
 /**
- * The run-time flags with the optimizing compilers kept (`ELASTI_V8_RUNTIME_FLAGS=--optimize-for-size`):
- * for an operator with thousands of ElastiServices that reconciles often and has the memory to
- * spare (2–15 MiB more at 100 ElastiServices, by run; 52 instead of 47 MiB of the executable
- * resident), ~10% less CPU while converging.
+ * The run-time flags with the optimizing compilers kept and V8's memory-saving GC heuristics on
+ * (`ELASTI_V8_RUNTIME_FLAGS=--optimize-for-size`): for an operator with thousands of
+ * ElastiServices that reconciles often and has the memory to spare (2–15 MiB more at 100
+ * ElastiServices, by run; 52 instead of 47 MiB of the executable resident), ~10% less CPU while
+ * converging.
  */
 export const OPTIMIZING_RUNTIME_V8_FLAGS: readonly string[] = ['--optimize-for-size'];
 
