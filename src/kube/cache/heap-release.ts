@@ -23,6 +23,7 @@
  *
  * @module
  */
+import type { Logger } from '../core/index.ts';
 
 /** When the informer asks for a collection after a list. */
 export interface HeapReleasePolicy {
@@ -170,6 +171,28 @@ export function heapReleaseEnabled(env: NodeJS.ProcessEnv = process.env): boolea
   if (value === undefined || value === '' || value === 'on' || value === 'true' || value === '1') return true;
   if (value === 'off' || value === 'false' || value === '0') return false;
   throw new HeapReleaseSettingError(env[HEAP_RELEASE_VARIABLE] ?? '');
+}
+
+/**
+ * The informer's side: after its sink replaced the cache with a list of `items` objects, asks
+ * for one collection if the policy says so. On the next turn, once the reflector's call into
+ * the sink has returned: until then its frames still hold the list as received (with the
+ * managedFields the cache dropped), and the collection would keep all of it. The handlers'
+ * calls are only queued by then, so the collection still runs before most of them.
+ */
+export function releaseHeapAfterList(
+  items: number,
+  options: { heapRelease?: HeapReleasePolicy | false; heapReleaser?: HeapReleaser },
+  running: () => boolean,
+  logger: Logger,
+): void {
+  const policy = options.heapRelease ?? DEFAULT_HEAP_RELEASE;
+  if (policy === false || items < policy.minItems) return;
+  setImmediate(() => {
+    if (!running()) return;
+    const outcome = (options.heapReleaser ?? processHeapReleaser()).request();
+    logger.debug({ items, outcome }, 'heap release after list');
+  }).unref();
 }
 
 let shared: HeapReleaser | undefined;

@@ -25,12 +25,8 @@ import type {
 import { formatGvr, silentLogger, Waiters } from '../core/index.ts';
 import type { EngineMetrics, InformerMetricsHandle } from '../metrics/index.ts';
 import { Reflector, type ReflectorOptions } from '../watch/index.ts';
-import {
-  DEFAULT_HEAP_RELEASE,
-  type HeapReleasePolicy,
-  type HeapReleaser,
-  processHeapReleaser,
-} from './heap-release.ts';
+import type { DEFAULT_HEAP_RELEASE, HeapReleasePolicy, HeapReleaser } from './heap-release.ts';
+import { releaseHeapAfterList } from './heap-release.ts';
 import {
   type InformerLifecycleListener,
   InformerSyncError,
@@ -371,7 +367,7 @@ export class SharedInformer<T extends KubeObjectLike = KubeObject> {
       const deltas = this.#store.replace(items, resourceVersion);
       this.#distribute(deltas);
       if (!this.#synced) this.#markSynced();
-      this.#releaseHeapAfter(items.length);
+      releaseHeapAfterList(items.length, this.#options, () => this.#lifecycle === 'started', this.#logger);
     },
     apply: (type, obj) => {
       if (this.#lifecycle !== 'started') return;
@@ -379,23 +375,6 @@ export class SharedInformer<T extends KubeObjectLike = KubeObject> {
       if (delta) this.#processor.distribute(delta);
     },
   };
-
-  /**
-   * Asks for a collection once the reflector's call into the sink has returned: until then its
-   * frames still hold the list as received (with the managedFields the cache dropped), and the
-   * collection would keep all of it. The handlers' calls are only queued by then, so the
-   * collection still runs before most of them.
-   */
-  #releaseHeapAfter(items: number): void {
-    const policy = this.#options.heapRelease ?? DEFAULT_HEAP_RELEASE;
-    if (policy === false || items < policy.minItems) return;
-    const releaser = this.#options.heapReleaser;
-    setImmediate(() => {
-      if (this.#lifecycle !== 'started') return;
-      const outcome = (releaser ?? processHeapReleaser()).request();
-      this.#logger.debug({ items, outcome }, 'heap release after list');
-    }).unref();
-  }
 
   #distribute(deltas: Delta<T>[]): void {
     for (const delta of deltas) this.#processor.distribute(delta);
