@@ -359,16 +359,20 @@ export class Controller<T extends KubeObjectLike> {
   }
 
   /**
-   * After a burst: the last worker to finish, with nothing queued, arms one idle timer; if the
-   * queue is still drained when it fires, the collection runs. Work arriving meanwhile only
-   * makes the timer find the queue busy; the next drain arms it again.
+   * After a burst: the last worker to finish, with nothing queued, arms one idle timer (or
+   * re-arms it); if the queue is still drained when it fires, the collection runs. Work arriving
+   * meanwhile only makes the timer find the queue busy; the next drain arms it again.
    */
   #releaseHeapIfDrained(): void {
     const policy = this.#spec.options.heapRelease ?? DEFAULT_CONTROLLER_HEAP_RELEASE;
     if (policy === false || this.#state !== 'running') return;
     this.#reconcilesSinceRelease++;
     if (this.#reconcilesSinceRelease < policy.afterReconciles || !this.#drained()) return;
-    if (this.#releaseTimer) clearTimeout(this.#releaseTimer);
+    // Each drain restarts the idle wait; one timer, re-armed, not one per reconcile.
+    if (this.#releaseTimer) {
+      this.#releaseTimer.refresh();
+      return;
+    }
     this.#releaseTimer = setTimeout(() => {
       this.#releaseTimer = undefined;
       if (this.#state !== 'running' || !this.#drained()) return;
