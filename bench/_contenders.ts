@@ -113,12 +113,8 @@ const oursAsShipped = allContenders[0] as NodeContender;
 const COMPILED_WORKER = `${root}tmp/bench-dist/bench/_engine-worker.js`;
 const BUNDLED_WORKER = `${root}tmp/bench-dist/engine-worker.cjs`;
 
-/**
- * Only the optimizing compilers off: the operator's run-time flags since its third session (its
- * second session's list also had `--optimize-for-size`, {@link SECOND_SESSION_RUNTIME_V8_FLAGS}).
- */
-const NO_OPTIMIZING_COMPILERS = ['--no-opt', '--no-maglev', '--no-wasm-tier-up'];
-const SECOND_SESSION_RUNTIME_V8_FLAGS = ['--optimize-for-size', ...NO_OPTIMIZING_COMPILERS];
+/** The operator's run-time flags of its second session: today's plus `--optimize-for-size`. */
+const SECOND_SESSION_RUNTIME_V8_FLAGS = ['--optimize-for-size', ...OPERATOR_RUNTIME_V8_FLAGS];
 
 /** Ours as shipped with one thing changed (V8 flags or worker settings). */
 export function variantOfOurs(
@@ -127,6 +123,25 @@ export function variantOfOurs(
   change: Pick<Partial<NodeContender>, 'nodeFlags' | 'worker' | 'env' | 'bundled'>,
 ): NodeContender {
   return { ...oursAsShipped, ...change, id, label };
+}
+
+/**
+ * Ours over HTTP/2 under the operator's launch (its node flags and environment) with the given
+ * run-time V8 flags: {@link OPERATOR_RUNTIME_V8_FLAGS} for what ships. `bundled` runs the worker
+ * as one CommonJS file, as the operator ships; `heapRelease: false` turns the collection off.
+ */
+function operatorLaunch(
+  id: string,
+  label: string,
+  runtimeFlags: readonly string[],
+  options: { bundled?: boolean; heapRelease?: false } = {},
+): NodeContender {
+  return variantOfOurs(id, label, {
+    worker: { engine: 'ours', http2: true, ...(options.heapRelease === false ? { heapRelease: false } : {}) },
+    nodeFlags: [...OPERATOR_NODE_FLAGS, ...runtimeFlags],
+    env: OPERATOR_ENV,
+    ...(options.bundled ? { bundled: true } : {}),
+  });
 }
 
 /** Memory settings under test, each differing from "ours as shipped" in one thing. */
@@ -155,50 +170,30 @@ export const oursVariants: readonly NodeContender[] = [
   variantOfOurs('ours-http2', "ours, over HTTP/2 (client-go's default over TLS)", {
     worker: { engine: 'ours', http2: true },
   }),
-  variantOfOurs('ours-http2-lean', "ours, over HTTP/2 with the lean flags (the operator's launch)", {
-    worker: { engine: 'ours', http2: true },
-    nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
-    env: OPERATOR_ENV,
-  }),
-  variantOfOurs(
+  // Runs H and I also had `ours-http2-no-compilers(-bundle)`: the launch without
+  // `--optimize-for-size`, which is what `ours-http2-lean(-bundle)` is since the flag was dropped.
+  operatorLaunch(
+    'ours-http2-lean',
+    "ours, over HTTP/2 with the lean flags (the operator's launch)",
+    OPERATOR_RUNTIME_V8_FLAGS,
+  ),
+  operatorLaunch(
     'ours-http2-lean-bundle',
     "ours, the operator's whole launch: over HTTP/2, its flags and env, one CommonJS bundle",
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
-      env: OPERATOR_ENV,
-      bundled: true,
-    },
+    OPERATOR_RUNTIME_V8_FLAGS,
+    { bundled: true },
   ),
-  variantOfOurs(
-    'ours-http2-no-compilers-bundle',
-    "ours, the operator's launch without `--optimize-for-size` (compilers off, HTTP/2, its env, one CommonJS bundle)",
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...NO_OPTIMIZING_COMPILERS],
-      env: OPERATOR_ENV,
-      bundled: true,
-    },
-  ),
-  variantOfOurs(
+  operatorLaunch(
     'ours-http2-lean-ofs-bundle',
     "ours, the operator's second-session launch (run-time `--optimize-for-size` too; HTTP/2, its env, one CommonJS bundle)",
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...SECOND_SESSION_RUNTIME_V8_FLAGS],
-      env: OPERATOR_ENV,
-      bundled: true,
-    },
+    SECOND_SESSION_RUNTIME_V8_FLAGS,
+    { bundled: true },
   ),
-  variantOfOurs(
+  operatorLaunch(
     'ours-http2-maglev-bundle',
     "ours, the operator's launch with Maglev kept (`--no-opt --no-wasm-tier-up` only; HTTP/2, its env, one CommonJS bundle)",
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, '--no-opt', '--no-wasm-tier-up'],
-      env: OPERATOR_ENV,
-      bundled: true,
-    },
+    ['--no-opt', '--no-wasm-tier-up'],
+    { bundled: true },
   ),
   variantOfOurs('ours-http2-v8-defaults', 'ours, over HTTP/2, V8 and glibc defaults (no flags at all)', {
     worker: { engine: 'ours', http2: true },
@@ -208,32 +203,16 @@ export const oursVariants: readonly NodeContender[] = [
     worker: { engine: 'ours', http2: true },
     bundled: true,
   }),
-  variantOfOurs(
+  operatorLaunch(
     'ours-http2-lean-no-release',
     "ours, over HTTP/2 with the lean flags, without the informer's collection after the list",
-    {
-      worker: { engine: 'ours', http2: true, heapRelease: false },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPERATOR_RUNTIME_V8_FLAGS],
-      env: OPERATOR_ENV,
-    },
+    OPERATOR_RUNTIME_V8_FLAGS,
+    { heapRelease: false },
   ),
-  variantOfOurs(
-    'ours-http2-no-compilers',
-    'ours, over HTTP/2 without the optimizing compilers (`--no-opt --no-maglev --no-wasm-tier-up`, no `--optimize-for-size`)',
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...NO_OPTIMIZING_COMPILERS],
-      env: OPERATOR_ENV,
-    },
-  ),
-  variantOfOurs(
+  operatorLaunch(
     'ours-http2-lean-opt',
     'ours, over HTTP/2 with the optimizing compilers (run-time `--optimize-for-size` only)',
-    {
-      worker: { engine: 'ours', http2: true },
-      nodeFlags: [...OPERATOR_NODE_FLAGS, ...OPTIMIZING_RUNTIME_V8_FLAGS],
-      env: OPERATOR_ENV,
-    },
+    OPTIMIZING_RUNTIME_V8_FLAGS,
   ),
   variantOfOurs(
     'ours-lean-opt',
