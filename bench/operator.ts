@@ -123,8 +123,9 @@ export const operatorContenders: readonly OperatorContender[] = [
   variant('optimizing', 'as shipped, with the optimizing compilers (run-time `--optimize-for-size` only)', {
     env: withRuntimeFlags(OPTIMIZING_RUNTIME_V8_FLAGS),
   }),
-  variant('no-turbofan', 'as shipped, with Maglev kept (run-time `--optimize-for-size --no-opt`)', {
-    env: withRuntimeFlags(['--optimize-for-size', '--no-opt']),
+  // One change from what ships: Maglev back (before the third session: `--optimize-for-size --no-opt`).
+  variant('no-turbofan', 'as shipped, with Maglev kept (run-time `--no-opt --no-wasm-tier-up`)', {
+    env: withRuntimeFlags(['--no-opt', '--no-wasm-tier-up']),
   }),
   variant('http1', "as shipped, over HTTP/1.1 (`--http2=false`: undici's llhttp WebAssembly)", {
     operatorArgs: http1,
